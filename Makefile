@@ -1,0 +1,53 @@
+# Inpaint Studio. `make run` starts the app on embedded defaults; `make test` runs the whole suite.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+
+# Django 6 needs Python >= 3.12: take the first such interpreter on this machine
+# (the image ships one under pyenv; the system python3 is 3.11).
+BASE_PYTHON := $(shell for p in python3.13 python3.12 $$HOME/.pyenv/versions/3.1[2-9]*/bin/python3; do \
+	$$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 && { echo $$p; break; }; done)
+
+# Test services: PostgreSQL and Redis on this machine (.ci/run starts them when down).
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/inpaint
+TEST_BROKER_URL ?= redis://127.0.0.1:6379/14
+
+.PHONY: run test install install-test browser bench clean
+
+$(VENV)/.installed: requirements.txt
+	@test -n "$(BASE_PYTHON)" || { echo "Python 3.12 or newer is needed (Django 6 requires it)"; exit 1; }
+	test -x $(PY) || $(BASE_PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed requirements-test.txt
+	$(PY) -m pip install --quiet -r requirements-test.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+install-test: $(VENV)/.installed-test browser
+
+# Debian's chromium, driven by Playwright for the browser tests (never a downloaded browser).
+browser:
+	@command -v chromium >/dev/null || { \
+		(apt-get update -qq || sudo apt-get update -qq) && \
+		(DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core \
+		 || sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core); }
+
+run: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	PORT=$(PORT) exec $(PY) -m webapp.supervisor
+
+test: install-test
+	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) \
+		$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: install
+	$(PY) bench/bench_offline.py
+
+clean:
+	rm -rf $(VENV) var

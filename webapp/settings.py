@@ -1,0 +1,177 @@
+"""Settings for Inpaint Studio: one module; anything that differs per deployment comes from the environment.
+
+With no environment at all the app runs on embedded defaults (SQLite, media and a filesystem
+Celery broker under ``var/``), so ``make run`` works on a fresh machine. The README lists
+every variable with its default.
+"""
+
+import secrets
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+
+VAR_DIR = Path(env("INPAINT_VAR_DIR", default=str(BASE_DIR / "var")))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _embedded_secret_key() -> str:
+    # Kept on disk so signed links and sessions survive a restart of `make run`.
+    key_file = VAR_DIR / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_urlsafe(50))
+    return key_file.read_text().strip()
+
+
+SECRET_KEY = env("SECRET_KEY", default=None) or _embedded_secret_key()
+DEBUG = env.bool("DEBUG", default=False)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "inpaint",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "webapp.urls"
+WSGI_APPLICATION = "webapp.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The web server and the worker write the same file: WAL lets readers go on while one
+    # writes, and IMMEDIATE transactions queue writers instead of failing with "locked".
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+
+LANGUAGE_CODE = "en"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
+MEDIA_ROOT = Path(env("INPAINT_MEDIA_ROOT", default=str(VAR_DIR / "media")))
+# Media is never served at a public URL: owners get files through checked views, the
+# cloud service through signed links (see inpaint.services.media_link_create). No route
+# serves this prefix; it is set only because Django's test server insists on one.
+MEDIA_URL = "/media-not-served/"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+# Uploads are checked in full by inpaint.images; this caps what Django keeps in memory.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 25 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
+
+SESSION_COOKIE_AGE = 60 * 60 * 24 * 365
+
+# Celery ---------------------------------------------------------------------------------
+# The embedded broker is kombu's filesystem transport: it needs no server and, unlike the
+# SQLAlchemy transport on SQLite, does not compete with the app for the database lock.
+BROKER_DIR = VAR_DIR / "broker"
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    for sub in ("queue", "processed"):
+        (BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(BROKER_DIR / "queue"),
+        "data_folder_out": str(BROKER_DIR / "queue"),
+        "processed_folder": str(BROKER_DIR / "processed"),
+        "store_processed": False,
+        "polling_interval": 0.1,
+    }
+else:
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_TIME_LIMIT = 300
+CELERY_TASK_SOFT_TIME_LIMIT = 240
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# DashScope --------------------------------------------------------------------------------
+DASHSCOPE_API_KEY = env("DASHSCOPE_API_KEY", default="")
+DASHSCOPE_BASE_URL = env("DASHSCOPE_BASE_URL", default="https://dashscope.aliyuncs.com/api/v1").rstrip("/")
+# (connect, read) seconds for every call to the API.
+DASHSCOPE_TIMEOUT = (env.float("DASHSCOPE_CONNECT_TIMEOUT", default=5.0), env.float("DASHSCOPE_READ_TIMEOUT", default=30.0))
+
+# Inpaint Studio ---------------------------------------------------------------------------
+INPAINT_PUBLIC_BASE_URL = env("INPAINT_PUBLIC_BASE_URL", default="").rstrip("/")
+INPAINT_LINK_TTL = env.int("INPAINT_LINK_TTL", default=3600)
+INPAINT_ENGINES = env.list("INPAINT_ENGINES", default=["offline", "wanx-x-painting", "wanx2.1-imageedit"])
+INPAINT_POLL_INTERVAL = env.float("INPAINT_POLL_INTERVAL", default=1.0)
+INPAINT_JOB_DEADLINE = env.int("INPAINT_JOB_DEADLINE", default=900)
+INPAINT_RETRY_BASE_DELAY = env.float("INPAINT_RETRY_BASE_DELAY", default=1.0)
+INPAINT_RETRY_MAX_DELAY = env.float("INPAINT_RETRY_MAX_DELAY", default=60.0)
+INPAINT_DOWNLOAD_TIMEOUT = env.float("INPAINT_DOWNLOAD_TIMEOUT", default=30.0)
+# Account limits per engine, e.g. "wanx-x-painting=2"; unset engines use their documented
+# defaults (wanx-x-painting 2 submissions/s and 1 running task, wanx2.1-imageedit 2 and 2).
+INPAINT_SUBMIT_RATES = env.dict("INPAINT_SUBMIT_RATES", default={})
+INPAINT_RUNNING_LIMITS = env.dict("INPAINT_RUNNING_LIMITS", default={})
+INPAINT_ADMISSION_RECHECK = env.float("INPAINT_ADMISSION_RECHECK", default=5.0)
+INPAINT_SWEEP_INTERVAL = env.float("INPAINT_SWEEP_INTERVAL", default=10.0)
+INPAINT_SWEEP_GRACE = env.float("INPAINT_SWEEP_GRACE", default=60.0)
+INPAINT_MONTHLY_IMAGE_CAP = env.int("INPAINT_MONTHLY_IMAGE_CAP", default=0)
+
+CELERY_BEAT_SCHEDULE = {
+    "jobs-sweep": {"task": "inpaint.tasks.jobs_sweep_task", "schedule": INPAINT_SWEEP_INTERVAL},
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    # urllib3 logs full URLs at DEBUG; signed links must not end up in logs.
+    "loggers": {"urllib3": {"level": "WARNING"}},
+}

@@ -1,0 +1,63 @@
+"""What `make run` runs: the web server and a Celery worker as separate processes, kept alive.
+
+It stays in the foreground; Ctrl-C or SIGTERM stops every process it started. A process that
+dies is started again after a short pause, as a process manager would.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+RESTART_PAUSE = 2.0
+
+
+def _commands(port: str) -> dict[str, list[str]]:
+    python = sys.executable
+    return {
+        "web": [python, "-m", "gunicorn", "webapp.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2",
+                "--threads", "4", "--timeout", "60", "--access-logfile", "-"],
+        # -B runs the periodic sweep in the same process, so one command covers a single host.
+        "worker": [python, "-m", "celery", "-A", "webapp", "worker", "--loglevel", "INFO", "--concurrency", "2", "-B",
+                   "--schedule", os.path.join("var", "celerybeat-schedule")],
+    }
+
+
+def main() -> None:
+    port = os.environ.get("PORT", "8000")
+    commands = _commands(port)
+    processes: dict[str, subprocess.Popen] = {}
+    stopping = False
+
+    def stop(signum, frame):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    for name, command in commands.items():
+        processes[name] = subprocess.Popen(command, start_new_session=True)
+    print(f"Inpaint Studio is running on http://127.0.0.1:{port} (Ctrl-C stops it)", flush=True)
+    while not stopping:
+        for name, process in processes.items():
+            if process.poll() is not None and not stopping:
+                print(f"{name} exited with {process.returncode}; starting it again", flush=True)
+                time.sleep(RESTART_PAUSE)
+                processes[name] = subprocess.Popen(commands[name], start_new_session=True)
+        time.sleep(0.5)
+    for process in processes.values():
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    for process in processes.values():
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+if __name__ == "__main__":
+    main()
