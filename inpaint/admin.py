@@ -1,0 +1,40 @@
+from django.contrib import admin
+from django.db.models import Sum
+
+from inpaint.models import EngineGate, InpaintJob, JobResult
+
+
+class JobResultInline(admin.TabularInline):
+    model = JobResult
+    extra = 0
+    readonly_fields = ("slot", "image", "error_code", "error_message")
+    can_delete = False
+
+
+@admin.register(InpaintJob)
+class InpaintJobAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "engine", "status", "owner", "visitor_session", "n", "image_count", "error_code")
+    list_filter = ("engine", "status")
+    date_hierarchy = "created_at"
+    search_fields = ("pk", "remote_task_id", "prompt", "owner__username", "session_key")
+    readonly_fields = [field.name for field in InpaintJob._meta.fields]
+    inlines = [JobResultInline]
+
+    @admin.display(description="session")
+    def visitor_session(self, job: InpaintJob) -> str:
+        return job.session_key[:8]
+
+    def changelist_view(self, request, extra_context=None):
+        # The images billed by the jobs the filters select: pick a month in the date
+        # hierarchy, and an owner or session in the search box, to get the usage per month or per user.
+        response = super().changelist_view(request, extra_context)
+        changelist = getattr(response, "context_data", {}).get("cl")
+        if changelist is not None:
+            response.context_data["title"] = (
+                f"Jobs — {changelist.queryset.aggregate(total=Sum('image_count'))['total'] or 0} images billed in this selection")
+        return response
+
+
+@admin.register(EngineGate)
+class EngineGateAdmin(admin.ModelAdmin):
+    list_display = ("engine", "paused_until", "throttle_strikes")

@@ -1,0 +1,40 @@
+"""The engines the app knows, by the key the form uses."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from django.conf import settings
+
+from inpaint.engines.base import Engine
+
+
+@cache
+def all_engines() -> dict[str, Engine]:
+    from inpaint.engines.dashscope import WanxImageEditEngine, WanxPaintingEngine
+    from inpaint.engines.offline import OfflineEngine
+
+    engines = (OfflineEngine(), WanxPaintingEngine(), WanxImageEditEngine())
+    return {engine.key: engine for engine in engines}
+
+
+def engine_get(key: str) -> Engine:
+    return all_engines()[key]
+
+
+def engines_listed() -> list[Engine]:
+    """Engines named in INPAINT_ENGINES, in that order; the page shows those it cannot run as unavailable."""
+    engines = all_engines()
+    return [engines[key] for key in settings.INPAINT_ENGINES if key in engines]
+
+
+def engines_offered() -> list[Engine]:
+    """Listed engines that this server can run now."""
+    return [engine for engine in engines_listed() if engine.is_configured()]
+
+
+def engine_default() -> Engine | None:
+    offered = engines_offered()
+    # A configured cloud engine follows the prompt, so it is the better default; with no
+    # key the offline engine is the one that works.
+    return next((engine for engine in offered if engine.remote), offered[0] if offered else None)

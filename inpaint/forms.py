@@ -1,0 +1,109 @@
+"""The job form. Field names are the DashScope API's own; the picture checks live in inpaint.images."""
+
+from __future__ import annotations
+
+import json
+
+from django import forms
+
+from inpaint import images
+from inpaint.engines import engine_default, engines_listed
+
+STYLE_CHOICES = [
+    ("<auto>", "Automatic"),
+    ("<3d cartoon>", "3D cartoon"),
+    ("<anime>", "Anime"),
+    ("<oil painting>", "Oil painting"),
+    ("<watercolor>", "Watercolour"),
+    ("<sketch>", "Sketch"),
+    ("<chinese painting>", "Chinese painting"),
+    ("<flat illustration>", "Flat illustration"),
+]
+CLOSEST_SIZE = "closest"
+SIZE_CHOICES = [
+    (CLOSEST_SIZE, "Closest to my picture"),
+    ("1024*1024", "Square, 1024 × 1024"),
+    ("720*1280", "Portrait, 720 × 1280"),
+    ("1280*720", "Landscape, 1280 × 720"),
+]
+MASK_UPLOAD_MAX_BYTES = 10 * 1024 * 1024
+MASK_MAX_SIDE = 8192
+
+
+class JobForm(forms.Form):
+    engine = forms.ChoiceField(label="Engine")
+    base_image = forms.FileField(label="Picture")
+    mask_image = forms.FileField(label="Mask", help_text="White (or the mask colours) marks the area to repaint.")
+    prompt = forms.CharField(label="What should be there", required=False, max_length=800,
+                             widget=forms.TextInput(attrs={"autocomplete": "off"}))
+    style = forms.ChoiceField(label="Style", choices=STYLE_CHOICES, initial="<auto>")
+    size = forms.ChoiceField(label="Output size", choices=SIZE_CHOICES, initial=CLOSEST_SIZE)
+    n = forms.TypedChoiceField(label="Images", choices=[(i, str(i)) for i in range(1, 5)], coerce=int, initial=1)
+    mask_color = forms.CharField(label="Mask colours", required=False,
+                                 help_text='Only for coloured masks, e.g. [[0, 0, 0], [134, 134, 134]].')
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["engine"].choices = [(engine.key, engine.label) for engine in engines_listed()]
+        default = engine_default()
+        if default is not None:
+            self.fields["engine"].initial = default.key
+        self.prepared_base: images.PreparedImage | None = None
+        self.mask_png: bytes = b""
+
+    def clean_mask_color(self) -> list[list[int]]:
+        raw = self.cleaned_data["mask_color"].strip()
+        if not raw:
+            return []
+        try:
+            colours = json.loads(raw)
+        except ValueError:
+            raise forms.ValidationError("Write the mask colours as a list of [red, green, blue], e.g. [[0, 0, 0]].") from None
+        valid = isinstance(colours, list) and all(
+            isinstance(c, list) and len(c) == 3 and all(isinstance(v, int) and 0 <= v <= 255 for v in c) for c in colours)
+        if not valid:
+            raise forms.ValidationError("Each mask colour must be three whole numbers from 0 to 255, e.g. [134, 134, 134].")
+        return colours
+
+    def clean(self):
+        cleaned = super().clean()
+        engine_key = cleaned.get("engine")
+        if not engine_key:
+            return cleaned
+        engine = next(engine for engine in engines_listed() if engine.key == engine_key)
+        if not engine.is_configured():
+            self.add_error("engine", "This server has no DashScope key, so cloud models are switched off. "
+                                     "Choose the offline engine, or ask the administrator to add a key.")
+            return cleaned
+        self._check_prompt(engine, cleaned.get("prompt", ""))
+        self._prepare_pictures(engine, cleaned)
+        if self.prepared_base and cleaned.get("size") == CLOSEST_SIZE:
+            cleaned["size"] = images.closest_output_size(self.prepared_base.width, self.prepared_base.height)
+        cleaned["engine_obj"] = engine
+        return cleaned
+
+    def _check_prompt(self, engine, prompt: str) -> None:
+        if engine.follows_prompt and not prompt.strip():
+            self.add_error("prompt", "Say in a few words what should appear in the painted area.")
+        elif len(prompt) > engine.limits.max_prompt_chars:
+            self.add_error("prompt", f"The prompt is {len(prompt)} characters; this model reads at most "
+                                     f"{engine.limits.max_prompt_chars}. Shorten it.")
+
+    def _prepare_pictures(self, engine, cleaned) -> None:
+        base_upload, mask_upload = cleaned.get("base_image"), cleaned.get("mask_image")
+        limits = engine.limits
+        if base_upload is not None:
+            try:
+                images.check_file_size(base_upload.size, what="picture", max_bytes=limits.max_bytes)
+                self.prepared_base = images.prepare_base_image(
+                    base_upload.read(), min_side=limits.min_side, max_side=limits.max_side, max_bytes=limits.max_bytes)
+            except images.ImageRefused as refusal:
+                self.add_error("base_image", str(refusal))
+        if mask_upload is not None and self.prepared_base is not None and "mask_color" in cleaned:
+            try:
+                images.check_file_size(mask_upload.size, what="mask", max_bytes=MASK_UPLOAD_MAX_BYTES)
+                self.mask_png = images.prepare_mask(
+                    mask_upload.read(), base_size=(self.prepared_base.width, self.prepared_base.height),
+                    mask_color=cleaned["mask_color"], max_bytes=MASK_UPLOAD_MAX_BYTES, max_side=MASK_MAX_SIDE)
+            except images.ImageRefused as refusal:
+                self.add_error("mask_image", str(refusal))

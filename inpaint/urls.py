@@ -1,0 +1,16 @@
+from django.urls import path
+
+from inpaint import views
+
+app_name = "inpaint"
+
+urlpatterns = [
+    path("", views.studio, name="studio"),
+    path("jobs/", views.job_create, name="job-create"),
+    path("jobs/<uuid:pk>/", views.job_detail, name="job-detail"),
+    path("jobs/<uuid:pk>/cancel/", views.job_cancel, name="job-cancel"),
+    path("jobs/<uuid:pk>/picture/", views.job_file, {"kind": "base"}, name="job-picture"),
+    path("jobs/<uuid:pk>/mask/", views.job_file, {"kind": "mask"}, name="job-mask"),
+    path("jobs/<uuid:pk>/results/<int:slot>/", views.job_file, {"kind": "result"}, name="job-result-file"),
+    path("links/<str:token>/<str:filename>", views.media_link, name="media-link"),
+]

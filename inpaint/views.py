@@ -1,0 +1,146 @@
+"""Function views: each serves the full page, or only its partial when htmx asks."""
+
+from __future__ import annotations
+
+import mimetypes
+
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import HTMX_STOP_POLLING
+
+from inpaint import services
+from inpaint.engines import engines_listed
+from inpaint.forms import JobForm
+from inpaint.models import InpaintJob
+
+HISTORY_LENGTH = 30
+
+
+def _session_key(request: HttpRequest) -> str:
+    # Anonymous visitors own their jobs through the session, so make sure one exists.
+    if not request.session.session_key:
+        request.session.save()
+    return request.session.session_key
+
+
+def _visitor_jobs(request: HttpRequest):
+    return services.job_list(user=request.user, session_key=_session_key(request))
+
+
+def _visitor_job(request: HttpRequest, pk) -> InpaintJob:
+    # Another visitor's job is answered exactly like a missing one.
+    job = _visitor_jobs(request).filter(pk=pk).first()
+    if job is None:
+        raise Http404("No such job")
+    return job
+
+
+def _page_context(request: HttpRequest, *, form: JobForm, job: InpaintJob | None) -> dict:
+    jobs = _visitor_jobs(request)
+    return {
+        "form": form,
+        "job": job,
+        "jobs": jobs.prefetch_related("results")[:HISTORY_LENGTH],
+        "engines": engines_listed(),
+        "images_this_month": services.usage_images_this_month(jobs=jobs),
+    }
+
+
+def _card_context(job: InpaintJob) -> dict:
+    if job.is_final:
+        return {"job": job}
+    return {"job": job, "estimate": services.job_estimate_seconds(job.engine),
+            "queue_position": services.job_queue_position(job)}
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def studio(request: HttpRequest) -> HttpResponse:
+    # The page refreshes its history list alone when a job ends.
+    template = "inpaint/studio.html#job-history" if request.htmx.target == "job-history" else "inpaint/studio.html"
+    return render(request, template, _page_context(request, form=JobForm(), job=None))
+
+
+def _form_again(request: HttpRequest, form: JobForm) -> HttpResponse:
+    # Status 200 so htmx swaps the form with its messages in.
+    template = "inpaint/studio.html#job-form" if request.htmx else "inpaint/studio.html"
+    return render(request, template, _page_context(request, form=form, job=None))
+
+
+@require_POST
+def job_create(request: HttpRequest) -> HttpResponse:
+    form = JobForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _form_again(request, form)
+    data = form.cleaned_data
+    try:
+        services.usage_cap_check(data["engine_obj"], data["n"])
+    except services.JobActionRefused as refusal:
+        form.add_error(None, str(refusal))
+        return _form_again(request, form)
+    job = services.job_create(
+        user=request.user, session_key=_session_key(request), engine=data["engine_obj"], prompt=data["prompt"],
+        style=data["style"], size=data["size"], n=data["n"], mask_color=data["mask_color"],
+        base=form.prepared_base, mask_png=form.mask_png,
+    )
+    if not request.htmx:
+        return redirect("inpaint:job-detail", pk=job.pk)
+    context = _page_context(request, form=form, job=job) | _card_context(job) | {"notes": form.prepared_base.notes}
+    return render(request, "inpaint/job_created.html", context)
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def job_detail(request: HttpRequest, pk) -> HttpResponse:
+    job = _visitor_job(request, pk)
+    if request.htmx:
+        # 286 tells htmx to stop polling once the job has ended.
+        return render(request, "inpaint/studio.html#job-card", _card_context(job),
+                      status=HTMX_STOP_POLLING if job.is_final else 200)
+    return render(request, "inpaint/studio.html", _page_context(request, form=JobForm(), job=job) | _card_context(job))
+
+
+@require_POST
+def job_cancel(request: HttpRequest, pk) -> HttpResponse:
+    job = _visitor_job(request, pk)
+    notice = ""
+    try:
+        services.job_cancel(job)
+    except services.JobActionRefused as refusal:
+        notice = str(refusal)
+    job.refresh_from_db()
+    if not request.htmx:
+        return redirect("inpaint:job-detail", pk=job.pk)
+    return render(request, "inpaint/studio.html#job-card", _card_context(job) | {"notice": notice},
+                  status=HTMX_STOP_POLLING if job.is_final else 200)
+
+
+@require_GET
+def job_file(request: HttpRequest, pk, kind: str, slot: int | None = None) -> FileResponse:
+    job = _visitor_job(request, pk)
+    if kind == "base":
+        field = job.base_image
+    elif kind == "mask":
+        field = job.mask_image
+    else:
+        result = job.results.filter(slot=slot).exclude(image="").first()
+        if result is None:
+            raise Http404("No such image")
+        field = result.image
+    filename = f"inpaint-{str(job.pk)[:8]}-{kind}{'' if slot is None else f'-{slot + 1}'}.{field.name.rsplit('.', 1)[-1]}"
+    return FileResponse(field.open("rb"), as_attachment="download" in request.GET, filename=filename,
+                        content_type=mimetypes.guess_type(field.name)[0])
+
+
+@require_GET
+def media_link(request: HttpRequest, token: str, filename: str) -> FileResponse:
+    """The signed, expiring link through which the cloud service fetches a picture or mask."""
+    name = services.media_link_resolve(token)
+    if name is None or not name.endswith("/" + filename):
+        raise Http404("This link has expired or is not valid")
+    if not default_storage.exists(name):
+        raise Http404("No such file")
+    return FileResponse(default_storage.open(name, "rb"), content_type=mimetypes.guess_type(name)[0])
