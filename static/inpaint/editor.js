@@ -1,0 +1,588 @@
+// The mask editor: a picture and a mask painted over it, both at the picture's own resolution.
+//
+// Mask pixels are picture pixels. The canvases are never resized to the screen; zoom and pan
+// are a CSS transform on their common parent, and every pointer position is mapped through the
+// mask canvas's getBoundingClientRect(), so page zoom, CSS scaling and the device pixel ratio
+// all cancel out and the brush paints exactly under the cursor.
+//
+// The mask canvas keeps the mask in its alpha channel, drawn in the overlay colour; anything at
+// alpha >= 128 is "repaint". Undo and redo store, per stroke, the before and after pixels of the
+// rectangle the stroke touched (a full-size snapshot per stroke would cost 64 MB at 4096²).
+
+const HISTORY_LIMIT = 60;
+const MIN_SCALE_FACTOR = 0.25; // of the fit scale
+const MAX_SCALE = 16;
+const MIN_BRUSH = 1;
+const MAX_BRUSH = 500;
+
+export const TOOLS = ["brush", "eraser", "rect"];
+
+/** The server's mask rule, for previews of uploaded masks (inpaint/images.py, _binarise). */
+export const MASK_COLOUR_TOLERANCE = 8;
+
+export function createMaskEditor(container, { onChange = () => {} } = {}) {
+  const stage = container.querySelector("[data-stage]");
+  const view = container.querySelector("[data-view]");
+  const pictureCanvas = container.querySelector("[data-picture]");
+  const maskCanvas = container.querySelector("[data-mask]");
+  const cursor = container.querySelector("[data-cursor]");
+  const rectPreview = container.querySelector("[data-rect-preview]");
+  const pictureCtx = pictureCanvas.getContext("2d");
+  const maskCtx = maskCanvas.getContext("2d", { willReadFrequently: true });
+  // The mask as it was after the last finished action: the "before" of the next one.
+  const committed = document.createElement("canvas");
+  const committedCtx = committed.getContext("2d", { willReadFrequently: true });
+
+  const state = {
+    width: 0, height: 0, loaded: false,
+    tool: "brush", brushSize: 40, colour: "#ff2d55", opacity: 0.55, visible: true,
+    scale: 1, tx: 0, ty: 0,
+    undo: [], redo: [],
+  };
+  const pointers = new Map(); // pointerId -> {x, y, type}
+  let action = null; // the gesture in progress: {kind: "paint"|"rect"|"pan"|"pinch", ...}
+  let penSeen = false;
+  let spaceHeld = false;
+
+  // ---- coordinates -------------------------------------------------------------------------
+
+  function toImage(clientX, clientY) {
+    const rect = maskCanvas.getBoundingClientRect();
+    return {
+      x: ((clientX - rect.left) / rect.width) * state.width,
+      y: ((clientY - rect.top) / rect.height) * state.height,
+    };
+  }
+
+  /** Screen pixels (CSS px, in the stage's own space) per picture pixel. */
+  function screenScale() {
+    const rect = maskCanvas.getBoundingClientRect();
+    return rect.width / state.width;
+  }
+
+  function applyView() {
+    view.style.transform = `translate(${state.tx}px, ${state.ty}px) scale(${state.scale})`;
+    container.dataset.zoom = String(Math.round(state.scale * 100));
+    onChange("view");
+  }
+
+  function stageSize() {
+    // offsetWidth/Height are layout sizes, unaffected by transforms: the space the view lives in.
+    return { w: stage.clientWidth, h: stage.clientHeight };
+  }
+
+  function fitScale() {
+    const { w, h } = stageSize();
+    return Math.min(w / state.width, h / state.height);
+  }
+
+  function fit() {
+    if (!state.loaded) return;
+    const { w, h } = stageSize();
+    state.scale = fitScale();
+    state.tx = (w - state.width * state.scale) / 2;
+    state.ty = (h - state.height * state.scale) / 2;
+    applyView();
+  }
+
+  function actualSize() {
+    if (!state.loaded) return;
+    const { w, h } = stageSize();
+    zoomAround(w / 2, h / 2, 1 / state.scale);
+  }
+
+  /** Zoom by factor keeping the stage point (sx, sy) (layout px) fixed. */
+  function zoomAround(sx, sy, factor) {
+    const min = fitScale() * MIN_SCALE_FACTOR;
+    const scale = Math.min(MAX_SCALE, Math.max(min, state.scale * factor));
+    const k = scale / state.scale;
+    state.tx = sx - (sx - state.tx) * k;
+    state.ty = sy - (sy - state.ty) * k;
+    state.scale = scale;
+    applyView();
+  }
+
+  /** Client coordinates to the stage's layout coordinates (CSS zoom on ancestors divides out). */
+  function toStage(clientX, clientY) {
+    const rect = stage.getBoundingClientRect();
+    const k = stage.clientWidth / rect.width || 1;
+    return { x: (clientX - rect.left) * k, y: (clientY - rect.top) * k, k };
+  }
+
+  // ---- pixels ------------------------------------------------------------------------------
+
+  function recolour(ctx = maskCtx) {
+    ctx.save();
+    ctx.globalCompositeOperation = "source-in";
+    ctx.fillStyle = state.colour;
+    ctx.fillRect(0, 0, state.width, state.height);
+    ctx.restore();
+  }
+
+  function clampBox(box) {
+    const x0 = Math.max(0, Math.floor(box.x0)), y0 = Math.max(0, Math.floor(box.y0));
+    const x1 = Math.min(state.width, Math.ceil(box.x1)), y1 = Math.min(state.height, Math.ceil(box.y1));
+    return x1 > x0 && y1 > y0 ? { x: x0, y: y0, w: x1 - x0, h: y1 - y0 } : null;
+  }
+
+  const fullBox = () => ({ x0: 0, y0: 0, x1: state.width, y1: state.height });
+
+  /** Record what the last action changed inside box, so it can be undone. */
+  function commit(box) {
+    const area = clampBox(box);
+    if (!area) return;
+    const before = committedCtx.getImageData(area.x, area.y, area.w, area.h);
+    const after = maskCtx.getImageData(area.x, area.y, area.w, area.h);
+    if (sameData(before.data, after.data)) return;
+    committedCtx.putImageData(after, area.x, area.y);
+    state.undo.push({ area, before, after });
+    if (state.undo.length > HISTORY_LIMIT) state.undo.shift();
+    state.redo = [];
+    onChange("mask");
+  }
+
+  function sameData(a, b) {
+    for (let i = 3; i < a.length; i += 4) if (a[i] !== b[i]) return false;
+    return true;
+  }
+
+  /** Throw away the action in progress: put back the committed pixels. */
+  function revert(box) {
+    const area = clampBox(box);
+    if (!area) return;
+    maskCtx.putImageData(committedCtx.getImageData(area.x, area.y, area.w, area.h), area.x, area.y);
+  }
+
+  function step(from, to, key) {
+    const entry = from.pop();
+    if (!entry) return false;
+    maskCtx.putImageData(entry[key], entry.area.x, entry.area.y);
+    committedCtx.putImageData(entry[key], entry.area.x, entry.area.y);
+    recolour();
+    to.push(entry);
+    onChange("mask");
+    return true;
+  }
+
+  const undo = () => step(state.undo, state.redo, "before");
+  const redo = () => step(state.redo, state.undo, "after");
+
+  function clear() {
+    if (!state.loaded) return;
+    maskCtx.clearRect(0, 0, state.width, state.height);
+    commit(fullBox());
+  }
+
+  function invert() {
+    if (!state.loaded) return;
+    maskCtx.save();
+    maskCtx.globalCompositeOperation = "xor";
+    maskCtx.fillStyle = state.colour;
+    maskCtx.fillRect(0, 0, state.width, state.height);
+    maskCtx.restore();
+    hardenAlpha();
+    commit(fullBox());
+  }
+
+  /** Snap every mask pixel to in or out, so what is shown is exactly what is sent. */
+  function hardenAlpha() {
+    const data = maskCtx.getImageData(0, 0, state.width, state.height);
+    const px = data.data;
+    for (let i = 3; i < px.length; i += 4) px[i] = px[i] >= 128 ? 255 : 0;
+    maskCtx.putImageData(data, 0, 0);
+    recolour();
+  }
+
+  function paintSegment(from, to, erase) {
+    maskCtx.save();
+    maskCtx.globalCompositeOperation = erase ? "destination-out" : "source-over";
+    maskCtx.strokeStyle = maskCtx.fillStyle = state.colour;
+    maskCtx.lineWidth = state.brushSize;
+    maskCtx.lineCap = maskCtx.lineJoin = "round";
+    maskCtx.beginPath();
+    if (from.x === to.x && from.y === to.y) {
+      maskCtx.arc(to.x, to.y, state.brushSize / 2, 0, Math.PI * 2);
+      maskCtx.fill();
+    } else {
+      maskCtx.moveTo(from.x, from.y);
+      maskCtx.lineTo(to.x, to.y);
+      maskCtx.stroke();
+    }
+    maskCtx.restore();
+  }
+
+  function growBox(box, p, r) {
+    box.x0 = Math.min(box.x0, p.x - r); box.y0 = Math.min(box.y0, p.y - r);
+    box.x1 = Math.max(box.x1, p.x + r); box.y1 = Math.max(box.y1, p.y + r);
+  }
+
+  function fillRect(a, b, erase) {
+    const box = { x0: Math.min(a.x, b.x), y0: Math.min(a.y, b.y), x1: Math.max(a.x, b.x), y1: Math.max(a.y, b.y) };
+    const area = clampBox({ x0: Math.round(box.x0), y0: Math.round(box.y0), x1: Math.round(box.x1), y1: Math.round(box.y1) });
+    if (!area) return;
+    maskCtx.save();
+    maskCtx.fillStyle = state.colour;
+    if (erase) maskCtx.clearRect(area.x, area.y, area.w, area.h);
+    else maskCtx.fillRect(area.x, area.y, area.w, area.h);
+    maskCtx.restore();
+    commit({ x0: area.x, y0: area.y, x1: area.x + area.w, y1: area.y + area.h });
+  }
+
+  // ---- loading -----------------------------------------------------------------------------
+
+  /** Show a picture (Blob or ImageBitmap) upright; the mask is cleared and history forgotten. */
+  async function loadImage(source) {
+    const bitmap = source instanceof ImageBitmap
+      ? source : await createImageBitmap(source, { imageOrientation: "from-image" });
+    state.width = bitmap.width;
+    state.height = bitmap.height;
+    for (const canvas of [pictureCanvas, maskCanvas, committed]) {
+      canvas.width = state.width;
+      canvas.height = state.height;
+    }
+    view.style.width = `${state.width}px`;
+    view.style.height = `${state.height}px`;
+    pictureCtx.drawImage(bitmap, 0, 0);
+    state.undo = [];
+    state.redo = [];
+    state.loaded = true;
+    container.dataset.loaded = "true";
+    setBrushSize(Math.round(Math.max(8, Math.min(state.width, state.height) / 18)));
+    fit();
+    onChange("picture");
+    onChange("mask");
+    return { width: state.width, height: state.height };
+  }
+
+  /**
+   * Use a mask file as the mask, as an undoable action. Colours follow the server's rule:
+   * with mask colours, a pixel within 8 per channel of one is repaint; without, a mask with
+   * any transparency is repaint where opaque, else where luminance >= 128. A mask of another
+   * size but the same shape is scaled nearest-neighbour. Returns null or a plain-words refusal.
+   */
+  async function loadMask(blob, colours = []) {
+    if (!state.loaded) return "Choose the picture first, then its mask.";
+    let bitmap;
+    try {
+      bitmap = await createImageBitmap(blob, { imageOrientation: "from-image", premultiplyAlpha: "none", colorSpaceConversion: "none" });
+    } catch {
+      return "This mask file cannot be read. Use a PNG, JPEG or BMP picture.";
+    }
+    if (Math.abs(bitmap.width / bitmap.height / (state.width / state.height) - 1) > 0.01) {
+      return `The mask is ${bitmap.width} × ${bitmap.height} pixels but the picture is ${state.width} × ${state.height}; the mask must have the picture's shape.`;
+    }
+    const source = document.createElement("canvas");
+    source.width = bitmap.width;
+    source.height = bitmap.height;
+    const sourceCtx = source.getContext("2d", { willReadFrequently: true });
+    sourceCtx.drawImage(bitmap, 0, 0);
+    const pixels = sourceCtx.getImageData(0, 0, bitmap.width, bitmap.height);
+    const selected = selectMaskPixels(pixels.data, colours);
+    // Nearest neighbour: canvas scaling interpolates, so map each picture pixel to its source pixel.
+    const out = maskCtx.createImageData(state.width, state.height);
+    const [r, g, b] = hexToRgb(state.colour);
+    let any = false;
+    for (let y = 0; y < state.height; y++) {
+      const sy = Math.min(bitmap.height - 1, Math.floor((y * bitmap.height) / state.height));
+      for (let x = 0; x < state.width; x++) {
+        const sx = Math.min(bitmap.width - 1, Math.floor((x * bitmap.width) / state.width));
+        if (selected[sy * bitmap.width + sx]) {
+          const i = (y * state.width + x) * 4;
+          out.data[i] = r; out.data[i + 1] = g; out.data[i + 2] = b; out.data[i + 3] = 255;
+          any = true;
+        }
+      }
+    }
+    maskCtx.putImageData(out, 0, 0);
+    commit(fullBox());
+    if (!any) {
+      return colours.length
+        ? "The mask has no pixels of the chosen mask colours; check the colours."
+        : "The mask file is empty: it marks nothing to repaint.";
+    }
+    return null;
+  }
+
+  // ---- export ------------------------------------------------------------------------------
+
+  /** The mask as the server wants it: white (255) = repaint on black, the picture's size. */
+  function maskCanvasForExport() {
+    const out = document.createElement("canvas");
+    out.width = state.width;
+    out.height = state.height;
+    const outCtx = out.getContext("2d");
+    const source = maskCtx.getImageData(0, 0, state.width, state.height);
+    const image = outCtx.createImageData(state.width, state.height);
+    const src = source.data, dst = image.data;
+    for (let i = 0; i < src.length; i += 4) {
+      const v = src[i + 3] >= 128 ? 255 : 0;
+      dst[i] = dst[i + 1] = dst[i + 2] = v;
+      dst[i + 3] = 255;
+    }
+    outCtx.putImageData(image, 0, 0);
+    return out;
+  }
+
+  function maskBlob() {
+    return new Promise((resolve, reject) => {
+      if (!state.loaded) return reject(new Error("No picture"));
+      maskCanvasForExport().toBlob((blob) => (blob ? resolve(blob) : reject(new Error("Mask export failed"))), "image/png");
+    });
+  }
+
+  function maskCoverage() {
+    if (!state.loaded) return 0;
+    const px = maskCtx.getImageData(0, 0, state.width, state.height).data;
+    let count = 0;
+    for (let i = 3; i < px.length; i += 4) if (px[i] >= 128) count++;
+    return count / (state.width * state.height);
+  }
+
+  // ---- settings ----------------------------------------------------------------------------
+
+  function setTool(tool) {
+    if (!TOOLS.includes(tool)) throw new Error(`Unknown tool ${tool}`);
+    state.tool = tool;
+    container.dataset.tool = tool;
+    onChange("tool");
+  }
+
+  function setBrushSize(size) {
+    state.brushSize = Math.round(Math.min(MAX_BRUSH, Math.max(MIN_BRUSH, size)));
+    updateCursorSize();
+    onChange("brush");
+  }
+
+  function setColour(colour) {
+    state.colour = colour;
+    if (state.loaded) recolour();
+    onChange("overlay");
+  }
+
+  function setOpacity(opacity) {
+    state.opacity = opacity;
+    maskCanvas.style.opacity = state.visible ? String(opacity) : "0";
+    onChange("overlay");
+  }
+
+  function setVisible(visible) {
+    state.visible = visible;
+    setOpacity(state.opacity);
+  }
+
+  // ---- pointer input -----------------------------------------------------------------------
+
+  function updateCursorSize() {
+    if (!state.loaded) return;
+    const { k } = toStage(0, 0);
+    const diameter = state.brushSize * screenScale() * k;
+    cursor.style.width = cursor.style.height = `${diameter}px`;
+  }
+
+  function moveCursor(event) {
+    const { x, y } = toStage(event.clientX, event.clientY);
+    cursor.style.transform = `translate(${x}px, ${y}px) translate(-50%, -50%)`;
+    updateCursorSize();
+  }
+
+  function touchPointers() {
+    return [...pointers.values()].filter((p) => p.type === "touch");
+  }
+
+  function startPinch() {
+    if (action && (action.kind === "paint" || action.kind === "rect")) cancelAction();
+    const [a, b] = touchPointers();
+    const mid = toStage((a.x + b.x) / 2, (a.y + b.y) / 2);
+    action = {
+      kind: "pinch", distance: Math.hypot(a.x - b.x, a.y - b.y) || 1,
+      scale: state.scale, tx: state.tx, ty: state.ty, mid,
+    };
+  }
+
+  function onPointerDown(event) {
+    if (!state.loaded) return;
+    if (event.pointerType === "pen") penSeen = true;
+    // Palm rejection: once a pen has been seen, touches are hands, not brushes.
+    if (event.pointerType === "touch" && penSeen) return;
+    if (event.pointerType === "mouse" && event.button !== 0 && event.button !== 1) return;
+    event.preventDefault();
+    stage.setPointerCapture(event.pointerId);
+    pointers.set(event.pointerId, { x: event.clientX, y: event.clientY, type: event.pointerType });
+    if (event.pointerType === "touch" && touchPointers().length >= 2) {
+      startPinch();
+      return;
+    }
+    if (action) return;
+    if (spaceHeld || event.button === 1) {
+      action = { kind: "pan", id: event.pointerId, x: event.clientX, y: event.clientY, tx: state.tx, ty: state.ty };
+      container.dataset.panning = "true";
+      return;
+    }
+    const point = toImage(event.clientX, event.clientY);
+    const erase = state.tool === "eraser" || (state.tool === "rect" && event.altKey);
+    if (state.tool === "rect") {
+      action = { kind: "rect", id: event.pointerId, start: point, end: point, erase };
+      showRectPreview(point, point, erase);
+      return;
+    }
+    const r = state.brushSize / 2 + 2;
+    action = { kind: "paint", id: event.pointerId, last: point, erase, box: { x0: point.x - r, y0: point.y - r, x1: point.x + r, y1: point.y + r } };
+    paintSegment(point, point, erase);
+  }
+
+  function onPointerMove(event) {
+    if (event.pointerType !== "touch") moveCursor(event);
+    if (!pointers.has(event.pointerId)) return;
+    pointers.set(event.pointerId, { x: event.clientX, y: event.clientY, type: event.pointerType });
+    if (!action) return;
+    if (action.kind === "pinch") {
+      const [a, b] = touchPointers();
+      if (!a || !b) return;
+      const mid = toStage((a.x + b.x) / 2, (a.y + b.y) / 2);
+      const min = fitScale() * MIN_SCALE_FACTOR;
+      const scale = Math.min(MAX_SCALE, Math.max(min, action.scale * (Math.hypot(a.x - b.x, a.y - b.y) / action.distance)));
+      // The picture point under the first midpoint follows the fingers' midpoint.
+      const k = scale / action.scale;
+      state.scale = scale;
+      state.tx = mid.x - (action.mid.x - action.tx) * k;
+      state.ty = mid.y - (action.mid.y - action.ty) * k;
+      applyView();
+      return;
+    }
+    if (event.pointerId !== action.id) return;
+    if (action.kind === "pan") {
+      const { k } = toStage(0, 0);
+      state.tx = action.tx + (event.clientX - action.x) * k;
+      state.ty = action.ty + (event.clientY - action.y) * k;
+      applyView();
+      return;
+    }
+    const events = event.getCoalescedEvents ? event.getCoalescedEvents() : [];
+    for (const e of events.length ? events : [event]) {
+      const point = toImage(e.clientX, e.clientY);
+      if (action.kind === "rect") {
+        action.end = point;
+      } else {
+        paintSegment(action.last, point, action.erase);
+        growBox(action.box, point, state.brushSize / 2 + 2);
+        action.last = point;
+      }
+    }
+    if (action.kind === "rect") showRectPreview(action.start, action.end, action.erase);
+  }
+
+  function onPointerUp(event) {
+    if (!pointers.has(event.pointerId)) return;
+    pointers.delete(event.pointerId);
+    if (!action) return;
+    if (action.kind === "pinch") {
+      if (touchPointers().length < 2) action = null;
+      return;
+    }
+    if (event.pointerId !== action.id) return;
+    if (action.kind === "paint") commit(action.box);
+    if (action.kind === "rect") {
+      rectPreview.hidden = true;
+      fillRect(action.start, toImage(event.clientX, event.clientY), action.erase);
+    }
+    if (action.kind === "pan") delete container.dataset.panning;
+    action = null;
+  }
+
+  function cancelAction() {
+    if (!action) return;
+    if (action.kind === "paint") revert(action.box);
+    if (action.kind === "rect") rectPreview.hidden = true;
+    delete container.dataset.panning;
+    action = null;
+  }
+
+  function onPointerCancel(event) {
+    pointers.delete(event.pointerId);
+    cancelAction();
+  }
+
+  function showRectPreview(a, b, erase) {
+    rectPreview.hidden = false;
+    rectPreview.classList.toggle("erase", erase);
+    Object.assign(rectPreview.style, {
+      left: `${Math.min(a.x, b.x)}px`, top: `${Math.min(a.y, b.y)}px`,
+      width: `${Math.abs(a.x - b.x)}px`, height: `${Math.abs(a.y - b.y)}px`,
+      borderWidth: `${Math.max(1, 1.5 / state.scale)}px`,
+    });
+  }
+
+  function onWheel(event) {
+    if (!state.loaded) return;
+    event.preventDefault();
+    if (event.altKey) {
+      setBrushSize(state.brushSize * Math.exp(-event.deltaY * 0.002));
+      return;
+    }
+    const { x, y } = toStage(event.clientX, event.clientY);
+    const delta = event.deltaMode === 1 ? event.deltaY * 16 : event.deltaY;
+    zoomAround(x, y, Math.exp(-delta * (event.ctrlKey ? 0.01 : 0.0015)));
+    moveCursor(event);
+  }
+
+  stage.addEventListener("pointerdown", onPointerDown);
+  stage.addEventListener("pointermove", onPointerMove);
+  stage.addEventListener("pointerup", onPointerUp);
+  stage.addEventListener("pointercancel", onPointerCancel);
+  stage.addEventListener("lostpointercapture", (event) => {
+    if (pointers.has(event.pointerId)) onPointerUp(event);
+  });
+  stage.addEventListener("pointerleave", () => container.classList.remove("hovering"));
+  stage.addEventListener("pointerenter", () => container.classList.add("hovering"));
+  stage.addEventListener("wheel", onWheel, { passive: false });
+  stage.addEventListener("contextmenu", (event) => event.preventDefault());
+  new ResizeObserver(() => { if (state.loaded && !action) fit(); }).observe(stage);
+
+  function setSpaceHeld(held) {
+    spaceHeld = held;
+    container.classList.toggle("space-pan", held);
+  }
+
+  return {
+    loadImage, loadMask, maskBlob, maskCoverage, maskCanvasForExport,
+    clear, invert, undo, redo, fit, actualSize,
+    setTool, setBrushSize, setColour, setOpacity, setVisible, setSpaceHeld,
+    zoomBy: (factor) => { const { w, h } = stageSize(); zoomAround(w / 2, h / 2, factor); },
+    get state() {
+      return {
+        width: state.width, height: state.height, loaded: state.loaded, tool: state.tool,
+        brushSize: state.brushSize, colour: state.colour, opacity: state.opacity, visible: state.visible,
+        scale: state.scale, canUndo: state.undo.length > 0, canRedo: state.redo.length > 0,
+      };
+    },
+  };
+}
+
+export function hexToRgb(hex) {
+  const value = parseInt(hex.replace("#", ""), 16);
+  return [(value >> 16) & 255, (value >> 8) & 255, value & 255];
+}
+
+/** One flag per pixel: 1 = repaint, by the server's rule (see loadMask). */
+export function selectMaskPixels(rgba, colours) {
+  const n = rgba.length / 4;
+  const selected = new Uint8Array(n);
+  if (colours.length) {
+    for (let p = 0; p < n; p++) {
+      const i = p * 4;
+      selected[p] = colours.some(([r, g, b]) =>
+        Math.abs(rgba[i] - r) <= MASK_COLOUR_TOLERANCE && Math.abs(rgba[i + 1] - g) <= MASK_COLOUR_TOLERANCE
+        && Math.abs(rgba[i + 2] - b) <= MASK_COLOUR_TOLERANCE) ? 1 : 0;
+    }
+    return selected;
+  }
+  let transparent = false;
+  for (let p = 0; p < n && !transparent; p++) transparent = rgba[p * 4 + 3] < 255;
+  for (let p = 0; p < n; p++) {
+    const i = p * 4;
+    selected[p] = transparent
+      ? (rgba[i + 3] >= 128 ? 1 : 0)
+      : (0.299 * rgba[i] + 0.587 * rgba[i + 1] + 0.114 * rgba[i + 2] >= 127.5 ? 1 : 0);
+  }
+  return selected;
+}

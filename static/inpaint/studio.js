@@ -1,0 +1,442 @@
+// The studio page: wires the mask editor to the job form, the job card and the history.
+import { createMaskEditor } from "./editor.js";
+
+const ACCEPTED_TYPES = { "image/jpeg": "JPEG", "image/png": "PNG", "image/bmp": "BMP" };
+const MB = 1024 * 1024;
+
+const root = document.querySelector("[data-editor]");
+const $ = (selector, scope = document) => scope.querySelector(selector);
+const pictureInput = $("#id_base_image");
+const maskInput = $("[data-mask-input]");
+let pictureFile = null; // the File behind the picture in the editor
+
+const editor = createMaskEditor(root, { onChange: refreshEditorUi });
+
+// ---- engine, limits and prompt -------------------------------------------------------------
+
+function currentEngine() {
+  const select = $("[data-engine-select]");
+  const option = select && select.selectedOptions[0];
+  if (!option) return null;
+  const d = option.dataset;
+  return {
+    key: option.value, label: d.label, remote: d.remote === "true", followsPrompt: d.followsPrompt === "true",
+    minSide: Number(d.minSide), maxSide: Number(d.maxSide), maxBytes: Number(d.maxBytes), maxPrompt: Number(d.maxPrompt),
+  };
+}
+
+function sizeProblem(width, height, engine) {
+  if (!engine) return null;
+  const ok = (side) => side >= engine.minSide && side <= engine.maxSide;
+  if (ok(width) && ok(height)) return null;
+  const which = width < engine.minSide || height < engine.minSide ? "too small" : "too large";
+  return `This picture is ${width} × ${height} pixels, which is ${which} for ${engine.label}: `
+    + `each side must be between ${engine.minSide} and ${engine.maxSide} pixels.`;
+}
+
+function refreshForm() {
+  const engine = currentEngine();
+  const prompt = $("[data-testid=prompt]");
+  if (!engine || !prompt) return;
+  document.querySelectorAll("[data-engine-note]").forEach((note) => { note.hidden = note.dataset.engineNote !== engine.key; });
+  const counter = $("[data-prompt-counter]");
+  const note = $("[data-prompt-note]");
+  const field = $("[data-prompt-field]");
+  prompt.disabled = !engine.followsPrompt;
+  field.classList.toggle("ignored", !engine.followsPrompt);
+  const length = [...prompt.value].length;
+  const tooLong = engine.followsPrompt && length > engine.maxPrompt;
+  field.classList.toggle("too-long", tooLong);
+  prompt.setAttribute("aria-invalid", tooLong ? "true" : "false");
+  if (!engine.followsPrompt) {
+    counter.textContent = "";
+    note.textContent = "The offline engine fills the painted area from the rest of the picture and does not read the prompt.";
+  } else {
+    counter.textContent = `${length} / ${engine.maxPrompt}`;
+    note.textContent = tooLong
+      ? `Too long: ${length} characters, and this engine reads at most ${engine.maxPrompt}. Shorten it before you generate.`
+      : "";
+  }
+  note.classList.toggle("bad", tooLong);
+  const picture = editor.state;
+  const problem = picture.loaded ? sizeProblem(picture.width, picture.height, engine) : null;
+  showPictureMessage(problem);
+  refreshLimitsHint(engine);
+}
+
+function refreshLimitsHint(engine) {
+  const hint = $("[data-picture-limits]");
+  hint.textContent = `JPEG, PNG or BMP, up to ${Math.round(engine.maxBytes / MB)} MB, each side ${engine.minSide}–${engine.maxSide} pixels.`;
+}
+
+function showPictureMessage(text) {
+  const message = $("[data-picture-message]");
+  message.hidden = !text;
+  message.textContent = text || "";
+}
+
+document.addEventListener("input", (event) => {
+  if (event.target.matches("[data-testid=prompt]")) refreshForm();
+});
+document.addEventListener("change", (event) => {
+  if (event.target.matches("[data-engine-select]")) refreshForm();
+});
+
+// ---- getting the picture in ----------------------------------------------------------------
+
+async function sniffType(file) {
+  if (ACCEPTED_TYPES[file.type]) return file.type;
+  const head = new Uint8Array(await file.slice(0, 8).arrayBuffer());
+  if (head[0] === 0xff && head[1] === 0xd8) return "image/jpeg";
+  if (head[0] === 0x89 && head[1] === 0x50 && head[2] === 0x4e && head[3] === 0x47) return "image/png";
+  if (head[0] === 0x42 && head[1] === 0x4d) return "image/bmp";
+  return null;
+}
+
+/** Check a file in the browser, show it, and make it the form's picture. Returns true if taken. */
+async function openPicture(file) {
+  const engine = currentEngine();
+  const type = await sniffType(file);
+  if (!type) {
+    refusePicture(`“${file.name || "This file"}” is not a picture this app can use. Choose a JPEG, PNG or BMP file.`);
+    return false;
+  }
+  if (engine && file.size > engine.maxBytes) {
+    refusePicture(`“${file.name || "This picture"}” is ${(file.size / MB).toFixed(1)} MB; the limit is ${Math.round(engine.maxBytes / MB)} MB. Save it smaller or as JPEG and try again.`);
+    return false;
+  }
+  let bitmap;
+  try {
+    bitmap = await createImageBitmap(file, { imageOrientation: "from-image" });
+  } catch {
+    refusePicture(`“${file.name || "This picture"}” cannot be opened; the file may be damaged.`);
+    return false;
+  }
+  const problem = sizeProblem(bitmap.width, bitmap.height, engine);
+  if (problem) {
+    bitmap.close();
+    refusePicture(problem);
+    return false;
+  }
+  pictureFile = file;
+  setFiles(pictureInput, file);
+  await editor.loadImage(bitmap);
+  showPictureMessage(null);
+  $("[data-mask-message]").hidden = true;
+  $("[data-picture-info]").textContent = `${file.name || "Pasted picture"} · ${bitmap.width} × ${bitmap.height} px`;
+  return true;
+}
+
+function refusePicture(message) {
+  showPictureMessage(message);
+  // Keep the picture that was there before, if any, in the form.
+  setFiles(pictureInput, pictureFile);
+}
+
+function setFiles(input, file) {
+  const transfer = new DataTransfer();
+  if (file) transfer.items.add(file);
+  input.files = transfer.files;
+}
+
+pictureInput.addEventListener("change", () => {
+  const [file] = pictureInput.files;
+  if (file && file !== pictureFile) openPicture(file);
+  else if (!file) setFiles(pictureInput, pictureFile); // a cancelled dialog keeps the picture
+});
+
+function imageFromTransfer(transfer) {
+  if (!transfer) return null;
+  return [...transfer.files].find((file) => file.type.startsWith("image/") || file.type === "")
+    ?? [...transfer.items || []].filter((item) => item.kind === "file").map((item) => item.getAsFile()).find(Boolean)
+    ?? null;
+}
+
+let dragDepth = 0;
+const dropHint = $("[data-drop-hint]");
+document.addEventListener("dragenter", (event) => {
+  if (![...event.dataTransfer.types].includes("Files")) return;
+  dragDepth++;
+  dropHint.hidden = false;
+});
+document.addEventListener("dragleave", () => {
+  dragDepth = Math.max(0, dragDepth - 1);
+  if (!dragDepth) dropHint.hidden = true;
+});
+document.addEventListener("dragover", (event) => {
+  if ([...event.dataTransfer.types].includes("Files")) event.preventDefault();
+});
+document.addEventListener("drop", (event) => {
+  dragDepth = 0;
+  dropHint.hidden = true;
+  const file = imageFromTransfer(event.dataTransfer);
+  if (!file) return;
+  event.preventDefault();
+  if (event.target.closest && event.target.closest(".mask-file")) loadMaskFile(file);
+  else openPicture(file);
+});
+document.addEventListener("paste", (event) => {
+  if (typingIn(event.target) && event.clipboardData.types.includes("text/plain")) return;
+  const file = imageFromTransfer(event.clipboardData);
+  if (!file) return; // text pastes into the prompt as usual
+  event.preventDefault();
+  openPicture(file);
+});
+
+// ---- mask files ----------------------------------------------------------------------------
+
+function parseColours(text) {
+  if (!text.trim()) return [];
+  let colours;
+  try {
+    colours = JSON.parse(text);
+  } catch {
+    throw new Error("Write the mask colours as a list of [red, green, blue], e.g. [[0, 0, 0]].");
+  }
+  const valid = Array.isArray(colours) && colours.every((c) => Array.isArray(c) && c.length === 3
+    && c.every((v) => Number.isInteger(v) && v >= 0 && v <= 255));
+  if (!valid) throw new Error("Each mask colour must be three whole numbers from 0 to 255, e.g. [134, 134, 134].");
+  return colours;
+}
+
+let maskFile = null;
+async function loadMaskFile(file) {
+  const message = $("[data-mask-message]");
+  maskFile = file;
+  let text;
+  try {
+    const colours = parseColours($("[data-mask-colours]").value);
+    text = await editor.loadMask(file, colours);
+    if (!text) text = `Mask “${file.name}” loaded: ${Math.round(editor.maskCoverage() * 100)} % of the picture will be repainted.`;
+  } catch (error) {
+    text = error.message;
+  }
+  message.hidden = false;
+  message.textContent = text;
+}
+
+$("[data-mask-file]").addEventListener("change", (event) => {
+  const [file] = event.target.files;
+  if (file) loadMaskFile(file);
+});
+$("[data-mask-colours]").addEventListener("change", () => { if (maskFile) loadMaskFile(maskFile); });
+
+// ---- toolbar -------------------------------------------------------------------------------
+
+const brushSlider = $("[data-brush-size]");
+
+function refreshEditorUi(what) {
+  const state = editor.state;
+  if (what === "tool" || what === "picture") {
+    document.querySelectorAll("[data-tool-button]").forEach((button) => {
+      button.setAttribute("aria-pressed", String(button.dataset.toolButton === state.tool));
+    });
+  }
+  if (what === "brush") {
+    brushSlider.value = String(state.brushSize);
+    $("[data-brush-size-value]").textContent = `${state.brushSize} px`;
+  }
+  if (what === "mask" || what === "picture") {
+    $("[data-action=undo]").disabled = !state.canUndo;
+    $("[data-action=redo]").disabled = !state.canRedo;
+  }
+  if (what === "overlay") {
+    const toggle = $("[data-action=toggle-mask]");
+    toggle.setAttribute("aria-pressed", String(state.visible));
+  }
+  if (what === "view") $("[data-zoom-info]").textContent = state.loaded ? `${Math.round(state.scale * 100)} %` : "";
+  if (what === "picture") {
+    root.style.setProperty("--picture-aspect", `${state.width} / ${state.height}`);
+    $("[data-change-picture]").hidden = false;
+    $("[data-action=download-mask]").hidden = false;
+    refreshForm();
+  }
+}
+
+const actions = {
+  undo: () => editor.undo(),
+  redo: () => editor.redo(),
+  clear: () => editor.clear(),
+  invert: () => editor.invert(),
+  "toggle-mask": () => editor.setVisible(!editor.state.visible),
+  fit: () => editor.fit(),
+  "zoom-in": () => editor.zoomBy(1.25),
+  "zoom-out": () => editor.zoomBy(0.8),
+  "download-mask": downloadMask,
+};
+
+root.addEventListener("click", (event) => {
+  const toolButton = event.target.closest("[data-tool-button]");
+  if (toolButton) editor.setTool(toolButton.dataset.toolButton);
+  const actionButton = event.target.closest("[data-action]");
+  if (actionButton) actions[actionButton.dataset.action]();
+});
+brushSlider.addEventListener("input", () => editor.setBrushSize(Number(brushSlider.value)));
+$("[data-overlay-colour]").addEventListener("input", (event) => editor.setColour(event.target.value));
+$("[data-overlay-opacity]").addEventListener("input", (event) => editor.setOpacity(Number(event.target.value) / 100));
+
+async function downloadMask() {
+  const blob = await editor.maskBlob();
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(blob);
+  const stem = (pictureFile && pictureFile.name.replace(/\.[^.]+$/, "")) || "picture";
+  link.download = `${stem}-mask.png`;
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+}
+
+// ---- keyboard ------------------------------------------------------------------------------
+
+function typingIn(target) {
+  if (!(target instanceof Element)) return false;
+  if (target.isContentEditable || target.matches("textarea, select")) return true;
+  return target.matches("input") && !["range", "checkbox", "radio", "button", "submit", "color", "file"].includes(target.type);
+}
+
+document.addEventListener("keydown", (event) => {
+  if (typingIn(event.target)) {
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && event.target.matches("[data-testid=prompt]")) {
+      event.preventDefault();
+      $("#job-form").requestSubmit();
+    }
+    return;
+  }
+  const mod = event.ctrlKey || event.metaKey;
+  const key = event.key.toLowerCase();
+  let handled = true;
+  if (mod && key === "z") event.shiftKey ? editor.redo() : editor.undo();
+  else if (mod && key === "y") editor.redo();
+  else if (mod || event.altKey) handled = false;
+  else if (key === "b") editor.setTool("brush");
+  else if (key === "e") editor.setTool("eraser");
+  else if (key === "r") editor.setTool("rect");
+  else if (key === "[") editor.setBrushSize(editor.state.brushSize * 0.85 - 1);
+  else if (key === "]") editor.setBrushSize(editor.state.brushSize * 1.15 + 1);
+  else if (key === "i") editor.invert();
+  else if (key === "h") editor.setVisible(!editor.state.visible);
+  else if (key === "0" || key === "escape") editor.fit();
+  else if (key === "1") editor.actualSize();
+  else if (key === "+" || key === "=") editor.zoomBy(1.25);
+  else if (key === "-") editor.zoomBy(0.8);
+  else if (key === "?") { const s = $("[data-shortcuts]"); s.open = !s.open; }
+  else if (key === " ") {
+    if (!event.repeat) editor.setSpaceHeld(true);
+    if (event.target === document.body || root.contains(event.target)) event.preventDefault();
+    else handled = false;
+    return;
+  } else handled = false;
+  if (handled) event.preventDefault();
+});
+document.addEventListener("keyup", (event) => { if (event.key === " ") editor.setSpaceHeld(false); });
+window.addEventListener("blur", () => editor.setSpaceHeld(false));
+
+// ---- sending the job -----------------------------------------------------------------------
+
+// htmx:confirm fires before htmx reads the form, and may wait: the mask PNG is made here.
+document.addEventListener("htmx:confirm", (event) => {
+  if (event.detail.elt.id !== "job-form") return;
+  event.preventDefault();
+  const hint = $("[data-generate-hint]");
+  if (!editor.state.loaded) {
+    hint.textContent = "First choose a picture, then paint over the part to change.";
+    hint.classList.add("bad");
+    return;
+  }
+  hint.textContent = "";
+  hint.classList.remove("bad");
+  setFiles(pictureInput, pictureFile);
+  editor.maskBlob().then((blob) => {
+    setFiles(maskInput, new File([blob], "mask.png", { type: "image/png" }));
+    event.detail.issueRequest(true);
+  });
+});
+
+// A refused form comes back as the form with its messages: put it where the form is.
+document.addEventListener("htmx:beforeSwap", (event) => {
+  const detail = event.detail;
+  if (detail.requestConfig && detail.requestConfig.elt && detail.requestConfig.elt.id === "job-form"
+      && detail.serverResponse.includes('id="job-form"')) {
+    detail.target = $("#form-slot");
+    detail.swapOverride = "innerHTML";
+  }
+});
+
+const narrowScreen = window.matchMedia("(max-width: 1000px)");
+const seenStatus = new Map(); // job id -> last status shown
+const FINAL = ["SUCCEEDED", "FAILED", "CANCELED"];
+document.addEventListener("htmx:afterSettle", (event) => {
+  refreshForm();
+  const card = $("#current-job [data-testid=job-card]");
+  if (!card) return;
+  if (event.detail.target.id === "current-job" && narrowScreen.matches) {
+    $("#current-job").closest("section").scrollIntoView({ behavior: "smooth", block: "start" });
+  }
+  const before = seenStatus.get(card.dataset.job);
+  seenStatus.set(card.dataset.job, card.dataset.status);
+  // A job that just ended changes its thumbnail and status in the history: fetch that part of the page.
+  if (before && !FINAL.includes(before) && FINAL.includes(card.dataset.status)) {
+    htmx.ajax("GET", root.dataset.studioUrl, { target: "#job-history", select: "#job-history", swap: "outerHTML" });
+  }
+});
+document.addEventListener("htmx:responseError", (event) => {
+  if (event.detail.requestConfig.elt.id !== "job-form") return;
+  const hint = $("[data-generate-hint]");
+  hint.textContent = "The server could not take this job right now. Try again in a moment.";
+  hint.classList.add("bad");
+});
+document.addEventListener("htmx:sendError", () => {
+  const hint = $("[data-generate-hint]");
+  hint.textContent = "No connection to the server. Check your network and try again.";
+  hint.classList.add("bad");
+});
+
+// ---- results -------------------------------------------------------------------------------
+
+document.addEventListener("input", (event) => {
+  if (event.target.matches("[data-compare]")) {
+    event.target.closest(".compare").style.setProperty("--pos", `${event.target.value}%`);
+  }
+});
+
+async function fetchFile(url, name) {
+  const response = await fetch(url, { credentials: "same-origin" });
+  if (!response.ok) throw new Error(`${response.status}`);
+  const blob = await response.blob();
+  return new File([blob], name, { type: blob.type });
+}
+
+document.addEventListener("click", async (event) => {
+  const useButton = event.target.closest("[data-use-as-base]");
+  if (useButton) {
+    useButton.disabled = true;
+    try {
+      const file = await fetchFile(useButton.dataset.useAsBase, useButton.dataset.name);
+      if (await openPicture(file)) root.scrollIntoView({ behavior: "smooth", block: "start" });
+    } catch {
+      showPictureMessage("This result could not be loaded into the editor. Try again.");
+    } finally {
+      useButton.disabled = false;
+    }
+    return;
+  }
+  const reuseButton = event.target.closest("[data-reuse-job]");
+  if (reuseButton) {
+    const card = reuseButton.closest("[data-job]");
+    try {
+      const picture = await fetchFile(card.dataset.pictureUrl, `job-${card.dataset.job.slice(0, 8)}.png`);
+      if (!(await openPicture(picture))) return;
+      const mask = await fetchFile(card.dataset.maskUrl, "mask.png");
+      await editor.loadMask(mask, []);
+      const prompt = $("[data-testid=prompt]");
+      const text = card.querySelector(".job-prompt").lastChild.textContent.trim();
+      if (prompt && text !== "(no prompt)") prompt.value = text;
+      refreshForm();
+      root.scrollIntoView({ behavior: "smooth", block: "start" });
+    } catch {
+      showPictureMessage("This job's picture could not be loaded into the editor.");
+    }
+  }
+});
+
+refreshForm();
+root.dataset.ready = "true";
