@@ -1,0 +1,83 @@
+"""Playwright helpers for the browser tests: Debian's chromium, the studio page, strokes at screen points."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+
+import numpy as np
+from PIL import Image
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--no-first-run", "--disable-gpu"]
+
+
+@dataclass
+class Studio:
+    """The studio page in one browser context, with every URL it requested."""
+
+    page: object
+    base_url: str
+    requests: list[str] = field(default_factory=list)
+
+    def upload(self, data: bytes, name: str = "photo.jpg", mime: str = "image/jpeg") -> None:
+        self.page.get_by_test_id("upload").set_input_files({"name": name, "mimeType": mime, "buffer": data})
+
+    def upload_and_wait(self, data: bytes, name: str = "photo.jpg", mime: str = "image/jpeg") -> None:
+        self.upload(data, name, mime)
+        self.page.wait_for_selector("[data-editor][data-loaded]", state="attached")
+
+    def canvas_box(self) -> dict:
+        return self.page.get_by_test_id("canvas").bounding_box()
+
+    def stroke(self, points: list[tuple[float, float]]) -> None:
+        """Press at the first screen point, move through the others, release."""
+        mouse = self.page.mouse
+        mouse.move(*points[0])
+        mouse.down()
+        for point in points[1:]:
+            mouse.move(*point, steps=8)
+        mouse.up()
+
+    def screen_point(self, fx: float, fy: float) -> tuple[float, float]:
+        """The screen point at a fraction of the canvas's box."""
+        box = self.canvas_box()
+        return box["x"] + fx * box["width"], box["y"] + fy * box["height"]
+
+    def image_point(self, point: tuple[float, float], size: tuple[int, int]) -> tuple[float, float]:
+        """Where a screen point falls on the picture, from Playwright's own box of the canvas."""
+        box = self.canvas_box()
+        return (point[0] - box["x"]) / box["width"] * size[0], (point[1] - box["y"]) / box["height"] * size[1]
+
+    def set_brush(self, size: int) -> None:
+        self.page.get_by_test_id("brush-size").fill(str(size))
+
+    def foreign_requests(self) -> list[str]:
+        return [url for url in self.requests if not url.startswith(self.base_url) and not url.startswith(("data:", "blob:"))]
+
+
+def open_studio(browser, base_url: str, **context_options) -> Studio:
+    context = browser.new_context(**{"viewport": {"width": 1280, "height": 800}, **context_options})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    studio = Studio(page, base_url)
+    page.on("request", lambda request: studio.requests.append(request.url))
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(base_url + "/")
+    page.wait_for_selector("[data-editor][data-ready]", state="attached")
+    studio.errors = errors
+    return studio
+
+
+def mask_array(data: bytes) -> np.ndarray:
+    image = Image.open(io.BytesIO(data))
+    assert image.mode == "L", image.mode
+    return np.asarray(image)
+
+
+def painted_bounds(mask: np.ndarray) -> tuple[int, int, int, int]:
+    ys, xs = np.nonzero(mask >= 128)
+    assert len(xs), "nothing was painted"
+    return int(xs.min()), int(ys.min()), int(xs.max()), int(ys.max())

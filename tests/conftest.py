@@ -1,0 +1,137 @@
+"""Fixtures shared by the suite: media in tmp_path, a real Celery worker process, the DashScope stand-in."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+TEST_API_KEY = "sk-test-0123456789"
+WORKER_READY_TIMEOUT = 60
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def dashscope():
+    """The DashScope stand-in: a real HTTP server on 127.0.0.1."""
+    from tests.dashscope_standin import DashScopeStandIn
+
+    with DashScopeStandIn(api_key=TEST_API_KEY) as standin:
+        yield standin
+
+
+@pytest.fixture
+def cloud_settings(settings, dashscope):
+    settings.DASHSCOPE_API_KEY = TEST_API_KEY
+    settings.DASHSCOPE_BASE_URL = dashscope.base_url
+    return settings
+
+
+def _database_url() -> str:
+    from django.db import connection
+
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    return f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+class WorkerProcess:
+    """A `celery worker` subprocess on the suite's broker and test database."""
+
+    def __init__(self, log_path: Path, env: dict[str, str]):
+        self.log_path = log_path
+        self.env = env
+        self.process: subprocess.Popen | None = None
+
+    def start(self, *, beat: bool = False) -> "WorkerProcess":
+        log = open(self.log_path, "ab")
+        command = [sys.executable, "-m", "celery", "-A", "webapp", "worker", "--pool", "prefork", "--concurrency", "2",
+                   "--loglevel", "INFO", "--hostname", f"test-{uuid.uuid4().hex[:8]}@%h",
+                   "--without-mingle", "--without-gossip"]
+        if beat:
+            # The periodic sweep runs inside the worker, as under `make run`.
+            command += ["--beat", "--schedule", str(self.log_path.with_suffix(".beat"))]
+        self.process = subprocess.Popen(command, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                                        start_new_session=True, cwd=Path(__file__).resolve().parent.parent)
+        deadline = time.monotonic() + WORKER_READY_TIMEOUT
+        while b" ready." not in self.log_path.read_bytes():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"Celery worker did not start:\n{self.log()}")
+            time.sleep(0.1)
+        return self
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def pool_pids(self) -> list[int]:
+        """The prefork pool's child processes."""
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
+        return [int(pid) for pid in children]
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, sig)
+            self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@pytest.fixture
+def start_worker(transactional_db, settings, tmp_path):
+    """Start real Celery worker processes: start_worker(**env overrides) -> WorkerProcess."""
+    broker = settings.CELERY_BROKER_URL
+    assert broker.startswith("redis://"), "integration tests need Redis: run them with `make test`"
+    import redis
+
+    redis.Redis.from_url(broker).flushdb()  # nothing left over from an earlier run
+    workers: list[WorkerProcess] = []
+
+    def start(*, beat: bool = False, **overrides: str) -> WorkerProcess:
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "webapp.settings",
+            "DATABASE_URL": _database_url(),
+            "CELERY_BROKER_URL": broker,
+            "SECRET_KEY": settings.SECRET_KEY,
+            "INPAINT_MEDIA_ROOT": str(settings.MEDIA_ROOT),
+            "INPAINT_POLL_INTERVAL": "0.3",
+            "INPAINT_RETRY_BASE_DELAY": "0.2",
+            "INPAINT_RETRY_MAX_DELAY": "2",
+            **overrides,
+        }
+        worker = WorkerProcess(tmp_path / f"worker-{len(workers)}.log", env).start(beat=beat)
+        workers.append(worker)
+        return worker
+
+    yield start
+    for worker in workers:
+        worker.stop()
+
+
+def wait_for(predicate, *, timeout: float = 60, interval: float = 0.2, message: str = "condition"):
+    """Poll ``predicate`` until it returns something truthy (tests may wait; app code never does)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout} s waiting for {message}")

@@ -1,0 +1,45 @@
+"""Pictures and masks made by the tests themselves (no files shipped, no downloads)."""
+
+from __future__ import annotations
+
+import io
+
+from PIL import Image, ImageDraw
+
+
+def picture(width: int = 640, height: int = 480, *, fmt: str = "JPEG", mode: str = "RGB",
+            orientation: int | None = None) -> bytes:
+    """A picture with a gradient and a red square at the top-left, so orientation can be checked."""
+    image = Image.linear_gradient("L").resize((width, height)).convert(mode if mode != "RGBA" else "RGB")
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 0, width // 4, height // 4), fill=(220, 30, 30) if image.mode == "RGB" else 200)
+    if mode == "RGBA":
+        image = image.convert("RGBA")
+        alpha = Image.new("L", image.size, 255)
+        ImageDraw.Draw(alpha).rectangle((width // 2, 0, width, height // 2), fill=0)
+        image.putalpha(alpha)
+    buffer = io.BytesIO()
+    options = {}
+    if orientation is not None:
+        exif = Image.Exif()
+        exif[0x0112] = orientation
+        options["exif"] = exif.tobytes()
+    image.save(buffer, fmt, **options)
+    return buffer.getvalue()
+
+
+def mask(width: int = 640, height: int = 480, *, box: tuple[int, int, int, int] | None = None,
+         fmt: str = "PNG", mode: str = "L", fill=255, background=0) -> bytes:
+    """A mask with ``box`` (default: the centre quarter) painted."""
+    image = Image.new(mode, (width, height), background)
+    box = box or (width // 4, height // 4, 3 * width // 4, 3 * height // 4)
+    ImageDraw.Draw(image).rectangle(box, fill=fill)
+    buffer = io.BytesIO()
+    image.save(buffer, fmt)
+    return buffer.getvalue()
+
+
+def open_image(data: bytes) -> Image.Image:
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    return image

@@ -1,0 +1,333 @@
+"""The studio page in a real browser (Debian's chromium through Playwright): the mask drawn on screen is
+the mask the server stores, at the picture's own pixels, whatever the zoom, shape, rotation or pixel ratio."""
+
+from __future__ import annotations
+
+import base64
+import math
+import os
+
+import numpy as np
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from inpaint.models import InpaintJob
+from tests import pictures
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, mask_array, open_studio, painted_bounds
+from tests.conftest import TEST_API_KEY, wait_for
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls here are plain blocking calls.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+BRUSH = 12  # picture pixels
+TOLERANCE = 2  # picture pixels
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def studio_factory(browser, live_server):
+    studios = []
+
+    def make(**context_options):
+        studio = open_studio(browser, live_server.url, **context_options)
+        studios.append(studio)
+        return studio
+
+    yield make
+    for studio in studios:
+        # No file from another host, ever (fonts, scripts, CDNs), and no script errors.
+        assert studio.foreign_requests() == []
+        assert studio.errors == []
+        studio.page.context.close()
+
+
+def submit(studio) -> InpaintJob:
+    studio.page.get_by_test_id("generate").click()
+    expect(studio.page.get_by_test_id("job-card")).to_be_visible()
+    return InpaintJob.objects.get()
+
+
+def stored_mask(job: InpaintJob) -> np.ndarray:
+    with job.mask_image.open("rb") as stored:
+        return mask_array(stored.read())
+
+
+def assert_capsule(mask: np.ndarray, start, end, radius: float) -> None:
+    """The painted pixels are the brush stroke from start to end (picture coordinates), to within 2 px."""
+    left, top, right, bottom = painted_bounds(mask)
+    expected = (min(start[0], end[0]) - radius, min(start[1], end[1]) - radius,
+                max(start[0], end[0]) + radius - 1, max(start[1], end[1]) + radius - 1)
+    assert all(abs(got - want) <= TOLERANCE for got, want in zip((left, top, right, bottom), expected)), \
+        (f"painted box {left, top, right, bottom} but the stroke covers {tuple(round(v, 1) for v in expected)}")
+    area = 2 * radius * math.dist(start, end) + math.pi * radius ** 2
+    assert abs((mask >= 128).sum() / area - 1) < 0.12
+    for t in (0, 0.5, 1):
+        x, y = start[0] + t * (end[0] - start[0]), start[1] + t * (end[1] - start[1])
+        assert mask[int(y), int(x)] == 255
+
+
+VIEWS = {
+    "landscape": dict(picture=dict(width=640, height=480), upright=(640, 480)),
+    "portrait-exif-6": dict(picture=dict(width=640, height=480, orientation=6), upright=(480, 640)),
+    "ultrawide-3-to-1": dict(picture=dict(width=1500, height=500), upright=(1500, 500)),
+}
+
+
+@pytest.mark.parametrize(("shape", "zoom", "scale_factor"), [
+    ("landscape", 1, 1),
+    ("portrait-exif-6", 1, 1),
+    ("ultrawide-3-to-1", 1, 1),
+    ("landscape", 1.5, 1),
+    ("portrait-exif-6", 1.5, 2),
+    ("ultrawide-3-to-1", 1, 2),
+    ("ultrawide-3-to-1", 1.5, 1),
+])
+def test_stroke_lands_on_the_matching_picture_pixels(studio_factory, shape, zoom, scale_factor):
+    case = VIEWS[shape]
+    studio = studio_factory(device_scale_factor=scale_factor)
+    if zoom != 1:
+        studio.page.evaluate("zoom => { document.documentElement.style.zoom = String(zoom); }", zoom)
+    studio.upload_and_wait(pictures.picture(**case["picture"]))
+    width, height = case["upright"]
+    expect(studio.page.get_by_test_id("picture-info")).to_contain_text(f"{width} × {height} px")
+    studio.set_brush(BRUSH)
+
+    points = [studio.screen_point(0.23, 0.31), studio.screen_point(0.71, 0.64)]
+    # Expected picture pixels come from Playwright's box of the canvas, before submitting scrolls the page.
+    start, end = (studio.image_point(point, (width, height)) for point in points)
+    studio.stroke(points)
+    job = submit(studio)
+
+    assert (job.base_width, job.base_height) == (width, height)
+    mask = stored_mask(job)
+    assert mask.shape == (height, width)
+    assert_capsule(mask, start, end, BRUSH / 2)
+
+
+def test_eraser_undo_and_redo_change_the_sent_mask(studio_factory):
+    studio = studio_factory()
+    page = studio.page
+    studio.upload_and_wait(pictures.picture(640, 480))
+    studio.set_brush(20)
+    size = (640, 480)
+    kept = [studio.screen_point(0.1, 0.2), studio.screen_point(0.9, 0.2)]
+    undone = [studio.screen_point(0.1, 0.8), studio.screen_point(0.9, 0.8)]
+    studio.stroke(kept)
+    studio.stroke(undone)
+    page.keyboard.press("Control+z")
+    page.keyboard.press("Control+Shift+z")  # redo brings it back
+    page.get_by_test_id("undo").click()  # and this takes it away for good
+
+    page.keyboard.press("e")
+    expect(page.get_by_test_id("eraser")).to_have_attribute("aria-pressed", "true")
+    studio.set_brush(40)
+    erased = [studio.screen_point(0.5, 0.1), studio.screen_point(0.5, 0.3)]
+    studio.stroke(erased)
+    left, right = (studio.image_point(p, size) for p in kept)
+    row = int(left[1])
+    gap_x = int(studio.image_point(erased[0], size)[0])
+    undone_row = int(studio.image_point(undone[0], size)[1])
+    job = submit(studio)
+
+    mask = stored_mask(job)
+    assert mask[row, int(left[0]) + 15] == 255 and mask[row, int(right[0]) - 15] == 255
+    assert mask[row, gap_x] == 0 and mask[row, gap_x - 15] == 0 and mask[row, gap_x + 15] == 0
+    assert mask[row, gap_x - 30] == 255 and mask[row, gap_x + 30] == 255
+    assert mask[undone_row, 320] == 0
+    assert (mask[int(size[1] * 0.6):] == 0).all()
+
+
+def test_shortcuts_are_off_while_typing(studio_factory):
+    studio = studio_factory()
+    page = studio.page
+    studio.upload_and_wait(pictures.picture(640, 480))
+    page.get_by_test_id("eraser").click()
+    page.get_by_test_id("brush-size").fill("30")
+    # The offline engine ignores the prompt, so its box is disabled; any enabled text box will do.
+    page.locator("[data-mask-file-panel] summary").click()
+    colours = page.get_by_test_id("mask-colours")
+    colours.click()
+    page.keyboard.type("b[[r")
+    expect(page.get_by_test_id("eraser")).to_have_attribute("aria-pressed", "true")
+    expect(page.get_by_test_id("brush-size")).to_have_value("30")
+
+
+def test_too_small_picture_is_refused_in_plain_words_before_upload(studio_factory):
+    studio = studio_factory()
+    studio.upload(pictures.picture(200, 150))
+    message = studio.page.get_by_test_id("picture-message")
+    expect(message).to_be_visible()
+    expect(message).to_contain_text("200 × 150 pixels, which is too small")
+    expect(message).to_contain_text("between 257 and 4095 pixels")
+    assert studio.page.get_by_test_id("upload").evaluate("input => input.files.length") == 0
+    assert InpaintJob.objects.count() == 0
+
+
+def test_empty_mask_shows_the_servers_message_and_the_editor_keeps_its_state(studio_factory):
+    studio = studio_factory()
+    page = studio.page
+    studio.upload_and_wait(pictures.picture(640, 480))
+    page.get_by_test_id("generate").click()
+    errors = page.get_by_test_id("form-errors")
+    expect(errors).to_contain_text("paint the area you want to change")
+    assert InpaintJob.objects.count() == 0
+
+    # The swapped form did not touch the editor: paint now and the same picture goes out.
+    studio.set_brush(16)
+    points = [studio.screen_point(0.4, 0.5), studio.screen_point(0.6, 0.5)]
+    start, end = (studio.image_point(p, (640, 480)) for p in points)
+    studio.stroke(points)
+    job = submit(studio)
+    assert (job.base_width, job.base_height) == (640, 480)
+    assert_capsule(stored_mask(job), start, end, 8)
+
+
+def test_coloured_mask_file_previews_and_is_sent_as_the_editor_shows_it(studio_factory):
+    studio = studio_factory()
+    page = studio.page
+    studio.upload_and_wait(pictures.picture(640, 480))
+    page.locator("[data-mask-file-panel] summary").click()
+    page.get_by_test_id("mask-colours").fill("[[0, 0, 0]]")
+    # Half size, same shape: scaled nearest-neighbour. Black marks the area; luminance would pick the rest.
+    coloured = pictures.mask(320, 240, box=(40, 60, 119, 139), mode="RGB", fill=(0, 0, 0), background=(255, 255, 255))
+    page.get_by_test_id("mask-upload").set_input_files({"name": "mask.png", "mimeType": "image/png", "buffer": coloured})
+    expect(page.get_by_test_id("mask-message")).to_contain_text("will be repainted")
+    job = submit(studio)
+    mask = stored_mask(job)
+    assert painted_bounds(mask) == (80, 120, 239, 279)
+    assert (mask[120:280, 80:240] == 255).all()
+
+
+def test_job_finishes_shows_results_and_a_result_becomes_the_new_base(
+        studio_factory, live_server, dashscope, cloud_settings, start_worker):
+    cloud_settings.INPAINT_PUBLIC_BASE_URL = live_server.url
+    start_worker(DASHSCOPE_BASE_URL=dashscope.base_url, DASHSCOPE_API_KEY=TEST_API_KEY,
+                 INPAINT_PUBLIC_BASE_URL=live_server.url)
+    studio = studio_factory()
+    page = studio.page
+    page.get_by_test_id("engine").select_option("wanx-x-painting")
+    studio.upload_and_wait(pictures.picture(640, 480))
+
+    prompt = page.get_by_test_id("prompt")
+    prompt.fill("x" * 80)
+    expect(page.get_by_test_id("prompt-counter")).to_have_text("80 / 75")
+    expect(page.get_by_test_id("prompt-note")).to_contain_text("Too long")
+    prompt.fill("a red kite")
+    expect(page.get_by_test_id("prompt-counter")).to_have_text("10 / 75")
+    page.get_by_test_id("n-2").check(force=True)
+    studio.stroke([studio.screen_point(0.3, 0.3), studio.screen_point(0.6, 0.6)])
+    job = submit(studio)
+    assert job.prompt == "a red kite" and job.n == 2
+
+    card = page.get_by_test_id("job-card")
+    expect(card).to_have_attribute("data-status", "SUCCEEDED", timeout=60_000)
+    results = page.get_by_test_id("result-image")
+    expect(results).to_have_count(2)
+    wait_for(lambda: results.first.evaluate("img => img.complete && img.naturalWidth > 0"), timeout=10)
+    result_size = results.first.evaluate("img => [img.naturalWidth, img.naturalHeight]")
+    # The history catches up once the job has ended.
+    expect(page.get_by_test_id("history-item")).to_have_count(1)
+    expect(page.get_by_test_id("history-item")).to_contain_text("Done")
+
+    page.get_by_test_id("use-as-base").first.click()
+    expect(page.get_by_test_id("picture-info")).to_contain_text(f"{result_size[0]} × {result_size[1]} px")
+    assert page.get_by_test_id("upload").evaluate("input => input.files[0].name") == "inpaint-result-1.png"
+    # The mask is cleared: not one pixel of the overlay is painted.
+    painted = page.get_by_test_id("canvas").evaluate(
+        "c => c.getContext('2d').getImageData(0, 0, c.width, c.height).data.some((v, i) => i % 4 === 3 && v > 0)")
+    assert painted is False
+    expect(page.get_by_test_id("undo")).to_be_disabled()
+
+
+def test_stroke_stays_under_the_cursor_after_wheel_zoom_and_space_pan(studio_factory):
+    studio = studio_factory()
+    page = studio.page
+    studio.upload_and_wait(pictures.picture(1200, 900))
+    centre = studio.screen_point(0.5, 0.5)
+    zoom_before = int(page.locator("[data-editor]").get_attribute("data-zoom"))
+    page.mouse.move(*centre)
+    page.mouse.wheel(0, -400)
+    wait_for(lambda: int(page.locator("[data-editor]").get_attribute("data-zoom")) > zoom_before * 1.5, timeout=5)
+    page.keyboard.down(" ")
+    studio.stroke([centre, (centre[0] - 60, centre[1] - 40)])  # a pan, not paint
+    page.keyboard.up(" ")
+    studio.set_brush(10)
+    points = [(centre[0] - 100, centre[1] - 50), (centre[0] + 80, centre[1] + 30)]
+    start, end = (studio.image_point(p, (1200, 900)) for p in points)
+    studio.stroke(points)
+    job = submit(studio)
+    assert_capsule(stored_mask(job), start, end, 5)
+
+
+def touch(cdp, kind: str, points: list[tuple[float, float]]) -> None:
+    cdp.send("Input.dispatchTouchEvent", {
+        "type": kind, "touchPoints": [{"x": x, "y": y, "id": i, "radiusX": 2, "radiusY": 2} for i, (x, y) in enumerate(points)]})
+
+
+def test_one_finger_draws_and_two_fingers_zoom_without_painting(studio_factory):
+    studio = studio_factory(has_touch=True, is_mobile=True, viewport={"width": 390, "height": 844}, device_scale_factor=2)
+    page = studio.page
+    studio.upload_and_wait(pictures.picture(640, 480))
+    studio.set_brush(14)
+    cdp = page.context.new_cdp_session(page)
+    a, b = studio.screen_point(0.2, 0.5), studio.screen_point(0.8, 0.5)
+    start, end = (studio.image_point(p, (640, 480)) for p in (a, b))
+    touch(cdp, "touchStart", [a])
+    for t in range(1, 11):
+        touch(cdp, "touchMove", [(a[0] + (b[0] - a[0]) * t / 10, a[1])])
+    touch(cdp, "touchEnd", [])
+    zoom_before = page.locator("[data-editor]").get_attribute("data-zoom")
+
+    p, q = studio.screen_point(0.4, 0.2), studio.screen_point(0.6, 0.3)
+    touch(cdp, "touchStart", [p, q])
+    for t in range(1, 8):
+        touch(cdp, "touchMove", [(p[0] - 6 * t, p[1] - 3 * t), (q[0] + 6 * t, q[1] + 3 * t)])
+    touch(cdp, "touchEnd", [])
+    assert page.locator("[data-editor]").get_attribute("data-zoom") != zoom_before
+    page.get_by_test_id("fit").click()
+
+    job = submit(studio)
+    assert_capsule(stored_mask(job), start, end, 7)
+
+
+DELIVER_PICTURE = """
+([kind, base64]) => {
+  const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+  const transfer = new DataTransfer();
+  transfer.items.add(new File([bytes], "dropped.png", {type: "image/png"}));
+  if (kind === "drop") {
+    const target = document.querySelector('[data-testid="canvas"]');
+    target.dispatchEvent(new DragEvent("dragenter", {bubbles: true, cancelable: true, dataTransfer: transfer}));
+    target.dispatchEvent(new DragEvent("dragover", {bubbles: true, cancelable: true, dataTransfer: transfer}));
+    target.dispatchEvent(new DragEvent("drop", {bubbles: true, cancelable: true, dataTransfer: transfer}));
+  } else {
+    document.body.dispatchEvent(new ClipboardEvent("paste", {bubbles: true, cancelable: true, clipboardData: transfer}));
+  }
+}
+"""
+
+
+@pytest.mark.parametrize("kind", ["drop", "paste"])
+def test_picture_arrives_by_drag_and_drop_and_by_paste(studio_factory, kind):
+    studio = studio_factory()
+    encoded = base64.b64encode(pictures.picture(1000, 500, fmt="PNG")).decode()
+    studio.page.evaluate(DELIVER_PICTURE, [kind, encoded])
+
+    studio.page.wait_for_selector("[data-editor][data-loaded]", state="attached")
+    expect(studio.page.get_by_test_id("picture-info")).to_contain_text("1000 × 500")
+    box = studio.canvas_box()
+    studio.stroke([(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.5),
+                   (box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.5)])
+    job = submit(studio)
+    with job.base_image.open("rb") as stored:
+        assert pictures.open_image(stored.read()).size == (1000, 500)
+    assert stored_mask(job).any()

@@ -1,0 +1,373 @@
+"""Unit tests for inpaint.views through Django's test client: status codes, headers, test hooks and DB effects."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from django.core import signing
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.utils import timezone
+from django.utils.html import escape
+
+from inpaint import services
+from inpaint.models import InpaintJob, JobResult
+from inpaint.tasks import STEP_TASKS, job_submit_task
+from tests.pictures import mask, picture
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HX-Request": "true"}
+Status = InpaintJob.Status
+
+
+@pytest.fixture(autouse=True)
+def quiet_settings(settings, monkeypatch):
+    settings.DASHSCOPE_API_KEY = ""
+    settings.INPAINT_PUBLIC_BASE_URL = ""
+    settings.INPAINT_MONTHLY_IMAGE_CAP = 0
+    # Nothing may reach a broker from a view test.
+    monkeypatch.setattr(job_submit_task, "delay", lambda *args: None)
+    for task in STEP_TASKS.values():
+        monkeypatch.setattr(task, "apply_async", lambda *args, **kwargs: None)
+    return settings
+
+
+def form_data(*, engine="offline", prompt="", base: bytes | None = None, mask_png: bytes | None = None,
+              mask_color="", **extra) -> dict:
+    return {
+        "engine": engine, "prompt": prompt, "style": "<auto>", "size": "closest", "n": "1", "mask_color": mask_color,
+        "base_image": SimpleUploadedFile("photo.jpg", picture() if base is None else base, "image/jpeg"),
+        "mask_image": SimpleUploadedFile("mask.png", mask() if mask_png is None else mask_png, "image/png"),
+        **extra,
+    }
+
+
+def create_job(client: Client, **data) -> InpaintJob:
+    response = client.post("/jobs/", form_data(**data), headers=HTMX)
+    assert response.status_code == 200
+    return InpaintJob.objects.get(session_key=client.session.session_key)
+
+
+def set_status(job: InpaintJob, status: str) -> None:
+    InpaintJob.objects.filter(pk=job.pk).update(status=status)
+
+
+def add_result(job: InpaintJob, content: bytes = b"\x89PNG result") -> JobResult:
+    result = JobResult(job=job, slot=0)
+    result.image.save("result.png", ContentFile(content), save=True)
+    return result
+
+
+def body(response) -> bytes:
+    return b"".join(response.streaming_content)
+
+
+def assert_refused(response, message: str) -> None:
+    assert response.status_code == 200
+    assert escape(message) in response.content.decode()
+    assert InpaintJob.objects.count() == 0
+
+
+# --- The page -------------------------------------------------------------------------------------
+
+def test_studio_renders_the_form_hooks(client):
+    response = client.get("/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    for hook in ("upload", "prompt", "generate"):
+        assert f'data-testid="{hook}"' in html
+
+
+def test_studio_never_shows_the_api_key(client, settings):
+    settings.DASHSCOPE_API_KEY = "sk-secret-5f2b9c0d1e"
+    job = create_job(client, engine="wanx-x-painting", prompt="a red boat")
+    for url in ("/", f"/jobs/{job.pk}/"):
+        assert "sk-secret-5f2b9c0d1e" not in client.get(url).content.decode()
+    assert "sk-secret-5f2b9c0d1e" not in client.get(f"/jobs/{job.pk}/", headers=HTMX).content.decode()
+
+
+# --- Creating a job -------------------------------------------------------------------------------
+
+def test_job_create_offline_returns_the_job_card(client):
+    response = client.post("/jobs/", form_data(), headers=HTMX)
+    assert response.status_code == 200
+    assert 'data-testid="job-card"' in response.content.decode()
+
+
+def test_job_create_offline_stores_the_job_for_this_session(client):
+    client.post("/jobs/", form_data(), headers=HTMX)
+    job = InpaintJob.objects.get()
+    assert job.session_key == client.session.session_key
+    assert (job.engine, job.status, job.base_width, job.base_height) == ("offline", Status.QUEUED, 640, 480)
+
+
+def test_job_create_without_htmx_redirects_to_the_job_page(client):
+    response = client.post("/jobs/", form_data())
+    job = InpaintJob.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"/jobs/{job.pk}/"
+
+
+def test_job_create_cloud_with_a_key_creates_a_job(client, settings):
+    settings.DASHSCOPE_API_KEY = "sk-test"
+    response = client.post("/jobs/", form_data(engine="wanx-x-painting", prompt="a red boat"), headers=HTMX)
+    assert response.status_code == 200
+    assert InpaintJob.objects.get().prompt == "a red boat"
+
+
+def test_job_create_refuses_a_too_small_picture(client):
+    response = client.post("/jobs/", form_data(base=picture(200, 200), mask_png=mask(200, 200)), headers=HTMX)
+    assert_refused(response, "The picture is 200 × 200 pixels; each side must be between 257 and 4095 pixels.")
+
+
+def test_job_create_refuses_a_mask_of_another_shape(client):
+    response = client.post("/jobs/", form_data(mask_png=mask(300, 300)), headers=HTMX)
+    assert_refused(response, "The mask is 300 × 300 pixels but the picture is 640 × 480; "
+                             "the mask must have the picture's shape.")
+
+
+def test_job_create_accepts_a_mask_of_the_same_shape_and_another_size(client):
+    response = client.post("/jobs/", form_data(mask_png=mask(320, 240)), headers=HTMX)
+    assert response.status_code == 200
+    assert InpaintJob.objects.count() == 1
+
+
+def test_job_create_refuses_an_empty_mask(client):
+    response = client.post("/jobs/", form_data(mask_png=mask(fill=0)), headers=HTMX)
+    assert_refused(response, "The mask is empty: paint the area you want to change.")
+
+
+def test_job_create_refuses_a_missing_prompt_for_a_cloud_engine(client, settings):
+    settings.DASHSCOPE_API_KEY = "sk-test"
+    response = client.post("/jobs/", form_data(engine="wanx-x-painting", prompt="  "), headers=HTMX)
+    assert_refused(response, "Say in a few words what should appear in the painted area.")
+
+
+def test_job_create_refuses_a_prompt_too_long_for_the_model(client, settings):
+    settings.DASHSCOPE_API_KEY = "sk-test"
+    response = client.post("/jobs/", form_data(engine="wanx-x-painting", prompt="x" * 76), headers=HTMX)
+    assert_refused(response, "The prompt is 76 characters; this model reads at most 75. Shorten it.")
+
+
+def test_job_create_refuses_bad_mask_colour_json(client):
+    response = client.post("/jobs/", form_data(mask_color="[[0, 0, 0]"), headers=HTMX)
+    assert_refused(response, "Write the mask colours as a list of [red, green, blue], e.g. [[0, 0, 0]].")
+
+
+def test_job_create_refuses_a_cloud_engine_without_a_key(client):
+    response = client.post("/jobs/", form_data(engine="wanx-x-painting", prompt="a red boat"), headers=HTMX)
+    assert_refused(response, "This server has no DashScope key, so cloud models are switched off.")
+
+
+def test_job_create_refuses_a_cloud_job_past_the_monthly_cap(client, settings):
+    settings.DASHSCOPE_API_KEY = "sk-test"
+    settings.INPAINT_MONTHLY_IMAGE_CAP = 1
+    create_job(Client(), engine="wanx-x-painting", prompt="a red boat")
+    response = client.post("/jobs/", form_data(engine="wanx-x-painting", prompt="a blue boat"), headers=HTMX)
+    assert response.status_code == 200
+    assert escape("This month's limit of 1 cloud images has been reached.") in response.content.decode()
+    assert InpaintJob.objects.count() == 1
+
+
+def test_job_create_refusal_without_htmx_is_not_an_error_page(client):
+    response = client.post("/jobs/", form_data(mask_png=mask(fill=0)))
+    assert_refused(response, "The mask is empty: paint the area you want to change.")
+
+
+# --- The job card ---------------------------------------------------------------------------------
+
+def test_job_detail_polls_on_while_the_job_runs(client):
+    job = create_job(client)
+    set_status(job, Status.RUNNING)
+    response = client.get(f"/jobs/{job.pk}/", headers=HTMX)
+    assert response.status_code == 200
+    assert 'data-testid="job-card"' in response.content.decode()
+
+
+@pytest.mark.parametrize("status", [Status.SUCCEEDED, Status.FAILED, Status.CANCELED])
+def test_job_detail_stops_polling_when_final(client, status):
+    job = create_job(client)
+    set_status(job, status)
+    assert client.get(f"/jobs/{job.pk}/", headers=HTMX).status_code == 286
+
+
+def test_job_detail_shows_result_images(client):
+    job = create_job(client)
+    set_status(job, Status.SUCCEEDED)
+    add_result(job)
+    assert 'data-testid="result-image"' in client.get(f"/jobs/{job.pk}/", headers=HTMX).content.decode()
+
+
+def test_job_detail_full_page_without_htmx(client):
+    job = create_job(client)
+    response = client.get(f"/jobs/{job.pk}/")
+    assert response.status_code == 200
+    assert 'data-testid="generate"' in response.content.decode()
+
+
+def test_job_detail_of_an_unknown_job_is_404(client):
+    assert client.get(f"/jobs/{uuid.uuid4()}/").status_code == 404
+
+
+@pytest.mark.parametrize("path", ["", "picture/", "mask/", "results/0/", "results/0/?download=1"])
+def test_other_session_gets_404_for_the_job_and_its_files(client, path):
+    job = create_job(client)
+    add_result(job)
+    assert client.get(f"/jobs/{job.pk}/{path}").status_code == 200
+    assert Client().get(f"/jobs/{job.pk}/{path}").status_code == 404
+
+
+def test_job_picture_serves_the_stored_picture(client):
+    job = create_job(client)
+    response = client.get(f"/jobs/{job.pk}/picture/")
+    assert response["Content-Type"] == "image/jpeg"
+    assert body(response) == picture()
+
+
+def test_result_download_is_an_attachment(client):
+    job = create_job(client)
+    add_result(job, b"\x89PNG the result")
+    response = client.get(f"/jobs/{job.pk}/results/0/?download=1")
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("attachment")
+    assert f'inpaint-{str(job.pk)[:8]}-result-1.png' in response["Content-Disposition"]
+    assert body(response) == b"\x89PNG the result"
+
+
+def test_result_view_without_download_is_inline(client):
+    job = create_job(client)
+    add_result(job)
+    assert client.get(f"/jobs/{job.pk}/results/0/")["Content-Disposition"].startswith("inline")
+
+
+def test_missing_result_slot_is_404(client):
+    job = create_job(client)
+    assert client.get(f"/jobs/{job.pk}/results/3/").status_code == 404
+
+
+# --- Cancelling -----------------------------------------------------------------------------------
+
+def test_job_cancel_cancels_a_queued_job(client):
+    job = create_job(client)
+    response = client.post(f"/jobs/{job.pk}/cancel/", headers=HTMX)
+    assert response.status_code == 286
+    assert InpaintJob.objects.get(pk=job.pk).status == Status.CANCELED
+
+
+def test_job_cancel_without_htmx_redirects(client):
+    job = create_job(client)
+    response = client.post(f"/jobs/{job.pk}/cancel/")
+    assert response.status_code == 302
+    assert InpaintJob.objects.get(pk=job.pk).status == Status.CANCELED
+
+
+def test_job_cancel_refused_shows_the_reason(client):
+    job = create_job(client)
+    set_status(job, Status.RUNNING)
+    response = client.post(f"/jobs/{job.pk}/cancel/", headers=HTMX)
+    assert response.status_code == 200
+    assert "can no longer be stopped" in response.content.decode()
+    assert InpaintJob.objects.get(pk=job.pk).status == Status.RUNNING
+
+
+def test_job_cancel_by_another_session_is_404(client):
+    job = create_job(client)
+    assert Client().post(f"/jobs/{job.pk}/cancel/").status_code == 404
+    assert InpaintJob.objects.get(pk=job.pk).status == Status.QUEUED
+
+
+# --- Signed links for the cloud service -----------------------------------------------------------
+
+@pytest.fixture
+def linked_job(client, settings) -> InpaintJob:
+    settings.INPAINT_PUBLIC_BASE_URL = "http://testserver"
+    return create_job(client)
+
+
+def link_path(name: str) -> str:
+    return services.media_link_create(name).removeprefix("http://testserver")
+
+
+def test_media_link_serves_the_file(linked_job):
+    response = Client().get(link_path(linked_job.mask_image.name))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/png"
+    with linked_job.mask_image.open("rb") as stored:
+        assert body(response) == stored.read()
+
+
+def test_media_link_tampered_token_is_404(linked_job):
+    path = link_path(linked_job.base_image.name)
+    token = path.split("/")[2]
+    tampered = path.replace(token, token[:-1] + ("A" if token[-1] != "A" else "B"))
+    assert Client().get(tampered).status_code == 404
+
+
+def test_media_link_for_another_file_name_is_404(linked_job):
+    path = link_path(linked_job.base_image.name)
+    assert Client().get(path.rsplit("/", 1)[0] + "/mask.png").status_code == 404
+
+
+def test_media_link_expired_is_404(linked_job, monkeypatch):
+    two_hours_ago = signing.b62_encode(int(timezone.now().timestamp()) - 7200)
+    with monkeypatch.context() as patch:
+        patch.setattr(signing.TimestampSigner, "timestamp", lambda self: two_hours_ago)
+        path = link_path(linked_job.base_image.name)
+    assert Client().get(path).status_code == 404
+
+
+# --- Partials and notices added with the editor page ------------------------------------------------
+
+def test_studio_history_refresh_renders_only_the_history(client):
+    create_job(client)
+    response = client.get("/", headers={**HTMX, "HX-Target": "job-history"})
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" not in page
+    assert 'id="job-history"' in page and 'data-testid="history-item"' in page
+
+
+def test_studio_shows_the_visitors_cloud_images_this_month(client, settings):
+    settings.DASHSCOPE_API_KEY = "sk-test"
+    job = create_job(client, engine="wanx-x-painting", prompt="a kite")
+    InpaintJob.objects.filter(pk=job.pk).update(image_count=3, status=Status.SUCCEEDED)
+    other_visitor = Client()
+    assert "3 cloud images made this month" in client.get("/").content.decode()
+    assert "0 cloud images made this month" in other_visitor.get("/").content.decode()
+
+
+def test_job_create_tells_when_transparency_was_filled_with_white(client):
+    response = client.post("/jobs/", form_data(base=picture(fmt="PNG", mode="RGBA")), headers=HTMX)
+    assert "Transparent areas were filled with white" in response.content.decode()
+
+
+def test_job_create_accepts_a_chinese_prompt_of_75_characters(client, settings):
+    settings.DASHSCOPE_API_KEY = "sk-test"
+    prompt = "一只戴着红色眼镜的小狗" * 6 + "在草地上奔跑吧朋友们大家好"  # 66 + 13 = 79 characters
+    assert_refused(client.post("/jobs/", form_data(engine="wanx-x-painting", prompt=prompt), headers=HTMX),
+                   "The prompt is 79 characters; this model reads at most 75. Shorten it.")
+    job = create_job(client, engine="wanx-x-painting", prompt=prompt[:75])
+    assert job.prompt == prompt[:75]
+
+
+def test_studio_lists_only_the_engines_in_settings(client, settings):
+    settings.INPAINT_ENGINES = ["offline", "wanx2.1-imageedit"]
+    page = client.get("/").content.decode()
+    assert 'value="offline"' in page and 'value="wanx2.1-imageedit"' in page
+    assert 'value="wanx-x-painting"' not in page
+    response = client.post("/jobs/", form_data(engine="wanx-x-painting", prompt="a kite"), headers=HTMX)
+    assert response.status_code == 200 and InpaintJob.objects.count() == 0
+
+
+def test_admin_shows_images_billed_for_the_selection(client, django_user_model, settings):
+    settings.DASHSCOPE_API_KEY = "sk-test"
+    job = create_job(client, engine="wanx-x-painting", prompt="a kite")
+    InpaintJob.objects.filter(pk=job.pk).update(image_count=4, status=Status.SUCCEEDED)
+    admin = django_user_model.objects.create_superuser("boss", "boss@example.com", "pw-long-enough")
+    staff = Client()
+    staff.force_login(admin)
+    page = staff.get("/admin/inpaint/inpaintjob/").content.decode()
+    assert "4 images billed in this selection" in page
