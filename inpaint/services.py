@@ -8,10 +8,12 @@ second time, and a paid submission is made at most once per job.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import io
 import logging
 import random
+import threading
 import uuid
 from typing import NamedTuple
 
@@ -19,7 +21,7 @@ import requests
 from django.conf import settings
 from django.core import signing
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import DatabaseError, connections, transaction
 from django.db.models import F, Q, QuerySet, Sum
 from django.urls import reverse
 from django.utils import timezone
@@ -120,11 +122,42 @@ def _rearm(job: InpaintJob, action: str) -> Steps:
     return _next(job, action)
 
 
-def _hold(job: InpaintJob, seconds: float) -> None:
-    # A step about to take long (a paid call, an offline fill) pushes its due time out, so the
-    # sweep does not take it for lost while it is still working.
-    InpaintJob.objects.filter(pk=job.pk, step_token=job.step_token).update(
-        step_due_at=timezone.now() + datetime.timedelta(seconds=seconds))
+@contextlib.contextmanager
+def _leased(job: InpaintJob):
+    """Keep the job's due time ahead of the sweep while this worker does slow work on it.
+
+    A paid call, a result download or an offline fill can take minutes when all goes
+    well, yet a worker killed in the middle must not leave the job (and, for a cloud
+    engine, the account's running slot) stuck for that long. So the step holds a short
+    lease, INPAINT_STEP_LEASE seconds, renewed every third of it from a side thread while
+    the process lives: a live worker is never taken for lost, and a dead one's job is
+    picked up by the sweep soon after its lease runs out.
+    """
+    seconds = settings.INPAINT_STEP_LEASE
+    own_step = InpaintJob.objects.filter(pk=job.pk, step_token=job.step_token)
+
+    def renew() -> None:
+        own_step.update(step_due_at=timezone.now() + datetime.timedelta(seconds=seconds))
+
+    def keep_renewing() -> None:
+        try:
+            while not finished.wait(seconds / 3):
+                try:
+                    renew()
+                except DatabaseError:
+                    logger.warning("could not renew the lease on job %s; trying again", job.pk)
+        finally:
+            connections.close_all()  # this thread's own connection
+
+    renew()
+    finished = threading.Event()
+    renewer = threading.Thread(target=keep_renewing, name=f"lease-{job.pk}", daemon=True)
+    renewer.start()
+    try:
+        yield
+    finally:
+        finished.set()
+        renewer.join()
 
 
 def _current(job: InpaintJob, token: str) -> bool:
@@ -259,9 +292,9 @@ def job_submit(job: InpaintJob, token: str) -> Steps:
         return []
     if wait > 0:
         return _next(job, "submit", wait)
-    _hold(job, sum(settings.DASHSCOPE_TIMEOUT) * 3)
     try:
-        state = engine.submit(job_input_build(job))
+        with _leased(job):
+            state = engine.submit(job_input_build(job))
     except DashScopeError as error:
         return _submit_failed(job, engine, error)
     EngineGate.objects.filter(engine=engine.key).update(throttle_strikes=0)
@@ -290,15 +323,15 @@ def _run_offline(job: InpaintJob, engine: Engine) -> Steps:
                        status=Status.RUNNING, submit_claimed_at=now, submitted_at=now, started_at=now,
                        submit_attempts=F("submit_attempts") + 1):
         return []
-    _hold(job, settings.CELERY_TASK_TIME_LIMIT)
-    try:
-        state = engine.submit(job_input_build(job))
-    except Exception as exc:  # noqa: BLE001 - any failure of the fill must end the job, not lose it
-        logger.exception("offline engine failed on job %s", job.pk)
-        job_fail(job, code="OfflineEngineError",
-                 message=f"The offline engine could not paint this picture ({exc.__class__.__name__}). Try another mask.")
-        return []
-    job_results_store(job, state)
+    with _leased(job):
+        try:
+            state = engine.submit(job_input_build(job))
+        except Exception as exc:  # noqa: BLE001 - any failure of the fill must end the job, not lose it
+            logger.exception("offline engine failed on job %s", job.pk)
+            job_fail(job, code="OfflineEngineError",
+                     message=f"The offline engine could not paint this picture ({exc.__class__.__name__}). Try another mask.")
+            return []
+        job_results_store(job, state)
     return []
 
 
@@ -369,11 +402,14 @@ def job_poll(job: InpaintJob, token: str) -> Steps:
     """One status query of the job's remote task, and what follows from the answer."""
     if not _current(job, token) or job.status not in (Status.SUBMITTED, Status.RUNNING):
         return []
-    engine = engine_get(job.engine)
+    with _leased(job):
+        return _poll_once(job, engine_get(job.engine))
+
+
+def _poll_once(job: InpaintJob, engine: Engine) -> Steps:
     if _deadline_passed(job):
         _give_up(job, engine)
         return _remote_ended(job)
-    _hold(job, sum(settings.DASHSCOPE_TIMEOUT) + 10)
     try:
         state = engine.poll(job.remote_task_id)
     except DashScopeError as error:

@@ -14,7 +14,7 @@ failure modes as production without network access or cost.
 Knobs (plain attributes, read whenever they matter): ``pending_seconds``, ``running_seconds``,
 ``submit_rps``, ``concurrency``, ``query_qps``, ``result_ttl_seconds``, ``policy_ttl_seconds``,
 ``max_upload_mb``, ``fail_slots``. Fault injection: ``fail_next_creates``, ``fail_next_queries``,
-``hang_next_queries``, ``fail_next_tasks``, ``expire_results_now``. Inspection: ``requests``,
+``hang_next_queries``, ``hang_next_create_answers``, ``fail_next_tasks``, ``expire_results_now``. Inspection: ``requests``,
 ``tasks``, ``creates_accepted``, ``throttled``, ``running_timeline``, ``uploads``.
 
 Task lifecycle: PENDING until ``pending_seconds`` have passed *and* a running slot of the model
@@ -449,6 +449,7 @@ class DashScopeStandIn:
         self._create_faults: deque[ApiError] = deque()
         self._query_faults: deque[tuple[int, str | None, str | None]] = deque()
         self._query_hangs: deque[float] = deque()
+        self._create_answer_hangs: deque[float] = deque()
         self._task_faults: deque[tuple[str, str]] = deque()
 
     # ---------------------------------------------------------------- server lifetime
@@ -540,6 +541,15 @@ class DashScopeStandIn:
         """The next `count` task queries are answered only after `seconds` (to exercise client timeouts)."""
         with self._lock:
             self._query_hangs.extend(seconds for _ in range(count))
+
+    def hang_next_create_answers(self, count: int, seconds: float) -> None:
+        """The next `count` accepted creates make their task at once but answer only after `seconds`.
+
+        The caller cannot tell whether its paid call went through until then, as when a
+        worker dies or a network drops between the service's accepting and its answer.
+        """
+        with self._lock:
+            self._create_answer_hangs.extend(seconds for _ in range(count))
 
     def fail_next_tasks(
         self, count: int, code: str = "DataInspectionFailed", message: str = MSG_DATA_INSPECTION
@@ -676,6 +686,9 @@ class DashScopeStandIn:
             self._tasks[task.task_id] = task
             self.creates_accepted += 1
             self._advance(now)  # an idle slot takes the task at once
+            hang = self._create_answer_hangs.popleft() if self._create_answer_hangs else None
+        if hang:
+            time.sleep(hang)
         return _json_response(
             200, {"output": {"task_status": "PENDING", "task_id": task.task_id}, "request_id": task.request_id}
         )

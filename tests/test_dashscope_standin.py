@@ -848,6 +848,19 @@ def test_hang_next_queries(ds, http, inputs):
     assert time.time() - started < 0.2
 
 
+def test_hang_next_create_answers_creates_the_task_before_answering(ds, http, inputs):
+    ds.hang_next_create_answers(1, 0.5)
+    url = f"{ds.base_url}/services/aigc/image2image/image-synthesis"
+
+    with pytest.raises(requests.exceptions.ReadTimeout):
+        http.post(url, json=painting_body(inputs), headers=create_headers(), timeout=0.2)
+    assert ds.creates_accepted == 1
+    assert len(ds.tasks) == 1
+    started = time.time()
+    create_task(ds, http, painting_body(inputs))
+    assert time.time() - started < 0.2
+
+
 def test_unknown_route_is_404_json(ds, http):
     assert_error(http.get(f"{ds.base_url}/nowhere", headers=auth_headers()), 404, "NotFound")
 

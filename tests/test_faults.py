@@ -25,6 +25,7 @@ FAST_RECOVERY = {
     "INPAINT_ADMISSION_RECHECK": "1",
     "INPAINT_SWEEP_INTERVAL": "1",
     "INPAINT_SWEEP_GRACE": "3",
+    "INPAINT_STEP_LEASE": "2",
 }
 
 
@@ -122,6 +123,23 @@ def test_burst_survives_workers_killed_twice(live_server, dashscope, cloud_setti
 
     jobs = wait_all_final(8, timeout=180)
     assert_each_paid_once(jobs, dashscope)
+
+
+def test_worker_killed_during_the_paid_call_is_reconciled_without_paying_again(
+        live_server, dashscope, cloud_settings, start_worker):
+    # The service creates the task, but the worker dies before it hears the task id.
+    dashscope.running_seconds = 0.5
+    dashscope.hang_next_create_answers(1, seconds=20)
+    worker = cloud_worker(start_worker, dashscope, live_server)
+    Visitor(live_server).post_job("sent just before the crash")
+    wait_for(lambda: dashscope.creates_accepted == 1, timeout=30, message="the paid call to reach the service")
+    worker.kill()
+    cloud_worker(start_worker, dashscope, live_server)
+
+    # Recovery takes about a lease and the sweep's grace, not the paid call's whole timeout.
+    [job] = wait_all_final(1, timeout=30)
+    assert_each_paid_once([job], dashscope)
+    assert job.remote_task_id == next(iter(dashscope.tasks))
 
 
 def test_burst_survives_a_redis_restart(live_server, dashscope, cloud_settings, start_worker, settings):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime
 import io
+import threading
+import time
 import uuid
 
 import pytest
@@ -45,6 +47,8 @@ class FakeCloud:
         self.poll_answer: TaskState | DashScopeError = TaskState(status=TaskStatus.PENDING, task_id="task-1")
         self.cancel_error: DashScopeError | None = None
         self.tasks: list[dict] = []
+        self.while_submitting = lambda: None  # runs inside the submit call, as a slow network would
+
 
     @staticmethod
     def _answer(answer):
@@ -54,6 +58,7 @@ class FakeCloud:
 
     def submit(self, job_input):
         self.submitted.append(job_input)
+        self.while_submitting()
         return self._answer(self.submit_answer)
 
     def poll(self, task_id):
@@ -637,6 +642,40 @@ def test_jobs_sweep_makes_the_lost_step_a_no_op(cloud):
     services.jobs_sweep()
     assert services.job_submit(reload(job), old_token) == []
     assert cloud.submitted == []
+
+
+# --- leases on slow steps --------------------------------------------------------------------------
+
+@pytest.mark.django_db(transaction=True)  # the lease is renewed from another thread, on its own connection
+def test_a_paid_call_longer_than_the_lease_is_not_taken_for_lost(cloud, settings):
+    settings.INPAINT_STEP_LEASE = 0.3
+    settings.INPAINT_SWEEP_GRACE = 0.0
+    job = make_job()
+    sweeps_during_the_call = []
+
+    def slow_network():
+        time.sleep(1.2)  # four leases long
+        sweeps_during_the_call.append(services.jobs_sweep())
+
+    cloud.while_submitting = slow_network
+    steps = services.job_submit(job, job.step_token)
+
+    assert sweeps_during_the_call == [[]]
+    assert [step.action for step in steps] == ["poll"]
+    assert len(cloud.submitted) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_lease_stops_with_its_step(cloud, settings):
+    settings.INPAINT_STEP_LEASE = 0.3
+    job = make_job()
+    cloud.while_submitting = lambda: time.sleep(0.5)
+    services.job_submit(job, job.step_token)
+    due_after_the_step = reload(job).step_due_at
+
+    time.sleep(0.5)  # longer than one renewal period
+    assert reload(job).step_due_at == due_after_the_step
+    assert not [thread for thread in threading.enumerate() if thread.name.startswith("lease-")]
 
 
 # --- job_cancel -----------------------------------------------------------------------------------

@@ -159,7 +159,10 @@ INPAINT_SUBMIT_RATES = env.dict("INPAINT_SUBMIT_RATES", default={})
 INPAINT_RUNNING_LIMITS = env.dict("INPAINT_RUNNING_LIMITS", default={})
 INPAINT_ADMISSION_RECHECK = env.float("INPAINT_ADMISSION_RECHECK", default=5.0)
 INPAINT_SWEEP_INTERVAL = env.float("INPAINT_SWEEP_INTERVAL", default=10.0)
-INPAINT_SWEEP_GRACE = env.float("INPAINT_SWEEP_GRACE", default=60.0)
+INPAINT_SWEEP_GRACE = env.float("INPAINT_SWEEP_GRACE", default=30.0)
+# A step doing slow work renews its due time every third of this; a dead worker's job is
+# picked up this long (plus the sweep's grace) after it stopped renewing.
+INPAINT_STEP_LEASE = env.float("INPAINT_STEP_LEASE", default=15.0)
 INPAINT_MONTHLY_IMAGE_CAP = env.int("INPAINT_MONTHLY_IMAGE_CAP", default=0)
 
 CELERY_BEAT_SCHEDULE = {
