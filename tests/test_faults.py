@@ -136,8 +136,9 @@ def test_worker_killed_during_the_paid_call_is_reconciled_without_paying_again(
     worker.kill()
     cloud_worker(start_worker, dashscope, live_server)
 
-    # Recovery takes about a lease and the sweep's grace, not the paid call's whole timeout.
-    [job] = wait_all_final(1, timeout=30)
+    # Recovery takes about a lease and the sweep's grace (seconds here), not the paid call's
+    # whole timeout budget (105 s).
+    [job] = wait_all_final(1, timeout=45)
     assert_each_paid_once([job], dashscope)
     assert job.remote_task_id == next(iter(dashscope.tasks))
 
