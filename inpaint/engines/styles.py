@@ -58,14 +58,34 @@ def quantise_colours(rgb: np.ndarray, colours: int) -> np.ndarray:
     return centres[distances.argmin(axis=1)].reshape(rgb.shape)
 
 
+def local_contrast(gray: np.ndarray) -> np.ndarray:
+    """CLAHE: a flat, low-contrast area (a lawn, a wall) still gets its lights and darks."""
+    return cv2.createCLAHE(clipLimit=3.0, tileGridSize=(8, 8)).apply(gray)
+
+
+def hatching(height: int, width: int, angle: float, spacing: float) -> np.ndarray:
+    """Parallel pencil lines at ``angle`` degrees, slightly wavy: 1 on a line, 0 between lines."""
+    rows, cols = np.mgrid[0:height, 0:width].astype(np.float32)
+    across = np.cos(np.deg2rad(angle)) * cols + np.sin(np.deg2rad(angle)) * rows
+    wobble = cv2.GaussianBlur(np.random.default_rng(1).standard_normal((height, width)).astype(np.float32), (0, 0), 8)
+    phase = ((across + 6 * wobble) % spacing) / spacing
+    return np.clip(1 - 6 * np.abs(phase - 0.5), 0, 1)
+
+
 def sketch(rgb: np.ndarray) -> np.ndarray:
-    """Pencil on paper: the colour-dodge of the grey image with its blurred negative."""
-    gray = luminance(rgb).astype(np.float32)
+    """Pencil on paper: outlines from the colour-dodge of the grey image with its blurred
+    negative, and layers of cross-hatching where the picture is darker."""
+    gray = local_contrast(luminance(rgb)).astype(np.float32)
     blurred_negative = cv2.GaussianBlur(255 - gray, (0, 0), 6)
-    pencil = np.clip(gray * 255 / np.maximum(255 - blurred_negative, 1), 0, 255) / 255
-    pencil = pencil**2  # darker, more graphite-like strokes
-    paper = PAPER_WHITE * paper_texture(*gray.shape, 0.02)[..., None]
-    return to_uint8(paper * pencil[..., None])
+    outlines = (np.clip(gray * 255 / np.maximum(255 - blurred_negative, 1), 0, 255) / 255) ** 2
+    tone = cv2.GaussianBlur(gray, (0, 0), 4) / 255
+    height, width = gray.shape
+    shading = np.ones_like(gray)
+    for angle, darker_than in ((45, 0.75), (-45, 0.5), (0, 0.3)):
+        strength = np.clip((darker_than - tone) / 0.2, 0, 1)
+        shading *= 1 - 0.55 * strength * hatching(height, width, angle, 7)
+    paper = PAPER_WHITE * paper_texture(height, width, 0.02)[..., None]
+    return to_uint8(paper * (outlines * shading)[..., None])
 
 
 def watercolour(rgb: np.ndarray) -> np.ndarray:
