@@ -22,6 +22,13 @@ def _children(pid: int) -> list[int]:
     return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
 
 
+def _descendants(pid: int) -> list[int]:
+    found = []
+    for child in _children(pid):
+        found += [child, *_descendants(child)]
+    return found
+
+
 def _command_line(pid: int) -> str:
     try:
         return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
@@ -59,10 +66,13 @@ def test_supervisor_restarts_a_killed_worker_and_stops_everything_on_sigterm(tmp
         second = wait_for(lambda: (pid := _worker_pid(supervisor)) and pid != first and pid, timeout=10,
                           message="the worker to be started again")
         assert _alive(second)
+        # The new worker's pool and gunicorn's workers must go too, not only the leaders.
+        wait_for(lambda: _children(second), timeout=30, message="the new worker's pool to start")
+        descendants = _descendants(supervisor.pid)
 
         supervisor.send_signal(signal.SIGTERM)
-        assert supervisor.wait(timeout=30) == 0
-        for pid in started + [second]:
+        assert supervisor.wait(timeout=40) == 0
+        for pid in set(started + [second] + descendants):
             wait_for(lambda pid=pid: not _alive(pid), timeout=20, message=f"process {pid} to stop")
     finally:
         if supervisor.poll() is None:

@@ -13,6 +13,9 @@ import sys
 import time
 
 RESTART_PAUSE = 2.0
+# How long a warm shutdown may take: a worker finishes the step it is on (a paid call in flight
+# gets its task id stored) before it exits.
+STOP_GRACE = 25.0
 
 
 def _commands(port: str) -> dict[str, list[str]]:
@@ -48,15 +51,21 @@ def main() -> None:
                 time.sleep(RESTART_PAUSE)
                 processes[name] = subprocess.Popen(commands[name], start_new_session=True)
         time.sleep(0.5)
+    # SIGTERM to each leader only: gunicorn and Celery then shut down warmly and stop their own
+    # children. Whatever is left of a process group after the grace period is killed.
     for process in processes.values():
         if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-    deadline = time.monotonic() + 15
+            process.terminate()
+    deadline = time.monotonic() + STOP_GRACE
     for process in processes.values():
         try:
             process.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
+            pass
+        try:
             os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass  # the whole group has already exited
 
 
 if __name__ == "__main__":
