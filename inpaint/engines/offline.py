@@ -128,10 +128,19 @@ def load_inputs(job_input: JobInput) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(picture).copy(), np.asarray(mask) > 0
 
 
-def encode_png(rgb: np.ndarray) -> bytes:
+def colour_profile(image_bytes: bytes) -> bytes | None:
+    """The picture's embedded ICC profile, read from its header."""
+    with Image.open(io.BytesIO(image_bytes)) as image:
+        return image.info.get("icc_profile")
+
+
+def encode_png(rgb: np.ndarray, icc_profile: bytes | None = None) -> bytes:
     buffer = io.BytesIO()
+    # The pixels are still in the picture's own colour space: without its profile a wide-gamut
+    # photo (Display P3, Adobe RGB) would show shifted colours next to the original.
+    options = {"icc_profile": icc_profile} if icc_profile else {}
     # Level 1 is 3-4x faster than the default and the file only ~10 % larger.
-    Image.fromarray(rgb).save(buffer, format="PNG", compress_level=1)
+    Image.fromarray(rgb).save(buffer, format="PNG", compress_level=1, **options)
     return buffer.getvalue()
 
 
@@ -281,7 +290,7 @@ def styled(picture: np.ndarray, hole: np.ndarray, style: str) -> np.ndarray:
 def render(job_input: JobInput, seed: int) -> bytes:
     picture, hole = load_inputs(job_input)
     filled = content_aware_fill(picture, hole, seed)
-    return encode_png(styled(filled, hole, job_input.style))
+    return encode_png(styled(filled, hole, job_input.style), colour_profile(job_input.base_image))
 
 
 def render_slot(job_input: JobInput, seed: int) -> SlotResult:

@@ -1,10 +1,11 @@
 """Tests of the offline engine on pictures made here (no files, no Django)."""
 
+import dataclasses
 import io
 
 import numpy as np
 import pytest
-from PIL import Image, ImageFilter
+from PIL import Image, ImageCms, ImageFilter
 
 from inpaint.engines import offline
 from inpaint.engines.base import JobInput, TaskStatus
@@ -87,6 +88,14 @@ def test_unmasked_pixels_are_unchanged_at_the_same_size():
     filled = decoded(OfflineEngine().submit(job(picture, hole)).results[0])
     assert np.array_equal(filled[~hole], picture[~hole])
     assert np.abs(filled[hole].astype(int) - picture[hole]).mean() > 5
+
+
+def test_the_pictures_colour_profile_is_carried_to_the_result():
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    buffer = io.BytesIO()
+    Image.fromarray(textured_picture()).save(buffer, format="PNG", icc_profile=profile)
+    result = OfflineEngine().submit(dataclasses.replace(job(), base_image=buffer.getvalue())).results[0]
+    assert Image.open(io.BytesIO(result.content)).info.get("icc_profile") == profile
 
 
 def test_unmasked_pixels_are_the_original_resampled_at_another_size():
