@@ -4,8 +4,10 @@ Every refusal is an ``ImageRefused`` whose message is one plain sentence naming 
 and the value found, ready to show to the person who uploaded the file.
 
 Transparency: the painting services take no alpha channel, so a picture with transparent
-pixels is flattened onto white before it is stored, and the person is told so. The alpha
-of the picture is never turned into a mask; only an uploaded *mask* may use alpha.
+pixels is flattened onto white for painting, and its alpha is kept apart. Every result gets
+that transparency back, made opaque wherever the mask repainted (what was painted there is
+new content), and the person is told so. The alpha of the picture is never turned into a
+mask; only an uploaded *mask* may use alpha.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ class PreparedImage:
     width: int
     height: int
     notes: list[str] = field(default_factory=list)
+    alpha: bytes | None = None  # the picture's transparency as an 8-bit PNG, for the results
 
 
 def _megabytes(n_bytes: int) -> str:
@@ -117,9 +120,12 @@ def prepare_base_image(data: bytes, *, min_side: int, max_side: int, max_bytes: 
     if image.format == "JPEG" and orientation == 1 and image.mode in ("RGB", "L"):
         return PreparedImage(data, "jpg", width, height, notes)
 
+    alpha = None
     if _has_transparency(upright):
+        alpha = _encode(upright.convert("RGBA").getchannel("A"), "PNG", None)
         upright = _flatten_on_white(upright)
-        notes.append("Transparent areas were filled with white, because the painting service does not keep transparency.")
+        notes.append("The picture's transparent areas are painted on white; the results keep the transparency, "
+                     "and the area you paint becomes solid.")
     else:
         upright = upright.convert("RGB")
     icc_profile = image.info.get("icc_profile")
@@ -131,7 +137,25 @@ def prepare_base_image(data: bytes, *, min_side: int, max_side: int, max_bytes: 
         raise ImageRefused(
             f"The picture is {_megabytes(len(content))} once turned upright; the limit is {_megabytes(max_bytes)}."
         )
-    return PreparedImage(content, extension, width, height, notes)
+    return PreparedImage(content, extension, width, height, notes, alpha)
+
+
+def result_with_transparency(content: bytes, *, alpha_png: bytes, mask_png: bytes) -> bytes:
+    """A result given back its picture's transparency, as a PNG.
+
+    The picture's alpha is resized to the result (which may have another output size),
+    then made opaque wherever the mask repainted: what the engine painted there is new.
+    """
+    with Image.open(io.BytesIO(content)) as result:
+        icc_profile = result.info.get("icc_profile")
+        painted = result.convert("RGB")
+    with Image.open(io.BytesIO(alpha_png)) as alpha_image, Image.open(io.BytesIO(mask_png)) as mask_image:
+        alpha, mask = alpha_image.convert("L"), mask_image.convert("L")
+    if alpha.size != painted.size:
+        alpha = alpha.resize(painted.size, Image.Resampling.BILINEAR)
+        mask = mask.resize(painted.size, Image.Resampling.BILINEAR)
+    painted.putalpha(ImageChops.lighter(alpha, mask))
+    return _encode(painted, "PNG", icc_profile)
 
 
 def _encode(image: Image.Image, fmt: str, icc_profile: bytes | None) -> bytes:

@@ -17,6 +17,10 @@ def _mask_image_path(job, filename):
     return job_file_path(job, "mask.png")
 
 
+def _base_alpha_path(job, filename):
+    return job_file_path(job, "base-alpha.png")
+
+
 def _result_image_path(result, filename):
     extension = filename.rsplit(".", 1)[-1] if "." in filename else "png"
     return job_file_path(result.job, f"result-{result.slot}.{extension}")
@@ -67,6 +71,9 @@ class InpaintJob(models.Model):
     seed = models.PositiveIntegerField(default=0)
     base_image = models.FileField(upload_to=_base_image_path, max_length=200)
     mask_image = models.FileField(upload_to=_mask_image_path, max_length=200)
+    # The picture's transparency, kept apart because the engines paint on an opaque picture;
+    # every result gets it back. Empty for an opaque picture.
+    base_alpha = models.FileField(upload_to=_base_alpha_path, max_length=200, blank=True)
     base_width = models.PositiveIntegerField(default=0)
     base_height = models.PositiveIntegerField(default=0)
 

@@ -30,6 +30,7 @@ from PIL import Image
 from inpaint.engines import all_engines, engine_get
 from inpaint.engines.base import Engine, JobInput, SlotResult, TaskState, TaskStatus
 from inpaint.engines.dashscope import DashScopeError
+from inpaint import images
 from inpaint.images import PreparedImage
 from inpaint.models import EngineGate, InpaintJob, JobResult
 from inpaint.tasks import STEP_TASKS, job_submit_task
@@ -87,6 +88,8 @@ def job_create(*, user, session_key: str, engine: Engine, prompt: str, style: st
     )
     job.base_image.save(f"base.{base.extension}", ContentFile(base.content), save=False)
     job.mask_image.save("mask.png", ContentFile(mask_png), save=False)
+    if base.alpha:
+        job.base_alpha.save("base-alpha.png", ContentFile(base.alpha), save=False)
     job.step_token, job.step_due_at = uuid.uuid4().hex, timezone.now()
     job.save()
     job_id, token = str(job.pk), job.step_token
@@ -561,7 +564,14 @@ def _result_store(result: JobResult, outcome: SlotResult) -> None:
                                 "Run the job again to get a new one.")
         result.save(update_fields=["error_code", "error_message"])
         return
+    if result.job.base_alpha:
+        content, extension = _transparency_restored(result.job, content), "png"
     result.image.save(f"result.{extension}", ContentFile(content), save=True)
+
+
+def _transparency_restored(job: InpaintJob, content: bytes) -> bytes:
+    with job.base_alpha.open("rb") as alpha, job.mask_image.open("rb") as mask:
+        return images.result_with_transparency(content, alpha_png=alpha.read(), mask_png=mask.read())
 
 
 def _results_finish(job: InpaintJob) -> None:

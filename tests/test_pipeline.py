@@ -13,7 +13,8 @@ from tests.conftest import TEST_API_KEY, wait_for
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
-def post_job(live_server, *, engine="wanx-x-painting", prompt="a red kite", n=2, size="1024*1024", width=640, height=480):
+def post_job(live_server, *, engine="wanx-x-painting", prompt="a red kite", n=2, size="1024*1024", width=640, height=480,
+             base: tuple[str, bytes, str] | None = None):
     """Post the page's form as the browser's htmx would, in a fresh visitor session."""
     session = requests.Session()
     page = session.get(live_server.url + "/", timeout=10)
@@ -22,7 +23,7 @@ def post_job(live_server, *, engine="wanx-x-painting", prompt="a red kite", n=2,
         live_server.url + "/jobs/",
         headers={"HX-Request": "true", "X-CSRFToken": session.cookies["csrftoken"], "Referer": live_server.url + "/"},
         data={"engine": engine, "prompt": prompt, "style": "<watercolor>", "size": size, "n": str(n), "mask_color": ""},
-        files={"base_image": ("photo.jpg", pictures.picture(width, height), "image/jpeg"),
+        files={"base_image": base or ("photo.jpg", pictures.picture(width, height), "image/jpeg"),
                "mask_image": ("mask.png", pictures.mask(width, height), "image/png")},
         timeout=30,
     )
@@ -122,6 +123,24 @@ def test_offline_job_without_key_reaches_succeeded(live_server, settings, start_
         with result.image.open("rb") as stored:
             sizes.append(pictures.open_image(stored.read()).size)
     assert sizes == [(1280, 720), (1280, 720)]
+
+
+def test_results_of_a_transparent_picture_keep_its_transparency(live_server, settings, start_worker):
+    settings.DASHSCOPE_API_KEY = ""
+    start_worker(DASHSCOPE_API_KEY="", DASHSCOPE_BASE_URL="http://127.0.0.1:9/unreachable")
+    # 640 × 480 with its top-right quarter transparent; the mask paints the centre quarter.
+    cut_out = ("product.png", pictures.picture(fmt="PNG", mode="RGBA"), "image/png")
+    _, job = post_job(live_server, engine="offline", prompt="", n=1, size="1280*720", base=cut_out)
+    wait_until_final(job)
+
+    assert job.status == InpaintJob.Status.SUCCEEDED, (job.error_code, job.error_message)
+    with job.results.get().image.open("rb") as stored:
+        result = pictures.open_image(stored.read())
+    assert (result.format, result.mode, result.size) == ("PNG", "RGBA", (1280, 720))
+    alpha = result.getchannel("A")
+    assert alpha.getpixel((1200, 60)) == 0  # transparent, not painted
+    assert alpha.getpixel((800, 300)) == 255  # transparent but painted over: new, solid content
+    assert alpha.getpixel((80, 600)) == 255  # opaque all along
 
 
 def test_cloud_job_refused_in_plain_words_without_key(live_server, settings):

@@ -29,8 +29,12 @@ Status = InpaintJob.Status
 
 
 def png(width: int = 64, height: int = 64) -> bytes:
+    return png_of(Image.new("RGB", (width, height), (10, 200, 30)))
+
+
+def png_of(image: Image.Image) -> bytes:
     buffer = io.BytesIO()
-    Image.new("RGB", (width, height), (10, 200, 30)).save(buffer, "PNG")
+    image.save(buffer, "PNG")
     return buffer.getvalue()
 
 
@@ -124,6 +128,13 @@ def submitted_job(**fields) -> InpaintJob:
     now = timezone.now()
     return make_job(**{"status": Status.SUBMITTED, "submit_claimed_at": now, "submitted_at": now,
                        "remote_task_id": f"task-{uuid.uuid4().hex[:8]}", **fields})
+
+
+def submitted_job_from(job: InpaintJob) -> InpaintJob:
+    now = timezone.now()
+    InpaintJob.objects.filter(pk=job.pk).update(status=Status.SUBMITTED, submit_claimed_at=now, submitted_at=now,
+                                                remote_task_id="task-alpha")
+    return reload(job)
 
 
 def reload(job: InpaintJob) -> InpaintJob:
@@ -412,6 +423,22 @@ def test_job_poll_succeeded_stores_the_results(cloud):
     with job.results.get(slot=1).image.open("rb") as stored:
         assert stored.read() == png(32, 32)
     assert steps == []
+
+
+def test_results_of_a_transparent_picture_get_its_transparency_back(cloud):
+    base = PreparedImage(picture(320, 320), "jpg", 320, 320,
+                         alpha=png_of(Image.new("L", (320, 320), 0)))  # wholly transparent
+    job = services.job_create(user=None, session_key="s", engine=engine_get(CLOUD), prompt="a kite", style="<auto>",
+                              size="1024*1024", n=1, mask_color=[], base=base, mask_png=mask(320, 320), seed=1)
+    job = submitted_job_from(job)
+    poll_with(cloud, job, TaskState(status=TaskStatus.SUCCEEDED, results=[SlotResult(content=png())]))
+
+    [result] = reload(job).results.all()
+    assert result.image.name.endswith(".png")
+    with result.image.open("rb") as stored:
+        alpha = Image.open(stored).getchannel("A")
+        # The mask's centre quarter was painted, so it is solid; the rest stays transparent.
+        assert alpha.getpixel((32, 32)) == 255 and alpha.getpixel((2, 2)) == 0
 
 
 def test_job_poll_partial_failure_succeeds_with_a_failed_slot(cloud):

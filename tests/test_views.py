@@ -339,9 +339,9 @@ def test_studio_shows_the_visitors_cloud_images_this_month(client, settings):
     assert "0 cloud images made this month" in other_visitor.get("/").content.decode()
 
 
-def test_job_create_tells_when_transparency_was_filled_with_white(client):
+def test_job_create_tells_how_transparency_is_handled(client):
     response = client.post("/jobs/", form_data(base=picture(fmt="PNG", mode="RGBA")), headers=HTMX)
-    assert "Transparent areas were filled with white" in response.content.decode()
+    assert "the results keep the transparency" in response.content.decode()
 
 
 def test_job_create_accepts_a_chinese_prompt_of_75_characters(client, settings):
