@@ -146,6 +146,40 @@ def test_eraser_undo_and_redo_change_the_sent_mask(studio_factory):
     assert (mask[int(size[1] * 0.6):] == 0).all()
 
 
+def polygon_area(points) -> float:
+    return abs(sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(points, points[1:] + points[:1]))) / 2
+
+
+def test_lasso_fills_the_outline_and_alt_lasso_erases(studio_factory):
+    studio = studio_factory()
+    page = studio.page
+    studio.upload_and_wait(pictures.picture(640, 480))
+    size = (640, 480)
+    page.keyboard.press("l")
+    expect(page.get_by_test_id("lasso")).to_have_attribute("aria-pressed", "true")
+    triangle = [studio.screen_point(0.2, 0.15), studio.screen_point(0.85, 0.2), studio.screen_point(0.5, 0.85)]
+    studio.stroke(triangle)
+    expect(page.locator("[data-lasso-preview]")).to_be_hidden()
+    # Alt + lasso around a small square inside the triangle takes it out again.
+    hole = [studio.screen_point(0.45, 0.35), studio.screen_point(0.55, 0.35), studio.screen_point(0.55, 0.45),
+            studio.screen_point(0.45, 0.45)]
+    page.keyboard.down("Alt")
+    studio.stroke(hole)
+    page.keyboard.up("Alt")
+    corners = [studio.image_point(p, size) for p in triangle]
+    hole_corners = [studio.image_point(p, size) for p in hole]
+    job = submit(studio)
+
+    mask = stored_mask(job)
+    expected = polygon_area(corners) - polygon_area(hole_corners)
+    assert abs((mask >= 128).sum() / expected - 1) < 0.03
+    centre_of_hole = [int(sum(c) / 4) for c in zip(*hole_corners)]
+    assert mask[centre_of_hole[1], centre_of_hole[0]] == 0
+    inside = (int((corners[0][0] + corners[1][0] + corners[2][0]) / 3), int(corners[2][1] - 40))
+    assert mask[inside[1], inside[0]] == 255
+    assert mask[int(size[1] * 0.95), int(size[0] * 0.05)] == 0
+
+
 def test_shortcuts_are_off_while_typing(studio_factory):
     studio = studio_factory()
     page = studio.page

@@ -15,7 +15,7 @@ const MAX_SCALE = 16;
 const MIN_BRUSH = 1;
 const MAX_BRUSH = 500;
 
-export const TOOLS = ["brush", "eraser", "rect"];
+export const TOOLS = ["brush", "eraser", "rect", "lasso"];
 
 /** The server's mask rule, for previews of uploaded masks (inpaint/images.py, _binarise). */
 export const MASK_COLOUR_TOLERANCE = 8;
@@ -27,6 +27,9 @@ export function createMaskEditor(container, { onChange = () => {} } = {}) {
   const maskCanvas = container.querySelector("[data-mask]");
   const cursor = container.querySelector("[data-cursor]");
   const rectPreview = container.querySelector("[data-rect-preview]");
+  const lassoPreview = container.querySelector("[data-lasso-preview]");
+  const lassoOutline = lassoPreview.querySelector("svg");
+  const lassoPath = lassoOutline.querySelector("polyline");
   const pictureCtx = pictureCanvas.getContext("2d");
   const maskCtx = maskCanvas.getContext("2d", { willReadFrequently: true });
   // The mask as it was after the last finished action: the "before" of the next one.
@@ -40,7 +43,7 @@ export function createMaskEditor(container, { onChange = () => {} } = {}) {
     undo: [], redo: [],
   };
   const pointers = new Map(); // pointerId -> {x, y, type}
-  let action = null; // the gesture in progress: {kind: "paint"|"rect"|"pan"|"pinch", ...}
+  let action = null; // the gesture in progress: {kind: "paint"|"rect"|"lasso"|"pan"|"pinch", ...}
   let penSeen = false;
   let spaceHeld = false;
 
@@ -228,6 +231,23 @@ export function createMaskEditor(container, { onChange = () => {} } = {}) {
     commit({ x0: area.x, y0: area.y, x1: area.x + area.w, y1: area.y + area.h });
   }
 
+  /** Fill (or, with erase, clear) the closed outline through ``points``, as one undoable action. */
+  function fillLasso(points, erase) {
+    if (points.length < 3) return;
+    const box = { x0: Infinity, y0: Infinity, x1: -Infinity, y1: -Infinity };
+    for (const p of points) growBox(box, p, 2);
+    maskCtx.save();
+    maskCtx.globalCompositeOperation = erase ? "destination-out" : "source-over";
+    maskCtx.fillStyle = state.colour;
+    maskCtx.beginPath();
+    maskCtx.moveTo(points[0].x, points[0].y);
+    for (const p of points.slice(1)) maskCtx.lineTo(p.x, p.y);
+    maskCtx.closePath();
+    maskCtx.fill();
+    maskCtx.restore();
+    commit(box);
+  }
+
   // ---- loading -----------------------------------------------------------------------------
 
   /** Show a picture (Blob or ImageBitmap) upright; the mask is cleared and history forgotten. */
@@ -390,7 +410,7 @@ export function createMaskEditor(container, { onChange = () => {} } = {}) {
   }
 
   function startPinch() {
-    if (action && (action.kind === "paint" || action.kind === "rect")) cancelAction();
+    if (action && ["paint", "rect", "lasso"].includes(action.kind)) cancelAction();
     const [a, b] = touchPointers();
     const mid = toStage((a.x + b.x) / 2, (a.y + b.y) / 2);
     action = {
@@ -419,10 +439,15 @@ export function createMaskEditor(container, { onChange = () => {} } = {}) {
       return;
     }
     const point = toImage(event.clientX, event.clientY);
-    const erase = state.tool === "eraser" || (state.tool === "rect" && event.altKey);
+    const erase = state.tool === "eraser" || (["rect", "lasso"].includes(state.tool) && event.altKey);
     if (state.tool === "rect") {
       action = { kind: "rect", id: event.pointerId, start: point, end: point, erase };
       showRectPreview(point, point, erase);
+      return;
+    }
+    if (state.tool === "lasso") {
+      action = { kind: "lasso", id: event.pointerId, points: [point], erase };
+      showLassoPreview(action.points, erase);
       return;
     }
     const r = state.brushSize / 2 + 2;
@@ -462,6 +487,8 @@ export function createMaskEditor(container, { onChange = () => {} } = {}) {
       const point = toImage(e.clientX, e.clientY);
       if (action.kind === "rect") {
         action.end = point;
+      } else if (action.kind === "lasso") {
+        action.points.push(point);
       } else {
         paintSegment(action.last, point, action.erase);
         growBox(action.box, point, state.brushSize / 2 + 2);
@@ -469,6 +496,7 @@ export function createMaskEditor(container, { onChange = () => {} } = {}) {
       }
     }
     if (action.kind === "rect") showRectPreview(action.start, action.end, action.erase);
+    if (action.kind === "lasso") showLassoPreview(action.points, action.erase);
   }
 
   function onPointerUp(event) {
@@ -485,6 +513,10 @@ export function createMaskEditor(container, { onChange = () => {} } = {}) {
       rectPreview.hidden = true;
       fillRect(action.start, toImage(event.clientX, event.clientY), action.erase);
     }
+    if (action.kind === "lasso") {
+      lassoPreview.hidden = true;
+      fillLasso([...action.points, toImage(event.clientX, event.clientY)], action.erase);
+    }
     if (action.kind === "pan") delete container.dataset.panning;
     action = null;
   }
@@ -493,6 +525,7 @@ export function createMaskEditor(container, { onChange = () => {} } = {}) {
     if (!action) return;
     if (action.kind === "paint") revert(action.box);
     if (action.kind === "rect") rectPreview.hidden = true;
+    if (action.kind === "lasso") lassoPreview.hidden = true;
     delete container.dataset.panning;
     action = null;
   }
@@ -510,6 +543,13 @@ export function createMaskEditor(container, { onChange = () => {} } = {}) {
       width: `${Math.abs(a.x - b.x)}px`, height: `${Math.abs(a.y - b.y)}px`,
       borderWidth: `${Math.max(1, 1.5 / state.scale)}px`,
     });
+  }
+
+  function showLassoPreview(points, erase) {
+    lassoPreview.hidden = false;
+    lassoPreview.classList.toggle("erase", erase);
+    lassoOutline.setAttribute("viewBox", `0 0 ${state.width} ${state.height}`);
+    lassoPath.setAttribute("points", points.map((p) => `${p.x},${p.y}`).join(" "));
   }
 
   function onWheel(event) {

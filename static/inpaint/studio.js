@@ -310,6 +310,7 @@ document.addEventListener("keydown", (event) => {
   else if (key === "b") editor.setTool("brush");
   else if (key === "e") editor.setTool("eraser");
   else if (key === "r") editor.setTool("rect");
+  else if (key === "l") editor.setTool("lasso");
   else if (key === "[") editor.setBrushSize(editor.state.brushSize * 0.85 - 1);
   else if (key === "]") editor.setBrushSize(editor.state.brushSize * 1.15 + 1);
   else if (key === "i") editor.invert();
