@@ -74,6 +74,9 @@ def test_supervisor_restarts_a_killed_worker_and_stops_everything_on_sigterm(tmp
         assert supervisor.wait(timeout=40) == 0
         for pid in set(started + [second] + descendants):
             wait_for(lambda pid=pid: not _alive(pid), timeout=20, message=f"process {pid} to stop")
+        # The embedded broker keeps all its files under var/, none in the checkout.
+        assert list((tmp_path / "broker" / "control").glob("*.exchange"))
+        assert not (ROOT / "control").exists()
     finally:
         if supervisor.poll() is None:
             supervisor.kill()
