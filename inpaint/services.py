@@ -27,10 +27,10 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
+from inpaint import images
 from inpaint.engines import all_engines, engine_get
 from inpaint.engines.base import Engine, JobInput, SlotResult, TaskState, TaskStatus
 from inpaint.engines.dashscope import DashScopeError
-from inpaint import images
 from inpaint.images import PreparedImage
 from inpaint.models import EngineGate, InpaintJob, JobResult
 from inpaint.tasks import STEP_TASKS, job_submit_task
