@@ -675,13 +675,13 @@ def test_jobs_sweep_makes_the_lost_step_a_no_op(cloud):
 
 @pytest.mark.django_db(transaction=True)  # the lease is renewed from another thread, on its own connection
 def test_a_paid_call_longer_than_the_lease_is_not_taken_for_lost(cloud, settings):
-    settings.INPAINT_STEP_LEASE = 0.3
+    settings.INPAINT_STEP_LEASE = 0.6
     settings.INPAINT_SWEEP_GRACE = 0.0
     job = make_job()
     sweeps_during_the_call = []
 
     def slow_network():
-        time.sleep(1.2)  # four leases long
+        time.sleep(1.8)  # three leases long
         sweeps_during_the_call.append(services.jobs_sweep())
 
     cloud.while_submitting = slow_network
