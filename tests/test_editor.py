@@ -180,6 +180,51 @@ def test_lasso_fills_the_outline_and_alt_lasso_erases(studio_factory):
     assert mask[int(size[1] * 0.95), int(size[0] * 0.05)] == 0
 
 
+def draw_rectangle(studio, size) -> tuple[int, int, int, int]:
+    """A rectangle from 30 % to 60 % of the canvas; its (left, top, right, bottom) picture pixels."""
+    studio.page.keyboard.press("r")
+    corners = [studio.screen_point(0.3, 0.3), studio.screen_point(0.6, 0.6)]
+    studio.stroke(corners)
+    (left, top), (right, bottom) = (studio.image_point(p, size) for p in corners)
+    return round(left), round(top), round(right) - 1, round(bottom) - 1
+
+
+def assert_bounds(mask, expected) -> None:
+    assert all(abs(got - want) <= 1 for got, want in zip(painted_bounds(mask), expected)), \
+        (painted_bounds(mask), expected)
+
+
+def test_grow_rounds_the_mask_out_and_undo_takes_back_a_shrink(studio_factory):
+    studio = studio_factory()
+    page = studio.page
+    studio.upload_and_wait(pictures.picture(640, 480))
+    left, top, right, bottom = draw_rectangle(studio, (640, 480))
+    page.get_by_test_id("grow-mask").click()  # 1 % of 480 px: 5 px
+    page.keyboard.press("g")
+    page.keyboard.press("Shift+g")
+    page.get_by_test_id("shrink-mask").click()
+    for _ in range(2):
+        page.keyboard.press("Control+z")  # both shrinks undone: grown by 10 px
+    mask = stored_mask(submit(studio))
+
+    assert_bounds(mask, (left - 10, top - 10, right + 10, bottom + 10))
+    middle = (top + bottom) // 2
+    assert mask[middle, left - 9] == 255 and mask[middle, left - 12] == 0
+    assert mask[top - 8, left - 8] == 0  # 11 px from the corner: the grown corner is round
+    assert mask[top - 6, left - 6] == 255  # 8.5 px from it
+
+
+def test_shrink_takes_the_edge_in_all_round(studio_factory):
+    studio = studio_factory()
+    studio.upload_and_wait(pictures.picture(640, 480))
+    left, top, right, bottom = draw_rectangle(studio, (640, 480))
+    studio.page.keyboard.press("Shift+g")
+    mask = stored_mask(submit(studio))
+
+    assert_bounds(mask, (left + 5, top + 5, right - 5, bottom - 5))
+    assert (mask >= 128).sum() == (right - left - 9) * (bottom - top - 9)
+
+
 def test_shortcuts_are_off_while_typing(studio_factory):
     studio = studio_factory()
     page = studio.page

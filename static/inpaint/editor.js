@@ -187,6 +187,52 @@ export function createMaskEditor(container, { onChange = () => {} } = {}) {
     commit(fullBox());
   }
 
+  /**
+   * Grow the mask by ``pixels`` picture pixels all round (shrink it when negative), as one
+   * undoable action: exact Euclidean distances, so a grown square gets rounded corners and a
+   * stroke thinner than twice the amount disappears when shrunk. The picture's edge does not
+   * eat into the mask.
+   */
+  function growMask(pixels) {
+    if (!state.loaded || !pixels) return;
+    const { width, height } = state;
+    const data = maskCtx.getImageData(0, 0, width, height);
+    const px = data.data;
+    let x0 = width, y0 = height, x1 = -1, y1 = -1;
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) {
+        if (px[(y * width + x) * 4 + 3] < 128) continue;
+        if (x < x0) x0 = x;
+        if (x > x1) x1 = x;
+        if (y < y0) y0 = y;
+        if (y > y1) y1 = y;
+      }
+    }
+    if (x1 < 0) return;
+    // Only the mask's box (grown by the amount, or by one pixel to see its outside) can change.
+    const margin = pixels > 0 ? Math.ceil(pixels) : 1;
+    const area = clampBox({ x0: x0 - margin, y0: y0 - margin, x1: x1 + 1 + margin, y1: y1 + 1 + margin });
+    const inMask = new Uint8Array(area.w * area.h);
+    for (let y = 0; y < area.h; y++) {
+      for (let x = 0; x < area.w; x++) inMask[y * area.w + x] = px[((area.y + y) * width + area.x + x) * 4 + 3] >= 128 ? 1 : 0;
+    }
+    const grow = pixels > 0;
+    const sources = grow ? inMask : inMask.map((v) => 1 - v);
+    const distances = squaredDistances(sources, area.w, area.h);
+    const limit = pixels * pixels;
+    const [r, g, b] = hexToRgb(state.colour);
+    for (let y = 0; y < area.h; y++) {
+      for (let x = 0; x < area.w; x++) {
+        const i = y * area.w + x;
+        const keep = grow ? distances[i] <= limit : inMask[i] === 1 && distances[i] > limit;
+        const o = ((area.y + y) * width + area.x + x) * 4;
+        px[o] = r; px[o + 1] = g; px[o + 2] = b; px[o + 3] = keep ? 255 : 0;
+      }
+    }
+    maskCtx.putImageData(data, 0, 0, area.x, area.y, area.w, area.h);
+    commit({ x0: area.x, y0: area.y, x1: area.x + area.w, y1: area.y + area.h });
+  }
+
   /** Snap every mask pixel to in or out, so what is shown is exactly what is sent. */
   function hardenAlpha() {
     const data = maskCtx.getImageData(0, 0, state.width, state.height);
@@ -585,7 +631,7 @@ export function createMaskEditor(container, { onChange = () => {} } = {}) {
 
   return {
     loadImage, loadMask, maskBlob, maskCoverage, maskCanvasForExport,
-    clear, invert, undo, redo, fit, actualSize,
+    clear, invert, growMask, undo, redo, fit, actualSize,
     setTool, setBrushSize, setColour, setOpacity, setVisible, setSpaceHeld,
     zoomBy: (factor) => { const { w, h } = stageSize(); zoomAround(w / 2, h / 2, factor); },
     get state() {
@@ -596,6 +642,59 @@ export function createMaskEditor(container, { onChange = () => {} } = {}) {
       };
     },
   };
+}
+
+/**
+ * Squared Euclidean distance from every pixel of a width × height grid to the nearest pixel
+ * where ``sources`` is 1 (Felzenszwalb and Huttenlocher's transform: a pass down the columns,
+ * then along the rows, each linear in the pixels).
+ */
+export function squaredDistances(sources, width, height) {
+  const FAR = 1e20;
+  const out = new Float64Array(width * height);
+  for (let i = 0; i < out.length; i++) out[i] = sources[i] ? 0 : FAR;
+  const longest = Math.max(width, height);
+  const line = new Float64Array(longest);
+  const result = new Float64Array(longest);
+  const apexes = new Int32Array(longest);
+  const bounds = new Float64Array(longest + 1);
+  for (let x = 0; x < width; x++) {
+    for (let y = 0; y < height; y++) line[y] = out[y * width + x];
+    lowerEnvelope(line, height, result, apexes, bounds);
+    for (let y = 0; y < height; y++) out[y * width + x] = result[y];
+  }
+  for (let y = 0; y < height; y++) {
+    const row = y * width;
+    for (let x = 0; x < width; x++) line[x] = out[row + x];
+    lowerEnvelope(line, width, result, apexes, bounds);
+    for (let x = 0; x < width; x++) out[row + x] = result[x];
+  }
+  return out;
+}
+
+/** One dimension of the transform: the lower envelope of parabolas rooted at (q, f[q]). */
+function lowerEnvelope(f, n, d, v, z) {
+  const meet = (q, p) => ((f[q] + q * q) - (f[p] + p * p)) / (2 * q - 2 * p);
+  let k = 0;
+  v[0] = 0;
+  z[0] = -Infinity;
+  z[1] = Infinity;
+  for (let q = 1; q < n; q++) {
+    let s = meet(q, v[k]);
+    while (s <= z[k]) {
+      k--;
+      s = meet(q, v[k]);
+    }
+    k++;
+    v[k] = q;
+    z[k] = s;
+    z[k + 1] = Infinity;
+  }
+  k = 0;
+  for (let q = 0; q < n; q++) {
+    while (z[k + 1] < q) k++;
+    d[q] = (q - v[k]) * (q - v[k]) + f[v[k]];
+  }
 }
 
 export function hexToRgb(hex) {

@@ -253,11 +253,19 @@ function refreshEditorUi(what) {
   }
 }
 
+/** How far one press of Grow or Shrink moves the mask's edge: 1 % of the picture's shorter side. */
+function maskStep() {
+  const { width, height } = editor.state;
+  return Math.max(2, Math.round(Math.min(width, height) / 100));
+}
+
 const actions = {
   undo: () => editor.undo(),
   redo: () => editor.redo(),
   clear: () => editor.clear(),
   invert: () => editor.invert(),
+  "grow-mask": () => editor.growMask(maskStep()),
+  "shrink-mask": () => editor.growMask(-maskStep()),
   "toggle-mask": () => editor.setVisible(!editor.state.visible),
   fit: () => editor.fit(),
   "zoom-in": () => editor.zoomBy(1.25),
@@ -314,6 +322,7 @@ document.addEventListener("keydown", (event) => {
   else if (key === "[") editor.setBrushSize(editor.state.brushSize * 0.85 - 1);
   else if (key === "]") editor.setBrushSize(editor.state.brushSize * 1.15 + 1);
   else if (key === "i") editor.invert();
+  else if (key === "g") editor.growMask(event.shiftKey ? -maskStep() : maskStep());
   else if (key === "h") editor.setVisible(!editor.state.visible);
   else if (key === "0" || key === "escape") editor.fit();
   else if (key === "1") editor.actualSize();
