@@ -140,22 +140,25 @@ def prepare_base_image(data: bytes, *, min_side: int, max_side: int, max_bytes: 
     return PreparedImage(content, extension, width, height, notes, alpha)
 
 
-def result_with_transparency(content: bytes, *, alpha_png: bytes, mask_png: bytes) -> bytes:
-    """A result given back its picture's transparency, as a PNG.
+def with_transparency(content: bytes, *, alpha_png: bytes, solid_png: bytes | None = None) -> bytes:
+    """A picture (or a result painted from it) given back the picture's transparency, as a PNG.
 
-    The picture's alpha is resized to the result (which may have another output size),
-    then made opaque wherever the mask repainted: what the engine painted there is new.
+    The alpha is resized to the picture (a result may have another output size). Where
+    ``solid_png`` is white, the result is made opaque: a mask's repainted area is new content.
     """
-    with Image.open(io.BytesIO(content)) as result:
-        icc_profile = result.info.get("icc_profile")
-        painted = result.convert("RGB")
-    with Image.open(io.BytesIO(alpha_png)) as alpha_image, Image.open(io.BytesIO(mask_png)) as mask_image:
-        alpha, mask = alpha_image.convert("L"), mask_image.convert("L")
-    if alpha.size != painted.size:
-        alpha = alpha.resize(painted.size, Image.Resampling.BILINEAR)
-        mask = mask.resize(painted.size, Image.Resampling.BILINEAR)
-    painted.putalpha(ImageChops.lighter(alpha, mask))
-    return _encode(painted, "PNG", icc_profile)
+    with Image.open(io.BytesIO(content)) as picture:
+        icc_profile = picture.info.get("icc_profile")
+        opaque = picture.convert("RGB")
+    with Image.open(io.BytesIO(alpha_png)) as alpha_image:
+        alpha = alpha_image.convert("L")
+    if alpha.size != opaque.size:
+        alpha = alpha.resize(opaque.size, Image.Resampling.BILINEAR)
+    if solid_png is not None:
+        with Image.open(io.BytesIO(solid_png)) as solid_image:
+            solid = solid_image.convert("L")
+        alpha = ImageChops.lighter(alpha, solid.resize(opaque.size, Image.Resampling.BILINEAR))
+    opaque.putalpha(alpha)
+    return _encode(opaque, "PNG", icc_profile)
 
 
 def _encode(image: Image.Image, fmt: str, icc_profile: bytes | None) -> bytes:

@@ -571,7 +571,18 @@ def _result_store(result: JobResult, outcome: SlotResult) -> None:
 
 def _transparency_restored(job: InpaintJob, content: bytes) -> bytes:
     with job.base_alpha.open("rb") as alpha, job.mask_image.open("rb") as mask:
-        return images.result_with_transparency(content, alpha_png=alpha.read(), mask_png=mask.read())
+        return images.with_transparency(content, alpha_png=alpha.read(), solid_png=mask.read())
+
+
+def job_picture(job: InpaintJob) -> tuple[bytes, str]:
+    """The job's picture as the person gave it: (content, extension). A transparent picture
+    is stored flattened for the engines; it is shown and reused with its transparency."""
+    with job.base_image.open("rb") as base:
+        content = base.read()
+    if not job.base_alpha:
+        return content, job.base_image.name.rsplit(".", 1)[-1]
+    with job.base_alpha.open("rb") as alpha:
+        return images.with_transparency(content, alpha_png=alpha.read()), "png"
 
 
 def _results_finish(job: InpaintJob) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import mimetypes
 
 from django.core.files.storage import default_storage
@@ -122,17 +123,20 @@ def job_cancel(request: HttpRequest, pk) -> HttpResponse:
 def job_file(request: HttpRequest, pk, kind: str, slot: int | None = None) -> FileResponse:
     job = _visitor_job(request, pk)
     if kind == "base":
-        field = job.base_image
-    elif kind == "mask":
-        field = job.mask_image
+        content, extension = services.job_picture(job)
+        stream = io.BytesIO(content)
     else:
-        result = job.results.filter(slot=slot).exclude(image="").first()
-        if result is None:
-            raise Http404("No such image")
-        field = result.image
-    filename = f"inpaint-{str(job.pk)[:8]}-{kind}{'' if slot is None else f'-{slot + 1}'}.{field.name.rsplit('.', 1)[-1]}"
-    return FileResponse(field.open("rb"), as_attachment="download" in request.GET, filename=filename,
-                        content_type=mimetypes.guess_type(field.name)[0])
+        if kind == "mask":
+            field = job.mask_image
+        else:
+            result = job.results.filter(slot=slot).exclude(image="").first()
+            if result is None:
+                raise Http404("No such image")
+            field = result.image
+        stream, extension = field.open("rb"), field.name.rsplit(".", 1)[-1]
+    filename = f"inpaint-{str(job.pk)[:8]}-{kind}{'' if slot is None else f'-{slot + 1}'}.{extension}"
+    return FileResponse(stream, as_attachment="download" in request.GET, filename=filename,
+                        content_type=mimetypes.guess_type(filename)[0])
 
 
 @require_GET

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFile, ImageOps
 
 from inpaint.images import (ImageRefused, closest_output_size, prepare_base_image, prepare_mask,
-                            result_with_transparency)
+                            with_transparency)
 from tests.pictures import mask, open_image, picture
 
 MB = 1024 * 1024
@@ -188,11 +188,11 @@ def test_prepare_base_image_of_an_opaque_picture_has_no_alpha():
     assert prepare_base_image(picture(fmt="PNG"), **WANX_PAINTING).alpha is None
 
 
-def test_result_with_transparency_restores_alpha_and_makes_the_painted_area_solid():
+def test_with_transparency_restores_alpha_and_makes_the_painted_area_solid():
     alpha = Image.new("L", (640, 480), 255)
     ImageDraw.Draw(alpha).rectangle((320, 0, 639, 239), fill=0)  # top-right quarter transparent
     result = picture(640, 480, fmt="JPEG")
-    restored = open_image(result_with_transparency(result, alpha_png=encode(alpha), mask_png=mask(640, 480)))
+    restored = open_image(with_transparency(result, alpha_png=encode(alpha), solid_png=mask(640, 480)))
 
     assert restored.format == "PNG" and restored.mode == "RGBA"
     assert restored.getpixel((600, 40))[3] == 0  # transparent and not painted
@@ -201,11 +201,11 @@ def test_result_with_transparency_restores_alpha_and_makes_the_painted_area_soli
     assert restored.getpixel((40, 400))[:3] == open_image(result).getpixel((40, 400))
 
 
-def test_result_with_transparency_fits_the_alpha_to_another_output_size():
+def test_with_transparency_fits_the_alpha_to_another_output_size():
     alpha = Image.new("L", (640, 480), 255)
     ImageDraw.Draw(alpha).rectangle((320, 0, 639, 239), fill=0)
     result = picture(1280, 720, fmt="PNG")
-    restored = open_image(result_with_transparency(result, alpha_png=encode(alpha), mask_png=mask(640, 480)))
+    restored = open_image(with_transparency(result, alpha_png=encode(alpha), solid_png=mask(640, 480)))
 
     assert restored.size == (1280, 720)
     assert restored.getpixel((1200, 60))[3] == 0

@@ -15,7 +15,7 @@ from django.utils.html import escape
 from inpaint import services
 from inpaint.models import InpaintJob, JobResult
 from inpaint.tasks import STEP_TASKS, job_submit_task
-from tests.pictures import mask, picture
+from tests.pictures import mask, open_image, picture
 
 pytestmark = pytest.mark.django_db
 
@@ -225,6 +225,18 @@ def test_job_picture_serves_the_stored_picture(client):
     response = client.get(f"/jobs/{job.pk}/picture/")
     assert response["Content-Type"] == "image/jpeg"
     assert body(response) == picture()
+
+
+def test_job_picture_of_a_transparent_picture_has_its_transparency(client):
+    original = open_image(picture(fmt="PNG", mode="RGBA"))
+    job = create_job(client, base=picture(fmt="PNG", mode="RGBA"))
+    response = client.get(f"/jobs/{job.pk}/picture/?download=1")
+
+    assert response["Content-Type"] == "image/png"
+    assert f'inpaint-{str(job.pk)[:8]}-base.png' in response["Content-Disposition"]
+    served = open_image(body(response))
+    assert served.mode == "RGBA"
+    assert served.getchannel("A").tobytes() == original.getchannel("A").tobytes()
 
 
 def test_result_download_is_an_attachment(client):
