@@ -147,11 +147,14 @@ def flat_illustration(rgb: np.ndarray) -> np.ndarray:
 
 
 def chinese_painting(rgb: np.ndarray) -> np.ndarray:
-    """Ink wash on rice paper: grey washes in a few soft tones and dark brush lines."""
+    """Ink wash on rice paper: graded grey washes where the picture is darker, mid-tones
+    left mostly to the paper, and dark brush lines."""
     gray = luminance(cv2.edgePreservingFilter(rgb, flags=cv2.RECURS_FILTER, sigma_s=40, sigma_r=0.4))
-    ink = 1 - gray.astype(np.float32) / 255
-    # Washes: ink amounts pulled towards three tones, blurred so the tones bleed.
-    washes = cv2.GaussianBlur(np.round(ink * 3) / 3, (0, 0), 2.5) * 0.85
+    # Local contrast first, so a flat, low-contrast area still gets light and dark washes.
+    tone = local_contrast(gray).astype(np.float32) / 255
+    ink = np.clip((0.75 - tone) / 0.6, 0, 1) ** 1.4
+    # Washes: ink amounts pulled towards four tones, blurred so the tones bleed.
+    washes = cv2.GaussianBlur(np.round(ink * 4) / 4, (0, 0), 3) * 0.9
     strokes = cv2.GaussianBlur(ink_edges(gray, 11, 5), (0, 0), 0.8)
     darkness = np.clip(np.maximum(washes, strokes), 0, 1)[..., None]
     paper = RICE_PAPER * paper_texture(*gray.shape, 0.03)[..., None]
