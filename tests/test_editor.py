@@ -382,6 +382,33 @@ def touch(cdp, kind: str, points: list[tuple[float, float]]) -> None:
         "type": kind, "touchPoints": [{"x": x, "y": y, "id": i, "radiusX": 2, "radiusY": 2} for i, (x, y) in enumerate(points)]})
 
 
+def pen_stroke(cdp, start, end, force: float) -> None:
+    """A pen pressed with ``force`` (0 to 1) from start to end, in screen points."""
+    def send(kind, point, buttons):
+        cdp.send("Input.dispatchMouseEvent", {"type": kind, "x": point[0], "y": point[1], "button": "left",
+                                              "buttons": buttons, "clickCount": 1, "pointerType": "pen", "force": force})
+    send("mousePressed", start, 1)
+    for t in range(1, 11):
+        send("mouseMoved", (start[0] + (end[0] - start[0]) * t / 10, start[1] + (end[1] - start[1]) * t / 10), 1)
+    send("mouseReleased", end, 0)
+
+
+def test_pen_pressure_sets_the_stroke_width(studio_factory):
+    studio = studio_factory()
+    page = studio.page
+    studio.upload_and_wait(pictures.picture(640, 480))
+    studio.set_brush(40)
+    cdp = page.context.new_cdp_session(page)
+    pen_stroke(cdp, studio.screen_point(0.2, 0.3), studio.screen_point(0.8, 0.3), force=1.0)
+    pen_stroke(cdp, studio.screen_point(0.2, 0.7), studio.screen_point(0.8, 0.7), force=0.25)
+    mask = stored_mask(submit(studio))
+
+    column = mask[:, 320] >= 128
+    firm, light = column[: 240].sum(), column[240:].sum()
+    assert abs(firm - 40) <= 3, firm
+    assert abs(light - 10) <= 3, light
+
+
 def test_one_finger_draws_and_two_fingers_zoom_without_painting(studio_factory):
     studio = studio_factory(has_touch=True, is_mobile=True, viewport={"width": 390, "height": 844}, device_scale_factor=2)
     page = studio.page

@@ -14,6 +14,8 @@ const MIN_SCALE_FACTOR = 0.25; // of the fit scale
 const MAX_SCALE = 16;
 const MIN_BRUSH = 1;
 const MAX_BRUSH = 500;
+// A pen's lightest touch still paints this share of the brush size.
+const MIN_PEN_SHARE = 0.15;
 
 export const TOOLS = ["brush", "eraser", "rect", "lasso"];
 
@@ -242,15 +244,21 @@ export function createMaskEditor(container, { onChange = () => {} } = {}) {
     recolour();
   }
 
-  function paintSegment(from, to, erase) {
+  /** The brush's width for a pointer event: its full size, or for a pen, scaled by the pressure. */
+  function strokeWidth(event) {
+    if (event.pointerType !== "pen" || !(event.pressure > 0)) return state.brushSize;
+    return state.brushSize * Math.max(MIN_PEN_SHARE, Math.min(1, event.pressure));
+  }
+
+  function paintSegment(from, to, erase, width = state.brushSize) {
     maskCtx.save();
     maskCtx.globalCompositeOperation = erase ? "destination-out" : "source-over";
     maskCtx.strokeStyle = maskCtx.fillStyle = state.colour;
-    maskCtx.lineWidth = state.brushSize;
+    maskCtx.lineWidth = width;
     maskCtx.lineCap = maskCtx.lineJoin = "round";
     maskCtx.beginPath();
     if (from.x === to.x && from.y === to.y) {
-      maskCtx.arc(to.x, to.y, state.brushSize / 2, 0, Math.PI * 2);
+      maskCtx.arc(to.x, to.y, width / 2, 0, Math.PI * 2);
       maskCtx.fill();
     } else {
       maskCtx.moveTo(from.x, from.y);
@@ -498,7 +506,7 @@ export function createMaskEditor(container, { onChange = () => {} } = {}) {
     }
     const r = state.brushSize / 2 + 2;
     action = { kind: "paint", id: event.pointerId, last: point, erase, box: { x0: point.x - r, y0: point.y - r, x1: point.x + r, y1: point.y + r } };
-    paintSegment(point, point, erase);
+    paintSegment(point, point, erase, strokeWidth(event));
   }
 
   function onPointerMove(event) {
@@ -536,7 +544,7 @@ export function createMaskEditor(container, { onChange = () => {} } = {}) {
       } else if (action.kind === "lasso") {
         action.points.push(point);
       } else {
-        paintSegment(action.last, point, action.erase);
+        paintSegment(action.last, point, action.erase, strokeWidth(e));
         growBox(action.box, point, state.brushSize / 2 + 2);
         action.last = point;
       }
