@@ -53,6 +53,11 @@ class Studio:
     def set_brush(self, size: int) -> None:
         self.page.get_by_test_id("brush-size").fill(str(size))
 
+    def mask_painted(self) -> bool:
+        """Whether any pixel of the mask overlay is painted."""
+        return self.page.get_by_test_id("canvas").evaluate(
+            "c => c.getContext('2d').getImageData(0, 0, c.width, c.height).data.some((v, i) => i % 4 === 3 && v > 0)")
+
     def foreign_requests(self) -> list[str]:
         return [url for url in self.requests if not url.startswith(self.base_url) and not url.startswith(("data:", "blob:"))]
 

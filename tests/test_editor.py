@@ -321,9 +321,7 @@ def test_job_finishes_shows_results_and_a_result_becomes_the_new_base(
     expect(page.get_by_test_id("picture-info")).to_contain_text(f"{result_size[0]} × {result_size[1]} px")
     assert page.get_by_test_id("upload").evaluate("input => input.files[0].name") == "inpaint-result-1.png"
     # The mask is cleared: not one pixel of the overlay is painted.
-    painted = page.get_by_test_id("canvas").evaluate(
-        "c => c.getContext('2d').getImageData(0, 0, c.width, c.height).data.some((v, i) => i % 4 === 3 && v > 0)")
-    assert painted is False
+    assert studio.mask_painted() is False
     expect(page.get_by_test_id("undo")).to_be_disabled()
 
 
@@ -333,21 +331,16 @@ def test_a_transparent_picture_keeps_its_transparency_through_a_job_and_its_reus
     start_worker(DASHSCOPE_API_KEY="", DASHSCOPE_BASE_URL="http://127.0.0.1:9/unreachable")
     studio = studio_factory()
     page = studio.page
-    studio.upload(pictures.picture(640, 480, fmt="PNG", mode="RGBA"), name="cut-out.png", mime="image/png")
-    page.wait_for_selector("[data-editor][data-loaded]", state="attached")
+    studio.upload_and_wait(pictures.picture(640, 480, fmt="PNG", mode="RGBA"), "cut-out.png", "image/png")
     studio.stroke([studio.screen_point(0.3, 0.5), studio.screen_point(0.7, 0.5)])
     first = submit(studio)
     expect(page.get_by_test_id("job-card")).to_have_attribute("data-status", "SUCCEEDED", timeout=60_000)
-    results = page.get_by_test_id("result-image")
-    wait_for(lambda: results.first.evaluate("img => img.complete && img.naturalWidth > 0"), timeout=10)
 
     page.get_by_test_id("clear").click()
     page.get_by_test_id("reuse-job").click()
     # The job's picture comes back first, then its mask.
     expect(page.get_by_test_id("picture-info")).to_contain_text(f"job-{str(first.pk)[:8]}.png")
-    wait_for(lambda: page.get_by_test_id("canvas").evaluate(
-        "c => c.getContext('2d').getImageData(0, 0, c.width, c.height).data.some((v, i) => i % 4 === 3 && v > 0)"),
-        timeout=10, message="the job's mask to be back in the editor")
+    wait_for(studio.mask_painted, timeout=10, message="the job's mask to be back in the editor")
     page.get_by_test_id("generate").click()
     second = wait_for(lambda: InpaintJob.objects.exclude(pk=first.pk).first(), timeout=15, message="the second job")
 
