@@ -178,7 +178,7 @@ def job_for(photo: np.ndarray, hole: np.ndarray, style: str = "<auto>", seed: in
         mask_name="mask.png",
         prompt="",
         style=style,
-        size=f"{photo.shape[1]}*{photo.shape[0]}",
+        size=(photo.shape[1], photo.shape[0]),
         seed=seed,
     )
 

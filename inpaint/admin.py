@@ -7,7 +7,8 @@ from inpaint.models import EngineGate, InpaintJob, JobResult
 class JobResultInline(admin.TabularInline):
     model = JobResult
     extra = 0
-    readonly_fields = ("slot", "image", "error_code", "error_message")
+    readonly_fields = ("slot", "image", "width", "height", "raw_image", "error_code", "error_message")
+    fields = readonly_fields
     can_delete = False
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 
 from django import forms
+from django.conf import settings
 
-from inpaint import images
+from inpaint import images, regions
 from inpaint.engines import engine_default, engines_listed
 
 STYLE_CHOICES = [
@@ -19,15 +20,17 @@ STYLE_CHOICES = [
     ("<chinese painting>", "Chinese painting"),
     ("<flat illustration>", "Flat illustration"),
 ]
-CLOSEST_SIZE = "closest"
 SIZE_CHOICES = [
-    (CLOSEST_SIZE, "Closest to my picture"),
-    ("1024*1024", "Square, 1024 × 1024"),
-    ("720*1280", "Portrait, 720 × 1280"),
-    ("1280*720", "Landscape, 1280 × 720"),
+    ("original", "Original size"),
+    ("half", "Half size"),
+    ("quarter", "Quarter size"),
 ]
-MASK_UPLOAD_MAX_BYTES = 10 * 1024 * 1024
-MASK_MAX_SIDE = 8192
+CONTEXT_CHOICES = [
+    ("little", "A little"),
+    ("normal", "Normal"),
+    ("whole", "The whole picture"),
+]
+EDGE_SOFTNESS_MAX = 64
 
 
 class JobForm(forms.Form):
@@ -37,7 +40,13 @@ class JobForm(forms.Form):
     prompt = forms.CharField(label="What should be there", required=False, max_length=800,
                              widget=forms.TextInput(attrs={"autocomplete": "off"}))
     style = forms.ChoiceField(label="Style", choices=STYLE_CHOICES, initial="<auto>")
-    size = forms.ChoiceField(label="Output size", choices=SIZE_CHOICES, initial=CLOSEST_SIZE)
+    size = forms.ChoiceField(label="Output size", choices=SIZE_CHOICES, initial="original", required=False)
+    context = forms.ChoiceField(label="Context around the painted area", choices=CONTEXT_CHOICES, initial="normal",
+                                required=False,
+                                help_text="How much of the picture around your painting the engine looks at.")
+    edge_softness = forms.IntegerField(label="Edge softness", min_value=0, max_value=EDGE_SOFTNESS_MAX,
+                                       initial=regions.EDGE_SOFTNESS_DEFAULT, required=False,
+                                       help_text="Pixels over which the painted area blends into your picture.")
     n = forms.TypedChoiceField(label="Images", choices=[(i, str(i)) for i in range(1, 5)], coerce=int, initial=1)
     mask_color = forms.CharField(label="Mask colours", required=False,
                                  help_text='Only for coloured masks, e.g. [[0, 0, 0], [134, 134, 134]].')
@@ -76,9 +85,14 @@ class JobForm(forms.Form):
                                      "Choose the offline engine, or ask the administrator to add a key.")
             return cleaned
         self._check_prompt(engine, cleaned.get("prompt", ""))
-        self._prepare_pictures(engine, cleaned)
-        if self.prepared_base and cleaned.get("size") == CLOSEST_SIZE:
-            cleaned["size"] = images.closest_output_size(self.prepared_base.width, self.prepared_base.height)
+        self._prepare_pictures(cleaned)
+        # Fields a form may leave out take their defaults, like the page's own initial values.
+        cleaned["size"] = cleaned.get("size") or "original"
+        cleaned["context"] = cleaned.get("context") or "normal"
+        if cleaned.get("edge_softness") is None:
+            cleaned["edge_softness"] = regions.EDGE_SOFTNESS_DEFAULT
+        if not engine.supports_style:
+            cleaned["style"] = "<auto>"
         cleaned["engine_obj"] = engine
         return cleaned
 
@@ -89,21 +103,22 @@ class JobForm(forms.Form):
             self.add_error("prompt", f"The prompt is {len(prompt)} characters; this model reads at most "
                                      f"{engine.limits.max_prompt_chars}. Shorten it.")
 
-    def _prepare_pictures(self, engine, cleaned) -> None:
+    def _prepare_pictures(self, cleaned) -> None:
+        # The app's own limits: the engine's are met by the work region, never by the person.
         base_upload, mask_upload = cleaned.get("base_image"), cleaned.get("mask_image")
-        limits = engine.limits
+        limits = {"max_bytes": settings.INPAINT_MAX_UPLOAD_BYTES, "max_pixels": settings.INPAINT_MAX_PIXELS}
         if base_upload is not None:
             try:
-                images.check_file_size(base_upload.size, what="picture", max_bytes=limits.max_bytes)
-                self.prepared_base = images.prepare_base_image(
-                    base_upload.read(), min_side=limits.min_side, max_side=limits.max_side, max_bytes=limits.max_bytes)
+                images.check_file_size(base_upload.size, what="picture", max_bytes=limits["max_bytes"])
+                self.prepared_base = images.prepare_base_image(base_upload.read(), min_side=settings.INPAINT_MIN_SIDE,
+                                                               **limits)
             except images.ImageRefused as refusal:
                 self.add_error("base_image", str(refusal))
         if mask_upload is not None and self.prepared_base is not None and "mask_color" in cleaned:
             try:
-                images.check_file_size(mask_upload.size, what="mask", max_bytes=MASK_UPLOAD_MAX_BYTES)
+                images.check_file_size(mask_upload.size, what="mask", max_bytes=limits["max_bytes"])
                 self.mask_png = images.prepare_mask(
                     mask_upload.read(), base_size=(self.prepared_base.width, self.prepared_base.height),
-                    mask_color=cleaned["mask_color"], max_bytes=MASK_UPLOAD_MAX_BYTES, max_side=MASK_MAX_SIDE)
+                    mask_color=cleaned["mask_color"], **limits)
             except images.ImageRefused as refusal:
                 self.add_error("mask_image", str(refusal))

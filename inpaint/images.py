@@ -13,19 +13,28 @@ mask; only an uploaded *mask* may use alpha.
 from __future__ import annotations
 
 import io
-import math
-import warnings
 from dataclasses import dataclass, field
 
+import numpy as np
+import pillow_heif
 from PIL import Image, ImageChops, ImageOps, UnidentifiedImageError
 
-ACCEPTED_FORMATS = ("JPEG", "PNG", "BMP")
-OUTPUT_SIZES = ("1024*1024", "720*1280", "1280*720")
+# HEIC/HEIF is what phones write; pillow-heif's wheels carry libheif, nothing is downloaded.
+pillow_heif.register_heif_opener()
+
+# What people may bring, recognised by content. Pillow's JPEG opener also reads the JPEGs some
+# phones write with extra frames, and names them MPO.
+ACCEPTED_FORMATS = ("JPEG", "PNG", "BMP", "WEBP", "TIFF", "HEIF")
+ACCEPTED_NAMES = "JPEG, PNG, WebP, HEIC, TIFF or BMP"
 # A mask is only a guide for which pixels to repaint, so it may be a scaled copy of the
 # picture; aspect ratios closer than this count as "the same shape".
 MASK_ASPECT_TOLERANCE = 0.01
 MASK_COLOUR_TOLERANCE = 8
+MAX_MASK_COLOURS = 16
 JPEG_QUALITY = 95
+# Stored pictures and results are lossless PNG; level 1 is several times faster than the
+# default on photos for a few per cent more bytes, which matters at 24-100 MP.
+PNG_COMPRESS_LEVEL = 1
 
 
 class ImageRefused(ValueError):
@@ -51,31 +60,39 @@ def check_file_size(n_bytes: int, *, what: str, max_bytes: int) -> None:
         raise ImageRefused(f"The {what} file is {_megabytes(n_bytes)}; the limit is {_megabytes(max_bytes)}.")
 
 
-def _open_picture(data: bytes, *, what: str, max_bytes: int, max_side: int) -> Image.Image:
-    """Open JPEG, PNG or BMP by content and decode it fully, refusing anything unsafe."""
+def _open_picture(data: bytes, *, what: str, max_bytes: int, max_pixels: int) -> Image.Image:
+    """Open a picture by content and decode it fully, refusing anything unsafe or unusable.
+
+    The pixel limit is checked on the header, before decoding, so a huge or forged picture
+    never reaches memory; Pillow's own bomb check is set to the same limit for this call.
+    """
     if not data:
         raise ImageRefused(f"The {what} file is empty.")
     check_file_size(len(data), what=what, max_bytes=max_bytes)
-    with warnings.catch_warnings():
-        # A decompression bomb must be refused, not merely warned about.
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        try:
-            image = Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS)
-        except UnidentifiedImageError:
-            raise ImageRefused(_unsupported_format_message(data, what)) from None
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            raise ImageRefused(f"The {what} has too many pixels to open safely.") from None
-        width, height = image.size
-        # Checked on the header, before decoding, so huge pictures never reach memory.
-        if width > max_side or height > max_side:
-            raise ImageRefused(
-                f"The {what} is {width} × {height} pixels; each side must be at most {max_side} pixels."
-            )
-        try:
-            image.load()
-        except (OSError, SyntaxError, ValueError):
-            raise ImageRefused(f"The {what} file is damaged or incomplete and cannot be read.") from None
+    image = _open_lazily(data, what)
+    width, height = image.size
+    if width * height > max_pixels:
+        raise ImageRefused(f"The {what} has {width * height / 1e6:.1f} megapixels ({width} × {height}); "
+                           f"the limit is {max_pixels / 1e6:g} megapixels.")
+    if getattr(image, "is_animated", False) and image.format != "MPO":
+        raise ImageRefused(f"The {what} is animated; please use a still picture ({ACCEPTED_NAMES}).")
+    try:
+        image.load()
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise ImageRefused(f"The {what} file is damaged or incomplete and cannot be read.") from None
     return image
+
+
+def _open_lazily(data: bytes, what: str) -> Image.Image:
+    """Read the header only; Pillow's own bomb limit is refused in plain words like ours."""
+    try:
+        return Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS)
+    except UnidentifiedImageError:
+        raise ImageRefused(_unsupported_format_message(data, what)) from None
+    except Image.DecompressionBombError:
+        raise ImageRefused(f"The {what} has too many megapixels to open safely.") from None
+    except (OSError, SyntaxError, ValueError):
+        raise ImageRefused(f"The {what} file is damaged or incomplete and cannot be read.") from None
 
 
 def _unsupported_format_message(data: bytes, what: str) -> str:
@@ -84,8 +101,8 @@ def _unsupported_format_message(data: bytes, what: str) -> str:
     except Exception:  # noqa: BLE001 - any failure just means "not a picture we know"
         found = None
     if found:
-        return f"The {what} is a {found} file; please use a JPEG, PNG or BMP picture."
-    return f"The {what} file is not a picture (JPEG, PNG or BMP)."
+        return f"The {what} is a {found} file; please use a {ACCEPTED_NAMES} picture."
+    return f"The {what} file is not a picture we can read ({ACCEPTED_NAMES})."
 
 
 def _has_transparency(image: Image.Image) -> bool:
@@ -100,24 +117,22 @@ def _flatten_on_white(image: Image.Image) -> Image.Image:
     return Image.alpha_composite(background, rgba).convert("RGB")
 
 
-def prepare_base_image(data: bytes, *, min_side: int, max_side: int, max_bytes: int) -> PreparedImage:
-    """Check a picture against an engine's limits and return it upright, ready to store.
+def prepare_base_image(data: bytes, *, max_bytes: int, max_pixels: int, min_side: int) -> PreparedImage:
+    """Check a picture against the app's own limits and return it upright, ready to store.
 
-    An upright RGB JPEG is kept byte for byte (no second lossy pass). Anything else is
-    rotated by its EXIF orientation once and saved as PNG, or JPEG at quality 95 with its
-    colour profile when PNG would exceed the size limit.
+    An upright RGB JPEG is kept byte for byte. A turned JPEG is turned once and encoded once,
+    as a JPEG at quality 95 with its colour profile (no second lossy pass beyond that one).
+    Any other format is stored as a lossless PNG.
     """
-    image = _open_picture(data, what="picture", max_bytes=max_bytes, max_side=max_side)
+    image = _open_picture(data, what="picture", max_bytes=max_bytes, max_pixels=max_pixels)
     orientation = image.getexif().get(0x0112, 1)
+    is_jpeg = image.format in ("JPEG", "MPO")
     upright = ImageOps.exif_transpose(image)
     width, height = upright.size
-    if not (min_side <= width <= max_side and min_side <= height <= max_side):
-        raise ImageRefused(
-            f"The picture is {width} × {height} pixels; each side must be between "
-            f"{min_side} and {max_side} pixels."
-        )
+    if min(width, height) < min_side:
+        raise ImageRefused(f"The picture is {width} × {height} pixels; each side must be at least {min_side} pixels.")
     notes: list[str] = []
-    if image.format == "JPEG" and orientation == 1 and image.mode in ("RGB", "L"):
+    if is_jpeg and orientation == 1 and image.mode in ("RGB", "L") and image.format == "JPEG":
         return PreparedImage(data, "jpg", width, height, notes)
 
     alpha = None
@@ -129,36 +144,97 @@ def prepare_base_image(data: bytes, *, min_side: int, max_side: int, max_bytes: 
     else:
         upright = upright.convert("RGB")
     icc_profile = image.info.get("icc_profile")
-    content = _encode(upright, "PNG", icc_profile)
-    extension = "png"
-    if image.format == "JPEG" or len(content) > max_bytes:
-        content, extension = _encode(upright, "JPEG", icc_profile), "jpg"
-    if len(content) > max_bytes:
-        raise ImageRefused(
-            f"The picture is {_megabytes(len(content))} once turned upright; the limit is {_megabytes(max_bytes)}."
-        )
-    return PreparedImage(content, extension, width, height, notes, alpha)
+    if is_jpeg:
+        return PreparedImage(_encode(upright, "JPEG", icc_profile), "jpg", width, height, notes, alpha)
+    return PreparedImage(_encode(upright, "PNG", icc_profile), "png", width, height, notes, alpha)
 
 
-def with_transparency(content: bytes, *, alpha_png: bytes, solid_png: bytes | None = None) -> bytes:
-    """A picture (or a result painted from it) given back the picture's transparency, as a PNG.
+def picture_preview(data: bytes, *, max_side: int, max_bytes: int, max_pixels: int) -> tuple[bytes, int, int]:
+    """An upright JPEG of at most ``max_side`` a side, and the picture's full upright width and height.
 
-    The alpha is resized to the picture (a result may have another output size). Where
-    ``solid_png`` is white, the result is made opaque: a mask's repainted area is new content.
+    For the editor: browsers cannot show HEIC or TIFF, and should not decode 48 MP in full.
+    A JPEG is decoded at a reduced scale straight away (``draft``), so this stays cheap.
     """
-    with Image.open(io.BytesIO(content)) as picture:
-        icc_profile = picture.info.get("icc_profile")
-        opaque = picture.convert("RGB")
-    with Image.open(io.BytesIO(alpha_png)) as alpha_image:
-        alpha = alpha_image.convert("L")
-    if alpha.size != opaque.size:
-        alpha = alpha.resize(opaque.size, Image.Resampling.BILINEAR)
-    if solid_png is not None:
-        with Image.open(io.BytesIO(solid_png)) as solid_image:
-            solid = solid_image.convert("L")
-        alpha = ImageChops.lighter(alpha, solid.resize(opaque.size, Image.Resampling.BILINEAR))
-    opaque.putalpha(alpha)
-    return _encode(opaque, "PNG", icc_profile)
+    check_file_size(len(data), what="picture", max_bytes=max_bytes)
+    image = _open_lazily(data, "picture")
+    width, height = image.size
+    if width * height > max_pixels:
+        raise ImageRefused(f"The picture has {width * height / 1e6:.1f} megapixels ({width} × {height}); "
+                           f"the limit is {max_pixels / 1e6:g} megapixels.")
+    orientation = image.getexif().get(0x0112, 1)
+    if image.format in ("JPEG", "MPO"):
+        image.draft("RGB", (max_side, max_side))
+    try:
+        upright = ImageOps.exif_transpose(image)
+    except (OSError, SyntaxError, ValueError):
+        raise ImageRefused("The picture file is damaged or incomplete and cannot be read.") from None
+    full_width, full_height = (height, width) if orientation in (5, 6, 7, 8) else (width, height)
+    upright.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    rgb = _flatten_on_white(upright) if _has_transparency(upright) else upright.convert("RGB")
+    buffer = io.BytesIO()
+    rgb.save(buffer, "JPEG", quality=90)
+    return buffer.getvalue(), full_width, full_height
+
+
+def open_rgb(data: bytes) -> Image.Image:
+    """A stored (upright, opaque) picture, decoded as RGB; its colour profile stays in ``info``."""
+    with Image.open(io.BytesIO(data)) as image:
+        icc_profile = image.info.get("icc_profile")
+        rgb = image.convert("RGB")
+    if icc_profile:
+        rgb.info["icc_profile"] = icc_profile
+    return rgb
+
+
+def open_mask(data: bytes) -> Image.Image:
+    with Image.open(io.BytesIO(data)) as image:
+        return image.convert("L")
+
+
+def encode_png(image: Image.Image, *, icc_profile: bytes | None = None) -> bytes:
+    return _encode(image, "PNG", icc_profile or image.info.get("icc_profile"))
+
+
+def encode_jpeg(image: Image.Image) -> bytes:
+    return _encode(image.convert("RGB"), "JPEG", image.info.get("icc_profile"))
+
+
+def picture_extension(content: bytes) -> str | None:
+    """The file extension of a picture an engine returned, or None when it is not a readable picture."""
+    try:
+        with Image.open(io.BytesIO(content)) as image:
+            image.verify()
+            return {"PNG": "png", "JPEG": "jpg", "WEBP": "webp", "BMP": "bmp"}.get(image.format)
+    except Exception:  # noqa: BLE001 - anything that is not a readable picture
+        return None
+
+
+def result_as_jpeg(png_bytes: bytes) -> bytes:
+    """A finished picture as a JPEG at quality 95 for photos: transparency flattened on white, profile kept."""
+    with Image.open(io.BytesIO(png_bytes)) as image:
+        icc_profile = image.info.get("icc_profile")
+        rgb = _flatten_on_white(image) if _has_transparency(image) else image.convert("RGB")
+    return _encode(rgb, "JPEG", icc_profile)
+
+
+def with_alpha(picture: Image.Image, *, alpha_png: bytes, solid: Image.Image | None = None) -> Image.Image:
+    """The picture given back the original transparency, opaque wherever ``solid`` (the mask) repainted:
+    what was painted there is new content."""
+    alpha = open_mask(alpha_png)
+    if alpha.size != picture.size:
+        alpha = alpha.resize(picture.size, Image.Resampling.BILINEAR)
+    if solid is not None:
+        alpha = ImageChops.lighter(alpha, solid.resize(picture.size, Image.Resampling.BILINEAR))
+    rgba = picture.convert("RGBA")
+    rgba.putalpha(alpha)
+    rgba.info.update(picture.info)
+    return rgba
+
+
+def with_transparency(content: bytes, *, alpha_png: bytes) -> bytes:
+    """A stored picture given back its transparency, as a PNG (how the page shows and reuses it)."""
+    picture = open_rgb(content)
+    return encode_png(with_alpha(picture, alpha_png=alpha_png))
 
 
 def _encode(image: Image.Image, fmt: str, icc_profile: bytes | None) -> bytes:
@@ -167,7 +243,7 @@ def _encode(image: Image.Image, fmt: str, icc_profile: bytes | None) -> bytes:
     if fmt == "JPEG":
         options.update(quality=JPEG_QUALITY, subsampling=0)
     else:
-        options.update(optimize=False, compress_level=6)
+        options.update(optimize=False, compress_level=PNG_COMPRESS_LEVEL)
     image.save(buffer, fmt, **options)
     return buffer.getvalue()
 
@@ -175,27 +251,28 @@ def _encode(image: Image.Image, fmt: str, icc_profile: bytes | None) -> bytes:
 def _binarise(image: Image.Image, mask_color: list[list[int]]) -> Image.Image:
     """255 where the mask says repaint, 0 elsewhere."""
     if mask_color:
-        rgb = image.convert("RGB")
-        selected = Image.new("L", rgb.size, 0)
-        for red, green, blue in mask_color:
-            bands = [
-                band.point(lambda v, c=c: 255 if abs(v - c) <= MASK_COLOUR_TOLERANCE else 0)
-                for band, c in zip(rgb.split(), (red, green, blue))
-            ]
-            match = ImageChops.multiply(ImageChops.multiply(bands[0], bands[1]), bands[2])
-            selected = ImageChops.lighter(selected, match)
-        return selected
+        # One vectorised pass per colour over the pixels; the form allows at most MAX_MASK_COLOURS.
+        rgb = np.asarray(image.convert("RGB"), dtype=np.int16)
+        selected = np.zeros(rgb.shape[:2], dtype=bool)
+        for colour in mask_color:
+            selected |= (np.abs(rgb - np.array(colour, dtype=np.int16)) <= MASK_COLOUR_TOLERANCE).all(axis=2)
+        return Image.fromarray(selected.astype(np.uint8) * 255, mode="L")
     if _has_transparency(image):
         # A painted overlay exported with transparency: painted pixels are the opaque ones.
         return image.convert("RGBA").getchannel("A").point(lambda v: 255 if v >= 128 else 0)
     return image.convert("L").point(lambda v: 255 if v >= 128 else 0)
 
 
-def prepare_mask(
-    data: bytes, *, base_size: tuple[int, int], mask_color: list[list[int]] | None = None, max_bytes: int, max_side: int
-) -> bytes:
-    """Turn an uploaded mask into the stored form: an 8-bit PNG the picture's size, 255 = repaint."""
-    image = ImageOps.exif_transpose(_open_picture(data, what="mask", max_bytes=max_bytes, max_side=max_side))
+def prepare_mask(data: bytes, *, base_size: tuple[int, int], mask_color: list[list[int]] | None = None,
+                 max_bytes: int, max_pixels: int) -> bytes:
+    """Turn an uploaded mask into the stored form: an 8-bit PNG the picture's size, 255 = repaint.
+
+    The mask may be a scaled copy of the picture's shape (the editor paints on a proxy of a big
+    photo); it is scaled to the picture nearest-neighbour and stays pure black and white.
+    """
+    if len(mask_color or []) > MAX_MASK_COLOURS:
+        raise ImageRefused(f"The mask names {len(mask_color)} mask colours; at most {MAX_MASK_COLOURS} are allowed.")
+    image = ImageOps.exif_transpose(_open_picture(data, what="mask", max_bytes=max_bytes, max_pixels=max_pixels))
     mask = _binarise(image, mask_color or [])
     if mask.size != base_size:
         mask = _fit_mask(mask, base_size)
@@ -206,9 +283,7 @@ def prepare_mask(
                 "or check the colours."
             )
         raise ImageRefused("The mask is empty: paint the area you want to change.")
-    buffer = io.BytesIO()
-    mask.save(buffer, "PNG")
-    return buffer.getvalue()
+    return _encode(mask, "PNG", None)
 
 
 def _fit_mask(mask: Image.Image, base_size: tuple[int, int]) -> Image.Image:
@@ -218,19 +293,4 @@ def _fit_mask(mask: Image.Image, base_size: tuple[int, int]) -> Image.Image:
             f"The mask is {mask_w} × {mask_h} pixels but the picture is {base_w} × {base_h}; "
             "the mask must have the picture's shape."
         )
-    return mask.resize(base_size, Image.NEAREST)
-
-
-def parse_size(size: str) -> tuple[int, int]:
-    width, height = size.split("*")
-    return int(width), int(height)
-
-
-def closest_output_size(width: int, height: int) -> str:
-    """The output size whose shape is nearest the picture's."""
-    shape = math.log(width / height)
-    return min(OUTPUT_SIZES, key=lambda size: abs(math.log(_aspect(parse_size(size))) - shape))
-
-
-def _aspect(size: tuple[int, int]) -> float:
-    return size[0] / size[1]
+    return mask.resize(base_size, Image.Resampling.NEAREST)

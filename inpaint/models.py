@@ -21,30 +21,54 @@ def _base_alpha_path(job, filename):
     return job_file_path(job, "base-alpha.png")
 
 
+def _base_preview_path(job, filename):
+    return job_file_path(job, "base-preview.webp")
+
+
+def _region_image_path(job, filename):
+    return job_file_path(job, "region" + _extension(filename))
+
+
+def _region_mask_path(job, filename):
+    return job_file_path(job, "region-mask.png")
+
+
+def _extension(filename: str) -> str:
+    return "." + filename.rsplit(".", 1)[-1] if "." in filename else ".png"
+
+
 def _result_image_path(result, filename):
-    extension = filename.rsplit(".", 1)[-1] if "." in filename else "png"
-    return job_file_path(result.job, f"result-{result.slot}.{extension}")
+    return job_file_path(result.job, f"result-{result.slot}{_extension(filename)}")
+
+
+def _result_raw_path(result, filename):
+    return job_file_path(result.job, f"result-{result.slot}-model-output{_extension(filename)}")
+
+
+def _result_preview_path(result, filename):
+    return job_file_path(result.job, f"result-{result.slot}-preview.webp")
 
 
 class InpaintJob(models.Model):
     """One request to repaint the masked area of a picture, and everything that happened to it.
 
-    State machine (every change is a conditional UPDATE in ``inpaint.services``, so a task
-    that runs twice changes nothing the second time)::
+    State machine: ``TRANSITIONS`` below is the table every status change is checked
+    against (``inpaint.services.states.job_transition``, a conditional UPDATE, so a task that
+    runs twice changes nothing the second time)::
 
-        QUEUED ──submit (remote task created)──▶ SUBMITTED ──remote RUNNING──▶ RUNNING
-          │  │                                      │   │                         │
-          │  └──offline engine starts──▶ RUNNING    │   └─remote SUCCEEDED────────┤
-          │                                         │                             ▼
-          ├──user cancels──▶ CANCELED ◀──remote cancel / remote CANCELED     SUCCEEDED
-          │                                                                  (results stored)
-          └──permanent error / remote FAILED or UNKNOWN / deadline passed──▶ FAILED
+        QUEUED ──remote task created──▶ SUBMITTED ──remote RUNNING──▶ RUNNING
+          │ ▲                             │   │                         │  │
+          │ └──offline fill interrupted───┼───┼─────────────────────────┘  │
+          ├──offline fill starts──▶ RUNNING   └──remote SUCCEEDED──▶ SUCCEEDED ◀─┘
+          ├──user cancels──▶ CANCELED ◀──remote cancel / remote CANCELED (SUBMITTED, RUNNING)
+          └──permanent error / remote FAILED or UNKNOWN / deadline──▶ FAILED
              (from QUEUED, SUBMITTED or RUNNING)
 
     QUEUED also covers "waiting": a transient error (timeout, 429, 5xx) keeps the job
-    QUEUED or SUBMITTED with ``waiting_reason`` set while it is retried with back-off.
-    SUCCEEDED, FAILED and CANCELED are final. ``submit_claimed_at`` is set by the one
-    worker allowed to call the paid create endpoint, before it calls; ``remote_task_id``
+    QUEUED or SUBMITTED with ``waiting_reason`` set while it is retried with back-off; a
+    remote task the service has SUSPENDED stays SUBMITTED/RUNNING with ``remote_status``
+    saying so. SUCCEEDED, FAILED and CANCELED are final. ``submit_claimed_at`` is set by the
+    one worker allowed to call the paid create endpoint, before it calls; ``remote_task_id``
     is written straight after, so a job is never submitted twice.
     """
 
@@ -56,7 +80,17 @@ class InpaintJob(models.Model):
         FAILED = "FAILED", "Failed"
         CANCELED = "CANCELED", "Cancelled"
 
-    FINAL_STATUSES = (Status.SUCCEEDED, Status.FAILED, Status.CANCELED)
+    TRANSITIONS = {
+        Status.QUEUED: {Status.SUBMITTED, Status.RUNNING, Status.CANCELED, Status.FAILED},
+        Status.SUBMITTED: {Status.RUNNING, Status.SUCCEEDED, Status.CANCELED, Status.FAILED},
+        # RUNNING → QUEUED: an interrupted offline fill costs nothing to run again.
+        Status.RUNNING: {Status.QUEUED, Status.SUCCEEDED, Status.CANCELED, Status.FAILED},
+        Status.SUCCEEDED: set(),
+        Status.FAILED: set(),
+        Status.CANCELED: set(),
+    }
+    FINAL_STATUSES = frozenset(status for status, targets in TRANSITIONS.items() if not targets)
+    UNFINISHED_STATUSES = frozenset(TRANSITIONS) - FINAL_STATUSES
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE)
@@ -65,7 +99,11 @@ class InpaintJob(models.Model):
 
     prompt = models.CharField(max_length=800)
     style = models.CharField(max_length=32, default="<auto>")
-    size = models.CharField(max_length=16, default="1024*1024")
+    # The result's size: "original" (the picture's own) or a fraction of it; see OUTPUT_SCALES.
+    size = models.CharField(max_length=16, default="original")
+    # How much of the picture around the painted area the engine sees (inpaint.regions).
+    context = models.CharField(max_length=16, default="normal")
+    edge_softness = models.PositiveSmallIntegerField(default=8)
     n = models.PositiveSmallIntegerField(default=1)
     mask_color = models.JSONField(default=list, blank=True)
     seed = models.PositiveIntegerField(default=0)
@@ -76,6 +114,13 @@ class InpaintJob(models.Model):
     base_alpha = models.FileField(upload_to=_base_alpha_path, max_length=200, blank=True)
     base_width = models.PositiveIntegerField(default=0)
     base_height = models.PositiveIntegerField(default=0)
+    # A small WebP of the picture for the page (a full-size original can be 100 MP).
+    base_preview = models.FileField(upload_to=_base_preview_path, max_length=200, blank=True)
+    # The work region sent to the engine: {left, top, right, bottom} in picture pixels (it may
+    # reach past the picture, where it was padded) and the size it was sent at; and its files.
+    region = models.JSONField(null=True, blank=True)
+    region_image = models.FileField(upload_to=_region_image_path, max_length=200, blank=True)
+    region_mask = models.FileField(upload_to=_region_mask_path, max_length=200, blank=True)
 
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True)
     waiting_reason = models.CharField(max_length=300, blank=True)
@@ -95,6 +140,8 @@ class InpaintJob(models.Model):
     # Set when the remote task is seen to have ended: from then on it no longer holds one of
     # the account's running slots, even while its images are still being saved.
     remote_ended_at = models.DateTimeField(null=True, blank=True)
+    # The remote task's last reported status, e.g. SUSPENDED while the service holds it back.
+    remote_status = models.CharField(max_length=16, blank=True)
     task_metrics = models.JSONField(null=True, blank=True)
     image_count = models.PositiveSmallIntegerField(null=True, blank=True)
 
@@ -117,6 +164,10 @@ class InpaintJob(models.Model):
     @property
     def is_final(self) -> bool:
         return self.status in self.FINAL_STATUSES
+
+    @property
+    def is_suspended(self) -> bool:
+        return not self.is_final and self.remote_status == "SUSPENDED"
 
     @property
     def elapsed_seconds(self) -> float:
@@ -145,7 +196,15 @@ class JobResult(models.Model):
 
     job = models.ForeignKey(InpaintJob, related_name="results", on_delete=models.CASCADE)
     slot = models.PositiveSmallIntegerField()
+    # The finished picture: the engine's output pasted back into the full-size photo, lossless.
     image = models.FileField(upload_to=_result_image_path, max_length=200, blank=True)
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
+    # What the engine returned (what was billed), and a small WebP for the page.
+    raw_image = models.FileField(upload_to=_result_raw_path, max_length=200, blank=True)
+    preview = models.FileField(upload_to=_result_preview_path, max_length=200, blank=True)
+    # How often the result link answered 4xx: a passing fault is retried before the slot is called expired.
+    link_refusals = models.PositiveSmallIntegerField(default=0)
     error_code = models.CharField(max_length=80, blank=True)
     error_message = models.CharField(max_length=500, blank=True)
 

@@ -1,15 +1,18 @@
 """Celery tasks: load the job by id, call one service step, schedule the steps it returns.
 
 Every step task carries the job's step token; a stale token (an older chain, a late
-redelivery) makes the step a no-op, so each job has one live chain. Submitting is
-ack-early (the default); polling and reconciling only read remote state, so they are
-``acks_late`` and may run again after a crash. Nothing here waits: a step that must wait
-is scheduled again with a countdown.
+redelivery) makes the step a no-op, so each job has one live chain and a redelivered task
+is harmless. That is why every task is ``acks_late`` (in settings): a worker killed mid-step
+has its task handed to another worker at once. Nothing here waits: a step that must wait
+is scheduled again with a countdown. ``inpaint.services.scheduling`` finds these tasks by
+their registered names.
 """
 
 from celery import shared_task
 
 from inpaint.models import InpaintJob
+from inpaint.services import polling, recovery, submission
+from inpaint.services.scheduling import steps_dispatch
 
 
 def _job(job_id: str) -> InpaintJob | None:
@@ -19,33 +22,22 @@ def _job(job_id: str) -> InpaintJob | None:
 
 @shared_task(ignore_result=True)
 def job_submit_task(job_id: str, token: str) -> None:
-    from inpaint import services
-
     if job := _job(job_id):
-        services.steps_dispatch(services.job_submit(job, token))
+        steps_dispatch(submission.job_submit(job, token))
 
 
-@shared_task(ignore_result=True, acks_late=True)
+@shared_task(ignore_result=True)
 def job_poll_task(job_id: str, token: str) -> None:
-    from inpaint import services
-
     if job := _job(job_id):
-        services.steps_dispatch(services.job_poll(job, token))
+        steps_dispatch(polling.job_poll(job, token))
 
 
-@shared_task(ignore_result=True, acks_late=True)
+@shared_task(ignore_result=True)
 def job_reconcile_task(job_id: str, token: str) -> None:
-    from inpaint import services
-
     if job := _job(job_id):
-        services.steps_dispatch(services.job_reconcile(job, token))
+        steps_dispatch(recovery.job_reconcile(job, token))
 
 
 @shared_task(ignore_result=True)
 def jobs_sweep_task() -> None:
-    from inpaint import services
-
-    services.steps_dispatch(services.jobs_sweep())
-
-
-STEP_TASKS = {"submit": job_submit_task, "poll": job_poll_task, "reconcile": job_reconcile_task}
+    steps_dispatch(recovery.jobs_sweep())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import mimetypes
 
 from django.core.files.storage import default_storage
@@ -12,7 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HTMX_STOP_POLLING
 
-from inpaint import services
+from inpaint.services import jobs, links, results, selectors, usage
 from inpaint.engines import engines_listed
 from inpaint.forms import JobForm
 from inpaint.models import InpaintJob
@@ -28,7 +27,7 @@ def _session_key(request: HttpRequest) -> str:
 
 
 def _visitor_jobs(request: HttpRequest):
-    return services.job_list(user=request.user, session_key=_session_key(request))
+    return selectors.job_list(user=request.user, session_key=_session_key(request))
 
 
 def _visitor_job(request: HttpRequest, pk) -> InpaintJob:
@@ -40,21 +39,21 @@ def _visitor_job(request: HttpRequest, pk) -> InpaintJob:
 
 
 def _page_context(request: HttpRequest, *, form: JobForm, job: InpaintJob | None) -> dict:
-    jobs = _visitor_jobs(request)
+    visitor_jobs = _visitor_jobs(request)
     return {
         "form": form,
         "job": job,
-        "jobs": jobs.prefetch_related("results")[:HISTORY_LENGTH],
+        "jobs": visitor_jobs.prefetch_related("results")[:HISTORY_LENGTH],
         "engines": engines_listed(),
-        "images_this_month": services.usage_images_this_month(jobs=jobs),
+        "images_this_month": usage.usage_images_this_month(jobs=visitor_jobs),
     }
 
 
 def _card_context(job: InpaintJob) -> dict:
     if job.is_final:
         return {"job": job}
-    return {"job": job, "estimate": services.job_estimate_seconds(job.engine),
-            "queue_position": services.job_queue_position(job)}
+    return {"job": job, "estimate": selectors.job_estimate_seconds(job.engine),
+            "queue_position": selectors.job_queue_position(job)}
 
 
 @require_GET
@@ -78,13 +77,14 @@ def job_create(request: HttpRequest) -> HttpResponse:
         return _form_again(request, form)
     data = form.cleaned_data
     try:
-        services.usage_cap_check(data["engine_obj"], data["n"])
-    except services.JobActionRefused as refusal:
+        usage.usage_cap_check(data["engine_obj"], data["n"])
+    except jobs.JobActionRefused as refusal:
         form.add_error(None, str(refusal))
         return _form_again(request, form)
-    job = services.job_create(
+    job = jobs.job_create(
         user=request.user, session_key=_session_key(request), engine=data["engine_obj"], prompt=data["prompt"],
-        style=data["style"], size=data["size"], n=data["n"], mask_color=data["mask_color"],
+        style=data["style"], size=data["size"], n=data["n"], mask_color=data["mask_color"], context=data["context"],
+        edge_softness=data["edge_softness"],
         base=form.prepared_base, mask_png=form.mask_png,
     )
     if not request.htmx:
@@ -109,8 +109,8 @@ def job_cancel(request: HttpRequest, pk) -> HttpResponse:
     job = _visitor_job(request, pk)
     notice = ""
     try:
-        services.job_cancel(job)
-    except services.JobActionRefused as refusal:
+        jobs.job_cancel(job)
+    except jobs.JobActionRefused as refusal:
         notice = str(refusal)
     job.refresh_from_db()
     if not request.htmx:
@@ -121,20 +121,16 @@ def job_cancel(request: HttpRequest, pk) -> HttpResponse:
 
 @require_GET
 def job_file(request: HttpRequest, pk, kind: str, slot: int | None = None) -> FileResponse:
+    """A job's picture, mask, finished result (PNG, or JPEG with ?format=jpeg) or model output; ?preview
+    serves the small JPEG the page shows, ?download makes it an attachment."""
     job = _visitor_job(request, pk)
-    if kind == "base":
-        content, extension = services.job_picture(job)
-        stream = io.BytesIO(content)
-    else:
-        if kind == "mask":
-            field = job.mask_image
-        else:
-            result = job.results.filter(slot=slot).exclude(image="").first()
-            if result is None:
-                raise Http404("No such image")
-            field = result.image
-        stream, extension = field.open("rb"), field.name.rsplit(".", 1)[-1]
-    filename = f"inpaint-{str(job.pk)[:8]}-{kind}{'' if slot is None else f'-{slot + 1}'}.{extension}"
+    try:
+        stream, extension = results.job_file_open(job, kind, slot, preview="preview" in request.GET,
+                                                  as_jpeg=request.GET.get("format") == "jpeg")
+    except results.NoSuchFile:
+        raise Http404("No such image") from None
+    suffix = "" if slot is None else f"-{slot + 1}"
+    filename = f"inpaint-{str(job.pk)[:8]}-{kind}{suffix}.{extension}"
     return FileResponse(stream, as_attachment="download" in request.GET, filename=filename,
                         content_type=mimetypes.guess_type(filename)[0])
 
@@ -142,7 +138,7 @@ def job_file(request: HttpRequest, pk, kind: str, slot: int | None = None) -> Fi
 @require_GET
 def media_link(request: HttpRequest, token: str, filename: str) -> FileResponse:
     """The signed, expiring link through which the cloud service fetches a picture or mask."""
-    name = services.media_link_resolve(token)
+    name = links.media_link_resolve(token)
     if name is None or not name.endswith("/" + filename):
         raise Http404("This link has expired or is not valid")
     if not default_storage.exists(name):

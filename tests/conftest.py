@@ -32,7 +32,19 @@ def dashscope():
 
 
 @pytest.fixture
-def cloud_settings(settings, dashscope):
+def sent_steps(monkeypatch) -> list[tuple]:
+    """Every step handed to Celery, as (action, job id, token, countdown); nothing reaches a broker."""
+    from inpaint.services import scheduling
+
+    calls: list[tuple] = []
+    monkeypatch.setattr(scheduling, "step_send",
+                        lambda step: calls.append((step.action, step.job_id, step.token, step.countdown)))
+    return calls
+
+
+@pytest.fixture
+def standin_settings(settings, dashscope):
+    """The app pointed at the DashScope stand-in with its key."""
     settings.DASHSCOPE_API_KEY = TEST_API_KEY
     settings.DASHSCOPE_BASE_URL = dashscope.base_url
     return settings

@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime
 import json
 import re
+import sys
 import zoneinfo
 from dataclasses import dataclass, field
 
 import pytest
 import requests
+from django.views.debug import ExceptionReporter
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 from inpaint.engines.base import JobInput, TaskStatus
@@ -306,7 +308,7 @@ def signed_link(name: str) -> str:
 def job_input(**overrides) -> JobInput:
     values = dict(base_image=b"\x89PNG base bytes", mask_image=b"\x89PNG mask bytes", base_name="jobs/7f3a/base.png",
                   mask_name="jobs/7f3a/mask.png", prompt="a red kite in the sky", style="<watercolor>",
-                  size="1280*720", n=2, seed=42, link=signed_link)
+                  size=(1280, 720), n=2, seed=42, link=signed_link)
     values.update(overrides)
     return JobInput(**values)
 
@@ -778,3 +780,47 @@ def test_list_tasks_stops_after_single_page():
 
     assert len(session.calls) == 1
     assert [task["task_id"] for task in tasks] == ["t1"]
+
+
+# --- the key never reaches an exception message or a log ----------------------------------------
+
+
+def test_a_key_with_a_newline_fails_in_plain_words_without_quoting_it(caplog):
+    client = DashScopeClient(base_url=BASE, api_key="sk-x-secret\n", timeout=TIMEOUT)  # a real requests.Session
+    with pytest.raises(DashScopeError) as raised:
+        client.query_task(TASK_ID)
+    assert raised.value.code == "ClientConfiguration"
+    assert not raised.value.transient
+    assert "sk-x-secret" not in str(raised.value) and "sk-x-secret" not in caplog.text
+    assert raised.value.__cause__ is None and raised.value.__suppress_context__
+
+
+def test_the_debug_page_of_an_error_inside_a_call_does_not_show_the_key(settings, rf):
+    settings.DEBUG = True
+
+    class Broken:
+        def request(self, method, url, **kwargs):
+            raise RuntimeError("a bug below the client")
+
+    client = DashScopeClient(base_url=BASE, api_key=API_KEY, timeout=TIMEOUT, session=Broken())
+    try:
+        client.query_task(TASK_ID)
+    except RuntimeError:
+        report = ExceptionReporter(rf.get("/"), *sys.exc_info()).get_traceback_text()
+    assert "_call" in report and "a bug below the client" in report
+    assert API_KEY not in report
+
+
+@pytest.mark.parametrize("failure", [requests.exceptions.ChunkedEncodingError("broken"),
+                                     requests.exceptions.ContentDecodingError("bad gzip"),
+                                     requests.exceptions.TooManyRedirects("loop")])
+def test_every_requests_failure_becomes_a_dashscope_error_named_by_its_class(failure):
+    class Failing:
+        def request(self, *args, **kwargs):
+            raise failure
+
+    client = DashScopeClient(base_url=BASE, api_key=API_KEY, timeout=TIMEOUT, session=Failing())
+    with pytest.raises(DashScopeError) as raised:
+        client.create_task(model="wanx-x-painting", input={}, parameters={})
+    assert raised.value.message == failure.__class__.__name__
+    assert raised.value.transient and raised.value.maybe_created

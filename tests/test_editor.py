@@ -287,8 +287,8 @@ def test_coloured_mask_file_previews_and_is_sent_as_the_editor_shows_it(studio_f
 
 
 def test_job_finishes_shows_results_and_a_result_becomes_the_new_base(
-        studio_factory, live_server, dashscope, cloud_settings, start_worker):
-    cloud_settings.INPAINT_PUBLIC_BASE_URL = live_server.url
+        studio_factory, live_server, dashscope, standin_settings, start_worker):
+    standin_settings.INPAINT_PUBLIC_BASE_URL = live_server.url
     start_worker(DASHSCOPE_BASE_URL=dashscope.base_url, DASHSCOPE_API_KEY=TEST_API_KEY,
                  INPAINT_PUBLIC_BASE_URL=live_server.url)
     studio = studio_factory()

@@ -46,7 +46,7 @@ class Visitor:
         response = self.session.post(
             self.url + "/jobs/",
             headers={"HX-Request": "true", "X-CSRFToken": self.session.cookies["csrftoken"], "Referer": self.url + "/"},
-            data={"engine": "wanx-x-painting", "prompt": prompt, "style": "<auto>", "size": "1024*1024", "n": str(n)},
+            data={"engine": "wanx-x-painting", "prompt": prompt, "style": "<auto>", "size": "original", "n": str(n)},
             files={"base_image": ("p.jpg", pictures.picture(), "image/jpeg"),
                    "mask_image": ("m.png", pictures.mask(), "image/png")},
             timeout=30,
@@ -91,7 +91,7 @@ def burst_figures(jobs, dashscope) -> dict:
                              "max": round(waits[-1], 2)}}
 
 
-def test_burst_of_20_jobs_from_5_sessions_keeps_the_slot_busy(live_server, dashscope, cloud_settings, start_worker):
+def test_burst_of_20_jobs_from_5_sessions_keeps_the_slot_busy(live_server, dashscope, standin_settings, start_worker):
     dashscope.running_seconds = float(os.environ.get("INPAINT_BENCH_RUNNING_SECONDS", "2.0"))
     cloud_worker(start_worker, dashscope, live_server)
 
@@ -107,7 +107,7 @@ def test_burst_of_20_jobs_from_5_sessions_keeps_the_slot_busy(live_server, dashs
     assert figures["slot_busy_fraction"] >= 0.9, figures
 
 
-def test_burst_survives_workers_killed_twice(live_server, dashscope, cloud_settings, start_worker):
+def test_burst_survives_workers_killed_twice(live_server, dashscope, standin_settings, start_worker):
     dashscope.running_seconds = 0.8
     worker = cloud_worker(start_worker, dashscope, live_server)
     post_burst(live_server, jobs=8, sessions=4)
@@ -126,7 +126,7 @@ def test_burst_survives_workers_killed_twice(live_server, dashscope, cloud_setti
 
 
 def test_worker_killed_during_the_paid_call_is_reconciled_without_paying_again(
-        live_server, dashscope, cloud_settings, start_worker):
+        live_server, dashscope, standin_settings, start_worker):
     # The service creates the task, but the worker dies before it hears the task id.
     dashscope.running_seconds = 0.5
     dashscope.hang_next_create_answers(1, seconds=20)
@@ -143,7 +143,7 @@ def test_worker_killed_during_the_paid_call_is_reconciled_without_paying_again(
     assert job.remote_task_id == next(iter(dashscope.tasks))
 
 
-def test_burst_survives_a_redis_restart(live_server, dashscope, cloud_settings, start_worker, settings):
+def test_burst_survives_a_redis_restart(live_server, dashscope, standin_settings, start_worker, settings):
     dashscope.running_seconds = 0.8
     worker = cloud_worker(start_worker, dashscope, live_server)
     post_burst(live_server, jobs=6, sessions=3)
@@ -179,7 +179,7 @@ def _redis_up(client: redis.Redis) -> bool:
         return False
 
 
-def test_500_on_submit_is_retried_without_a_second_payment(live_server, dashscope, cloud_settings, start_worker):
+def test_500_on_submit_is_retried_without_a_second_payment(live_server, dashscope, standin_settings, start_worker):
     dashscope.fail_next_creates(2, status=500)
     cloud_worker(start_worker, dashscope, live_server)
     Visitor(live_server).post_job("after two server errors")
@@ -189,7 +189,7 @@ def test_500_on_submit_is_retried_without_a_second_payment(live_server, dashscop
     assert job.submit_attempts == 3
 
 
-def test_502_and_a_hung_query_are_waited_out(live_server, dashscope, cloud_settings, start_worker):
+def test_502_and_a_hung_query_are_waited_out(live_server, dashscope, standin_settings, start_worker):
     dashscope.running_seconds = 1.0
     dashscope.fail_next_queries(2, status=502)
     dashscope.hang_next_queries(1, seconds=30)
@@ -200,7 +200,7 @@ def test_502_and_a_hung_query_are_waited_out(live_server, dashscope, cloud_setti
     assert_each_paid_once([job], dashscope)
 
 
-def test_result_links_that_expire_end_the_job_with_a_plain_reason(live_server, dashscope, cloud_settings, start_worker):
+def test_result_links_that_expire_end_the_job_with_a_plain_reason(live_server, dashscope, standin_settings, start_worker):
     dashscope.result_ttl_seconds = 0
     cloud_worker(start_worker, dashscope, live_server)
     Visitor(live_server).post_job("too late to fetch")
@@ -211,7 +211,7 @@ def test_result_links_that_expire_end_the_job_with_a_plain_reason(live_server, d
     assert dashscope.creates_accepted == 1
 
 
-def test_pending_remote_job_is_cancelled_through_the_service(live_server, dashscope, cloud_settings, start_worker):
+def test_pending_remote_job_is_cancelled_through_the_service(live_server, dashscope, standin_settings, start_worker):
     dashscope.pending_seconds = 30
     cloud_worker(start_worker, dashscope, live_server)
     visitor = Visitor(live_server)
@@ -227,7 +227,7 @@ def test_pending_remote_job_is_cancelled_through_the_service(live_server, dashsc
     assert dashscope.tasks[job.remote_task_id].status == "CANCELED"
 
 
-def test_429_from_the_service_pauses_and_never_reaches_the_job(live_server, dashscope, cloud_settings, start_worker):
+def test_429_from_the_service_pauses_and_never_reaches_the_job(live_server, dashscope, standin_settings, start_worker):
     dashscope.fail_next_creates(3, status=429, code="Throttling.RateQuota",
                                 message="Requests rate limit exceeded, please try again later.")
     cloud_worker(start_worker, dashscope, live_server)

@@ -1,4 +1,4 @@
-"""inpaint/images.py: picture and mask checks against the engines' limits (pure Pillow)."""
+"""inpaint/images.py: pictures and masks against the app's own limits, formats, and the helpers (pure Pillow)."""
 
 from __future__ import annotations
 
@@ -7,14 +7,15 @@ import io
 import pytest
 from PIL import Image, ImageDraw, ImageFile, ImageOps
 
-from inpaint.images import (ImageRefused, closest_output_size, prepare_base_image, prepare_mask,
-                            with_transparency)
+import pillow_heif
+
+from inpaint.images import (ImageRefused, picture_extension, picture_preview, prepare_base_image, prepare_mask,
+                            result_as_jpeg, with_alpha, with_transparency)
 from tests.pictures import mask, open_image, picture
 
 MB = 1024 * 1024
-WANX_PAINTING = {"min_side": 257, "max_side": 4095, "max_bytes": 10 * MB}
-WANX_IMAGEEDIT = {"min_side": 512, "max_side": 4096, "max_bytes": 10 * MB}
-MASK_LIMITS = {"max_bytes": 10 * MB, "max_side": 4095}
+APP_LIMITS = {"max_bytes": 50 * MB, "max_pixels": 100_000_000, "min_side": 32}
+MASK_LIMITS = {"max_bytes": 50 * MB, "max_pixels": 100_000_000}
 BASE_SIZE = (640, 480)
 
 
@@ -32,88 +33,103 @@ def is_red(pixel) -> bool:
 # --- formats ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("fmt", "extension"), [("JPEG", "jpg"), ("PNG", "png"), ("BMP", "png")])
-def test_prepare_base_image_recognises_format_by_content(fmt, extension):
-    prepared = prepare_base_image(picture(fmt=fmt), **WANX_PAINTING)
+def heic(width: int = 640, height: int = 480) -> bytes:
+    image = open_image(picture(width, height, fmt="PNG")).convert("RGB")
+    buffer = io.BytesIO()
+    pillow_heif.from_pillow(image).save(buffer, quality=90)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(("fmt", "extension"), [("JPEG", "jpg"), ("PNG", "png"), ("BMP", "png"), ("WEBP", "png"),
+                                                ("TIFF", "png")])
+def test_prepare_base_image_takes_the_formats_people_have_at_their_own_size(fmt, extension):
+    prepared = prepare_base_image(picture(fmt=fmt), **APP_LIMITS)
 
     assert (prepared.extension, prepared.width, prepared.height) == (extension, 640, 480)
     assert open_image(prepared.content).format == {"jpg": "JPEG", "png": "PNG"}[extension]
 
 
-@pytest.mark.parametrize("fmt", ["GIF", "WEBP"])
-def test_prepare_base_image_refuses_other_picture_format_by_name(fmt):
-    with pytest.raises(ImageRefused) as refused:
-        prepare_base_image(picture(fmt=fmt), **WANX_PAINTING)
+def test_prepare_base_image_takes_a_heic_photo():
+    prepared = prepare_base_image(heic(800, 600), **APP_LIMITS)
 
-    assert str(refused.value).startswith(f"The picture is a {fmt} file; please use")
+    assert (prepared.extension, prepared.width, prepared.height) == ("png", 800, 600)
+    assert is_red(open_image(prepared.content).getpixel((40, 40)))
+
+
+def test_prepare_base_image_refuses_a_gif_by_name():
+    with pytest.raises(ImageRefused) as refused:
+        prepare_base_image(picture(fmt="GIF"), **APP_LIMITS)
+
+    assert str(refused.value) == "The picture is a GIF file; please use a JPEG, PNG, WebP, HEIC, TIFF or BMP picture."
+
+
+def test_prepare_base_image_refuses_an_animated_picture():
+    frames = [Image.new("RGB", (200, 200), colour) for colour in ("red", "blue")]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, "WEBP", save_all=True, append_images=frames[1:], duration=100)
+
+    with pytest.raises(ImageRefused, match="animated"):
+        prepare_base_image(buffer.getvalue(), **APP_LIMITS)
 
 
 def test_prepare_base_image_refuses_random_bytes_as_not_a_picture():
     data = bytes((i * 73 + 41) % 256 for i in range(5000))
 
-    with pytest.raises(ImageRefused, match="not a picture"):
-        prepare_base_image(data, **WANX_PAINTING)
+    with pytest.raises(ImageRefused, match="not a picture we can read"):
+        prepare_base_image(data, **APP_LIMITS)
 
 
-# --- limits -------------------------------------------------------------------------------
+# --- the app's limits ---------------------------------------------------------------------
 
 
-def test_prepare_base_image_refuses_side_below_minimum_naming_limit_and_value():
+def test_prepare_base_image_refuses_a_side_below_the_minimum_naming_limit_and_value():
     with pytest.raises(ImageRefused) as refused:
-        prepare_base_image(picture(256, 300), **WANX_PAINTING)
+        prepare_base_image(picture(31, 300), **APP_LIMITS)
 
-    message = str(refused.value)
-    assert "256 × 300" in message
-    assert "257" in message
+    assert str(refused.value) == "The picture is 31 × 300 pixels; each side must be at least 32 pixels."
 
 
-def test_prepare_base_image_accepts_minimum_side():
-    prepared = prepare_base_image(picture(257, 257), **WANX_PAINTING)
+def test_prepare_base_image_takes_pictures_the_models_could_not():
+    # 200 px is under wanx-x-painting's 256 and 5000 px over its 4096: the work region absorbs both.
+    for width, height in ((200, 200), (5000, 300)):
+        prepared = prepare_base_image(picture(width, height, fmt="PNG"), **APP_LIMITS)
+        assert (prepared.width, prepared.height) == (width, height)
 
-    assert (prepared.width, prepared.height) == (257, 257)
 
-
-def test_prepare_base_image_refuses_side_above_maximum_before_decoding(monkeypatch):
-    data = picture(4096, 300, fmt="PNG")
+def test_prepare_base_image_refuses_too_many_pixels_before_decoding(monkeypatch):
+    data = picture(1200, 1000, fmt="PNG")
 
     def refuse_to_decode(self):
         raise AssertionError("the picture was decoded before its size was checked")
 
     monkeypatch.setattr(ImageFile.ImageFile, "load", refuse_to_decode)
-    monkeypatch.setattr(Image.Image, "load", refuse_to_decode)
+    with pytest.raises(ImageRefused) as refused:
+        prepare_base_image(data, max_bytes=50 * MB, max_pixels=1_000_000, min_side=32)
+
+    assert str(refused.value) == ("The picture has 1.2 megapixels (1200 × 1000); the limit is 1 megapixels.")
+
+
+def test_prepare_base_image_refuses_a_picture_past_pillows_bomb_limit_in_plain_words(monkeypatch):
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)  # Pillow refuses at twice this, on opening
+
+    with pytest.raises(ImageRefused, match="megapixels|damaged"):
+        prepare_base_image(picture(400, 400, fmt="PNG"), max_bytes=50 * MB, max_pixels=10_000, min_side=32)
+
+
+def test_prepare_base_image_refuses_a_file_over_the_size_limit_naming_both_sizes():
+    data = picture(640, 480, fmt="PNG")
 
     with pytest.raises(ImageRefused) as refused:
-        prepare_base_image(data, **WANX_PAINTING)
+        prepare_base_image(data, max_bytes=len(data) - 1, max_pixels=100_000_000, min_side=32)
 
-    message = str(refused.value)
-    assert "4096 × 300" in message
-    assert "4095" in message
+    assert "the limit is" in str(refused.value)
 
 
-def test_prepare_base_image_refuses_file_over_size_limit_naming_both_sizes():
-    data = picture() + b"\0" * (10 * MB + MB // 2)
+def test_a_turned_jpeg_is_stored_upright_as_a_jpeg_encoded_once():
+    prepared = prepare_base_image(picture(640, 480, orientation=6), **APP_LIMITS)
 
-    with pytest.raises(ImageRefused) as refused:
-        prepare_base_image(data, **WANX_PAINTING)
-
-    message = str(refused.value)
-    assert "10.5 MB" in message
-    assert "10.0 MB" in message
-
-
-def test_prepare_base_image_refuses_side_below_imageedit_minimum():
-    with pytest.raises(ImageRefused) as refused:
-        prepare_base_image(picture(511, 600), **WANX_IMAGEEDIT)
-
-    message = str(refused.value)
-    assert "511 × 600" in message
-    assert "512" in message
-
-
-def test_prepare_base_image_accepts_imageedit_maximum_side():
-    prepared = prepare_base_image(picture(4096, 512), **WANX_IMAGEEDIT)
-
-    assert (prepared.width, prepared.height) == (4096, 512)
+    assert prepared.extension == "jpg" and open_image(prepared.content).format == "JPEG"
+    assert (prepared.width, prepared.height) == (480, 640)
 
 
 # --- orientation --------------------------------------------------------------------------
@@ -130,7 +146,7 @@ def test_prepare_base_image_accepts_imageedit_maximum_side():
     ],
 )
 def test_prepare_base_image_applies_exif_orientation(orientation, size, red_at, not_red_at):
-    prepared = prepare_base_image(picture(640, 480, orientation=orientation), **WANX_PAINTING)
+    prepared = prepare_base_image(picture(640, 480, orientation=orientation), **APP_LIMITS)
     stored = open_image(prepared.content)
 
     assert stored.size == size == (prepared.width, prepared.height)
@@ -140,7 +156,7 @@ def test_prepare_base_image_applies_exif_orientation(orientation, size, red_at, 
 
 @pytest.mark.parametrize("orientation", [6, 8, 3, 2])
 def test_prepare_base_image_leaves_no_rotation_to_apply_again(orientation):
-    prepared = prepare_base_image(picture(640, 480, orientation=orientation), **WANX_PAINTING)
+    prepared = prepare_base_image(picture(640, 480, orientation=orientation), **APP_LIMITS)
     stored = open_image(prepared.content)
 
     assert stored.getexif().get(0x0112, 1) == 1
@@ -152,7 +168,7 @@ def test_prepare_base_image_leaves_no_rotation_to_apply_again(orientation):
 def test_prepare_base_image_keeps_upright_rgb_jpeg_byte_for_byte():
     data = picture()
 
-    prepared = prepare_base_image(data, **WANX_PAINTING)
+    prepared = prepare_base_image(data, **APP_LIMITS)
 
     assert prepared.content == data
     assert prepared.extension == "jpg"
@@ -162,7 +178,7 @@ def test_prepare_base_image_keeps_upright_rgb_jpeg_byte_for_byte():
 
 
 def test_prepare_base_image_flattens_transparency_onto_white():
-    prepared = prepare_base_image(picture(fmt="PNG", mode="RGBA"), **WANX_PAINTING)
+    prepared = prepare_base_image(picture(fmt="PNG", mode="RGBA"), **APP_LIMITS)
     stored = open_image(prepared.content)
 
     assert stored.mode == "RGB"
@@ -171,7 +187,7 @@ def test_prepare_base_image_flattens_transparency_onto_white():
 
 
 def test_prepare_base_image_notes_flattened_transparency():
-    prepared = prepare_base_image(picture(fmt="PNG", mode="RGBA"), **WANX_PAINTING)
+    prepared = prepare_base_image(picture(fmt="PNG", mode="RGBA"), **APP_LIMITS)
 
     assert len(prepared.notes) == 1
     assert "white" in prepared.notes[0] and "keep the transparency" in prepared.notes[0]
@@ -179,43 +195,41 @@ def test_prepare_base_image_notes_flattened_transparency():
 
 def test_prepare_base_image_keeps_the_alpha_apart():
     original = open_image(picture(fmt="PNG", mode="RGBA"))
-    prepared = prepare_base_image(picture(fmt="PNG", mode="RGBA"), **WANX_PAINTING)
+    prepared = prepare_base_image(picture(fmt="PNG", mode="RGBA"), **APP_LIMITS)
 
     assert open_image(prepared.alpha).tobytes() == original.getchannel("A").tobytes()
 
 
 def test_prepare_base_image_of_an_opaque_picture_has_no_alpha():
-    assert prepare_base_image(picture(fmt="PNG"), **WANX_PAINTING).alpha is None
+    assert prepare_base_image(picture(fmt="PNG"), **APP_LIMITS).alpha is None
 
 
-def test_with_transparency_restores_alpha_and_makes_the_painted_area_solid():
+def test_with_alpha_restores_the_transparency_and_makes_the_painted_area_solid():
     alpha = Image.new("L", (640, 480), 255)
     ImageDraw.Draw(alpha).rectangle((320, 0, 639, 239), fill=0)  # top-right quarter transparent
-    result = picture(640, 480, fmt="JPEG")
-    restored = open_image(with_transparency(result, alpha_png=encode(alpha), solid_png=mask(640, 480)))
+    result = open_image(picture(640, 480, fmt="PNG")).convert("RGB")
+    restored = with_alpha(result, alpha_png=encode(alpha), solid=open_image(mask(640, 480)))
 
-    assert restored.format == "PNG" and restored.mode == "RGBA"
+    assert restored.mode == "RGBA"
     assert restored.getpixel((600, 40))[3] == 0  # transparent and not painted
     assert restored.getpixel((400, 200))[3] == 255  # transparent but painted: new, solid content
     assert restored.getpixel((40, 400))[3] == 255  # opaque all along
-    assert restored.getpixel((40, 400))[:3] == open_image(result).getpixel((40, 400))
+    assert restored.getpixel((40, 400))[:3] == result.getpixel((40, 400))
 
 
-def test_with_transparency_fits_the_alpha_to_another_output_size():
+def test_with_transparency_gives_a_stored_picture_its_alpha_back_as_png():
     alpha = Image.new("L", (640, 480), 255)
     ImageDraw.Draw(alpha).rectangle((320, 0, 639, 239), fill=0)
-    result = picture(1280, 720, fmt="PNG")
-    restored = open_image(with_transparency(result, alpha_png=encode(alpha), solid_png=mask(640, 480)))
+    restored = open_image(with_transparency(picture(640, 480), alpha_png=encode(alpha)))
 
-    assert restored.size == (1280, 720)
-    assert restored.getpixel((1200, 60))[3] == 0
-    assert restored.getpixel((100, 600))[3] == 255
+    assert (restored.format, restored.mode) == ("PNG", "RGBA")
+    assert restored.getpixel((600, 40))[3] == 0 and restored.getpixel((100, 400))[3] == 255
 
 
 def test_prepare_base_image_does_not_note_opaque_rgba():
     opaque = open_image(picture(fmt="PNG")).convert("RGBA")
 
-    prepared = prepare_base_image(encode(opaque), **WANX_PAINTING)
+    prepared = prepare_base_image(encode(opaque), **APP_LIMITS)
 
     assert prepared.notes == []
 
@@ -223,29 +237,12 @@ def test_prepare_base_image_does_not_note_opaque_rgba():
 # --- unsafe or broken files ---------------------------------------------------------------
 
 
-def test_prepare_base_image_refuses_decompression_bomb(monkeypatch):
-    data = picture(400, 400, fmt="PNG")
-    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
-
-    with pytest.raises(ImageRefused, match="too many pixels"):
-        prepare_base_image(data, **WANX_PAINTING)
-
-
-def test_prepare_base_image_refuses_picture_just_over_pixel_limit(monkeypatch):
-    # Between one and two times the limit Pillow only warns; the warning must still refuse.
-    data = picture(400, 400, fmt="PNG")
-    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100_000)
-
-    with pytest.raises(ImageRefused, match="too many pixels"):
-        prepare_base_image(data, **WANX_PAINTING)
-
-
 @pytest.mark.parametrize("fmt", ["PNG", "JPEG"])
 def test_prepare_base_image_refuses_truncated_file(fmt):
     data = picture(640, 480, fmt=fmt)
 
     with pytest.raises(ImageRefused, match="damaged or incomplete"):
-        prepare_base_image(data[: len(data) // 2], **WANX_PAINTING)
+        prepare_base_image(data[: len(data) // 2], **APP_LIMITS)
 
 
 # --- masks --------------------------------------------------------------------------------
@@ -351,12 +348,44 @@ def test_prepare_mask_uses_alpha_of_transparent_mask():
     assert stored.getpixel((40, 40)) == 0
 
 
-# --- output size --------------------------------------------------------------------------
+# --- the editor's preview, and what goes out -----------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("width", "height", "size"),
-    [(1920, 1080, "1280*720"), (1080, 1920, "720*1280"), (1000, 900, "1024*1024")],
-)
-def test_closest_output_size_follows_picture_shape(width, height, size):
-    assert closest_output_size(width, height) == size
+def test_picture_preview_is_an_upright_jpeg_within_the_side_with_the_full_size():
+    content, width, height = picture_preview(picture(3000, 2000, orientation=6), max_side=1024, max_bytes=50 * MB,
+                                             max_pixels=100_000_000)
+    preview = open_image(content)
+
+    assert (width, height) == (2000, 3000)
+    assert preview.format == "JPEG" and max(preview.size) <= 1024
+    assert preview.width < preview.height
+
+
+def test_picture_preview_shows_a_heic_photo():
+    content, width, height = picture_preview(heic(), max_side=4096, max_bytes=50 * MB, max_pixels=100_000_000)
+
+    assert (width, height) == (640, 480) and open_image(content).size == (640, 480)
+
+
+def test_picture_preview_refuses_in_plain_words():
+    with pytest.raises(ImageRefused, match="GIF"):
+        picture_preview(picture(fmt="GIF"), max_side=4096, max_bytes=50 * MB, max_pixels=100_000_000)
+
+
+def test_a_result_downloads_as_a_jpeg_at_quality_95_on_white():
+    rgba = Image.new("RGBA", (64, 64), (255, 0, 0, 0))
+    jpeg = open_image(result_as_jpeg(encode(rgba)))
+
+    assert jpeg.format == "JPEG" and jpeg.getpixel((10, 10)) == (255, 255, 255)
+
+
+@pytest.mark.parametrize(("content", "extension"), [(picture(fmt="PNG"), "png"), (picture(), "jpg"),
+                                                    (b"<html>no</html>", None)])
+def test_picture_extension_names_what_an_engine_returned(content, extension):
+    assert picture_extension(content) == extension
+
+
+def test_prepare_mask_takes_at_most_16_colours_quickly():
+    colours = [[value, value, value] for value in range(3000)]
+    with pytest.raises(ImageRefused, match="at most 16"):
+        prepare_mask(mask(), base_size=BASE_SIZE, mask_color=colours, **MASK_LIMITS)

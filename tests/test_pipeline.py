@@ -13,8 +13,8 @@ from tests.conftest import TEST_API_KEY, wait_for
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
-def post_job(live_server, *, engine="wanx-x-painting", prompt="a red kite", n=2, size="1024*1024", width=640, height=480,
-             base: tuple[str, bytes, str] | None = None):
+def post_job(live_server, *, engine="wanx-x-painting", prompt="a red kite", n=2, size="original", width=640, height=480,
+             base: tuple[str, bytes, str] | None = None, mask: bytes | None = None):
     """Post the page's form as the browser's htmx would, in a fresh visitor session."""
     session = requests.Session()
     page = session.get(live_server.url + "/", timeout=10)
@@ -24,8 +24,8 @@ def post_job(live_server, *, engine="wanx-x-painting", prompt="a red kite", n=2,
         headers={"HX-Request": "true", "X-CSRFToken": session.cookies["csrftoken"], "Referer": live_server.url + "/"},
         data={"engine": engine, "prompt": prompt, "style": "<watercolor>", "size": size, "n": str(n), "mask_color": ""},
         files={"base_image": base or ("photo.jpg", pictures.picture(width, height), "image/jpeg"),
-               "mask_image": ("mask.png", pictures.mask(width, height), "image/png")},
-        timeout=30,
+               "mask_image": ("mask.png", mask or pictures.mask(width, height), "image/png")},
+        timeout=60,
     )
     assert response.status_code == 200, response.text[:500]
     assert 'data-testid="job-card"' in response.text, response.text[:2000]
@@ -54,17 +54,18 @@ def assert_results_stored(job: InpaintJob, n: int, size: tuple[int, int]) -> Non
     assert job.remote_submit_time and job.remote_end_time
 
 
-def test_job_through_public_links_reaches_succeeded(live_server, dashscope, cloud_settings, start_worker):
-    cloud_settings.INPAINT_PUBLIC_BASE_URL = live_server.url
+def test_job_through_public_links_reaches_succeeded(live_server, dashscope, standin_settings, start_worker):
+    standin_settings.INPAINT_PUBLIC_BASE_URL = live_server.url
     start_worker(DASHSCOPE_BASE_URL=dashscope.base_url, DASHSCOPE_API_KEY=TEST_API_KEY,
                  INPAINT_PUBLIC_BASE_URL=live_server.url)
 
     session, job = post_job(live_server)
     wait_until_final(job)
 
-    assert_results_stored(job, 2, (1024, 1024))
+    assert_results_stored(job, 2, (640, 480))
     [create] = [r for r in dashscope.requests if r.method == "POST" and r.path.endswith("/image-synthesis")]
     assert create.json["input"]["base_image_url"].startswith(live_server.url + "/links/")
+    # The work region (the whole 4:3 picture here) is sent at the nearest model shape, padded, never stretched.
     assert create.json["parameters"] == {"style": "<watercolor>", "size": "1024*1024", "n": 2}
     assert "X-DashScope-OssResourceResolve" not in create.headers
     assert dashscope.creates_accepted == 1
@@ -76,14 +77,14 @@ def test_job_through_public_links_reaches_succeeded(live_server, dashscope, clou
     assert image.status_code == 200 and image.headers["Content-Type"] == "image/png"
 
 
-def test_job_through_temporary_storage_reaches_succeeded(live_server, dashscope, cloud_settings, start_worker):
-    cloud_settings.INPAINT_PUBLIC_BASE_URL = ""
+def test_job_through_temporary_storage_reaches_succeeded(live_server, dashscope, standin_settings, start_worker):
+    standin_settings.INPAINT_PUBLIC_BASE_URL = ""
     start_worker(DASHSCOPE_BASE_URL=dashscope.base_url, DASHSCOPE_API_KEY=TEST_API_KEY, INPAINT_PUBLIC_BASE_URL="")
 
-    _, job = post_job(live_server, n=1, size="1280*720", prompt="一只戴着红色眼镜的小狗")
+    _, job = post_job(live_server, n=1, prompt="一只戴着红色眼镜的小狗")
     wait_until_final(job)
 
-    assert_results_stored(job, 1, (1280, 720))
+    assert_results_stored(job, 1, (640, 480))
     [create] = [r for r in dashscope.requests if r.method == "POST" and r.path.endswith("/image-synthesis")]
     assert create.json["input"]["base_image_url"].startswith("oss://")
     assert create.json["input"]["mask_image_url"].startswith("oss://")
@@ -92,8 +93,8 @@ def test_job_through_temporary_storage_reaches_succeeded(live_server, dashscope,
     assert create.json["input"]["prompt"] == "一只戴着红色眼镜的小狗"
 
 
-def test_another_visitor_cannot_see_the_job_or_its_files(live_server, dashscope, cloud_settings, start_worker):
-    cloud_settings.INPAINT_PUBLIC_BASE_URL = live_server.url
+def test_another_visitor_cannot_see_the_job_or_its_files(live_server, dashscope, standin_settings, start_worker):
+    standin_settings.INPAINT_PUBLIC_BASE_URL = live_server.url
     start_worker(DASHSCOPE_BASE_URL=dashscope.base_url, DASHSCOPE_API_KEY=TEST_API_KEY,
                  INPAINT_PUBLIC_BASE_URL=live_server.url)
     _, job = post_job(live_server, n=1)
@@ -113,7 +114,7 @@ def test_offline_job_without_key_reaches_succeeded(live_server, settings, start_
     session = requests.Session()
     page = session.get(live_server.url + "/", timeout=10).text
     assert 'value="offline" selected' in page  # the default when no key is set
-    _, job = post_job(live_server, engine="offline", prompt="", n=2, size="1280*720")
+    _, job = post_job(live_server, engine="offline", prompt="", n=2)
     wait_until_final(job)
 
     assert job.status == InpaintJob.Status.SUCCEEDED, (job.error_code, job.error_message)
@@ -122,7 +123,7 @@ def test_offline_job_without_key_reaches_succeeded(live_server, settings, start_
     for result in job.results.all():
         with result.image.open("rb") as stored:
             sizes.append(pictures.open_image(stored.read()).size)
-    assert sizes == [(1280, 720), (1280, 720)]
+    assert sizes == [(640, 480), (640, 480)]
 
 
 def test_results_of_a_transparent_picture_keep_its_transparency(live_server, settings, start_worker):
@@ -130,17 +131,17 @@ def test_results_of_a_transparent_picture_keep_its_transparency(live_server, set
     start_worker(DASHSCOPE_API_KEY="", DASHSCOPE_BASE_URL="http://127.0.0.1:9/unreachable")
     # 640 × 480 with its top-right quarter transparent; the mask paints the centre quarter.
     cut_out = ("product.png", pictures.picture(fmt="PNG", mode="RGBA"), "image/png")
-    _, job = post_job(live_server, engine="offline", prompt="", n=1, size="1280*720", base=cut_out)
+    _, job = post_job(live_server, engine="offline", prompt="", n=1, base=cut_out)
     wait_until_final(job)
 
     assert job.status == InpaintJob.Status.SUCCEEDED, (job.error_code, job.error_message)
     with job.results.get().image.open("rb") as stored:
         result = pictures.open_image(stored.read())
-    assert (result.format, result.mode, result.size) == ("PNG", "RGBA", (1280, 720))
+    assert (result.format, result.mode, result.size) == ("PNG", "RGBA", (640, 480))
     alpha = result.getchannel("A")
-    assert alpha.getpixel((1200, 60)) == 0  # transparent, not painted
-    assert alpha.getpixel((800, 300)) == 255  # transparent but painted over: new, solid content
-    assert alpha.getpixel((80, 600)) == 255  # opaque all along
+    assert alpha.getpixel((600, 30)) == 0  # transparent, not painted
+    assert alpha.getpixel((400, 150)) == 255  # transparent but painted over: new, solid content
+    assert alpha.getpixel((40, 300)) == 255  # opaque all along
 
 
 def test_cloud_job_refused_in_plain_words_without_key(live_server, settings):
@@ -150,7 +151,7 @@ def test_cloud_job_refused_in_plain_words_without_key(live_server, settings):
     response = session.post(
         live_server.url + "/jobs/",
         headers={"HX-Request": "true", "X-CSRFToken": session.cookies["csrftoken"], "Referer": live_server.url + "/"},
-        data={"engine": "wanx-x-painting", "prompt": "a kite", "style": "<auto>", "size": "1024*1024", "n": "1"},
+        data={"engine": "wanx-x-painting", "prompt": "a kite", "style": "<auto>", "size": "original", "n": "1"},
         files={"base_image": ("p.jpg", pictures.picture(), "image/jpeg"), "mask_image": ("m.png", pictures.mask(), "image/png")},
         timeout=30,
     )

@@ -12,9 +12,8 @@ from django.test import Client
 from django.utils import timezone
 from django.utils.html import escape
 
-from inpaint import services
 from inpaint.models import InpaintJob, JobResult
-from inpaint.tasks import STEP_TASKS, job_submit_task
+from inpaint.services import links
 from tests.pictures import mask, open_image, picture
 
 pytestmark = pytest.mark.django_db
@@ -24,21 +23,18 @@ Status = InpaintJob.Status
 
 
 @pytest.fixture(autouse=True)
-def quiet_settings(settings, monkeypatch):
+def quiet_settings(settings, sent_steps):
+    """No key, no public address, no cap; and nothing reaches a broker from a view test."""
     settings.DASHSCOPE_API_KEY = ""
     settings.INPAINT_PUBLIC_BASE_URL = ""
     settings.INPAINT_MONTHLY_IMAGE_CAP = 0
-    # Nothing may reach a broker from a view test.
-    monkeypatch.setattr(job_submit_task, "delay", lambda *args: None)
-    for task in STEP_TASKS.values():
-        monkeypatch.setattr(task, "apply_async", lambda *args, **kwargs: None)
     return settings
 
 
 def form_data(*, engine="offline", prompt="", base: bytes | None = None, mask_png: bytes | None = None,
               mask_color="", **extra) -> dict:
     return {
-        "engine": engine, "prompt": prompt, "style": "<auto>", "size": "closest", "n": "1", "mask_color": mask_color,
+        "engine": engine, "prompt": prompt, "style": "<auto>", "size": "original", "n": "1", "mask_color": mask_color,
         "base_image": SimpleUploadedFile("photo.jpg", picture() if base is None else base, "image/jpeg"),
         "mask_image": SimpleUploadedFile("mask.png", mask() if mask_png is None else mask_png, "image/png"),
         **extra,
@@ -119,8 +115,50 @@ def test_job_create_cloud_with_a_key_creates_a_job(client, settings):
 
 
 def test_job_create_refuses_a_too_small_picture(client):
-    response = client.post("/jobs/", form_data(base=picture(200, 200), mask_png=mask(200, 200)), headers=HTMX)
-    assert_refused(response, "The picture is 200 × 200 pixels; each side must be between 257 and 4095 pixels.")
+    response = client.post("/jobs/", form_data(base=picture(20, 200), mask_png=mask(20, 200)), headers=HTMX)
+    assert_refused(response, "The picture is 20 × 200 pixels; each side must be at least 32 pixels.")
+
+
+def test_job_create_refuses_a_picture_over_the_apps_pixel_limit(client, settings):
+    settings.INPAINT_MAX_PIXELS = 200_000
+    response = client.post("/jobs/", form_data(), headers=HTMX)
+    assert_refused(response, "The picture has 0.3 megapixels (640 × 480); the limit is 0.2 megapixels.")
+
+
+def test_job_create_keeps_the_context_and_edge_softness_chosen(client):
+    job = create_job(client, context="whole", edge_softness="20")
+    assert (job.context, job.edge_softness, job.size) == ("whole", 20, "original")
+
+
+def test_job_create_refuses_an_edge_softness_out_of_range(client):
+    response = client.post("/jobs/", form_data(edge_softness="65"), headers=HTMX)
+    assert response.status_code == 200
+    assert InpaintJob.objects.count() == 0
+    assert "less than or equal to 64" in response.content.decode()
+
+
+def test_a_style_is_not_kept_for_an_engine_that_has_none(client, settings):
+    settings.DASHSCOPE_API_KEY = "sk-views"
+    job = create_job(client, engine="wanx2.1-imageedit", prompt="a boat", style="<watercolor>")
+    assert job.style == "<auto>"
+
+
+def test_result_downloads_as_png_and_as_jpeg(client):
+    job = create_job(client)
+    add_result(job, content=picture(64, 64, fmt="PNG"))
+    png = client.get(f"/jobs/{job.pk}/results/0/?download")
+    jpeg = client.get(f"/jobs/{job.pk}/results/0/?download&format=jpeg")
+    assert png["Content-Type"] == "image/png" and open_image(body(png)).format == "PNG"
+    assert jpeg["Content-Type"] == "image/jpeg" and open_image(body(jpeg)).format == "JPEG"
+    assert 'filename="inpaint-' in jpeg["Content-Disposition"] and '.jpg"' in jpeg["Content-Disposition"]
+
+
+def test_the_model_output_is_served_apart(client):
+    job = create_job(client)
+    result = add_result(job)
+    result.raw_image.save("model-output.png", ContentFile(picture(32, 32, fmt="PNG")), save=True)
+    raw = client.get(f"/jobs/{job.pk}/results/0/model-output/")
+    assert raw.status_code == 200 and open_image(body(raw)).size == (32, 32)
 
 
 def test_job_create_refuses_a_mask_of_another_shape(client):
@@ -300,7 +338,7 @@ def linked_job(client, settings) -> InpaintJob:
 
 
 def link_path(name: str) -> str:
-    return services.media_link_create(name).removeprefix("http://testserver")
+    return links.media_link_create(name).removeprefix("http://testserver")
 
 
 def test_media_link_serves_the_file(linked_job):

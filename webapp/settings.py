@@ -9,6 +9,7 @@ import secrets
 from pathlib import Path
 
 import environ
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -28,6 +29,8 @@ def _embedded_secret_key() -> str:
 
 SECRET_KEY = env("SECRET_KEY", default=None) or _embedded_secret_key()
 DEBUG = env.bool("DEBUG", default=False)
+# Hide the DashScope key and other secrets from error reports even with DEBUG on.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "inpaint.reporting.SecretsHiddenReporterFilter"
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -132,6 +135,16 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TASK_IGNORE_RESULT = True
+# Two queues: short steps that submit and poll cloud jobs, and offline fills that hold a worker
+# for seconds. Declared here, so a plain `celery -A webapp worker` serves both; `make run` gives
+# each its own worker process (`-Q steps`, `-Q fills`).
+CELERY_TASK_DEFAULT_QUEUE = "steps"
+INPAINT_FILL_QUEUE = "fills"
+CELERY_TASK_QUEUES = (Queue(CELERY_TASK_DEFAULT_QUEUE), Queue(INPAINT_FILL_QUEUE))
+# A worker killed mid-step has its task handed to another at once; the step's token makes the
+# second run harmless (and a paid call is guarded by its claim, not by the broker).
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -147,14 +160,32 @@ DASHSCOPE_BASE_URL = env("DASHSCOPE_BASE_URL", default="https://dashscope.aliyun
 DASHSCOPE_TIMEOUT = (env.float("DASHSCOPE_CONNECT_TIMEOUT", default=5.0), env.float("DASHSCOPE_READ_TIMEOUT", default=30.0))
 
 # Inpaint Studio ---------------------------------------------------------------------------
+# The app's own limits on what people bring; the models' limits apply only to what is sent to them.
+INPAINT_MAX_UPLOAD_BYTES = env.int("INPAINT_MAX_UPLOAD_BYTES", default=50 * 1024 * 1024)
+INPAINT_MAX_PIXELS = env.int("INPAINT_MAX_PIXELS", default=100_000_000)
+INPAINT_MIN_SIDE = env.int("INPAINT_MIN_SIDE", default=32)
 INPAINT_PUBLIC_BASE_URL = env("INPAINT_PUBLIC_BASE_URL", default="").rstrip("/")
 INPAINT_LINK_TTL = env.int("INPAINT_LINK_TTL", default=3600)
+# Every engine the app can run, as import strings: a new engine is one module and one line here.
+INPAINT_ENGINE_CLASSES = env.list("INPAINT_ENGINE_CLASSES", default=[
+    "inpaint.engines.offline.OfflineEngine",
+    "inpaint.engines.dashscope.WanxPaintingEngine",
+    "inpaint.engines.dashscope.WanxImageEditEngine",
+])
 INPAINT_ENGINES = env.list("INPAINT_ENGINES", default=["offline", "wanx-x-painting", "wanx2.1-imageedit"])
 INPAINT_POLL_INTERVAL = env.float("INPAINT_POLL_INTERVAL", default=1.0)
 INPAINT_JOB_DEADLINE = env.int("INPAINT_JOB_DEADLINE", default=900)
 INPAINT_RETRY_BASE_DELAY = env.float("INPAINT_RETRY_BASE_DELAY", default=1.0)
 INPAINT_RETRY_MAX_DELAY = env.float("INPAINT_RETRY_MAX_DELAY", default=60.0)
+# The whole download of one finished image, however slowly it arrives.
 INPAINT_DOWNLOAD_TIMEOUT = env.float("INPAINT_DOWNLOAD_TIMEOUT", default=30.0)
+# Hosts besides DASHSCOPE_BASE_URL's own whose result links may be plain http or inside a private network.
+INPAINT_DOWNLOAD_HOSTS = env.list("INPAINT_DOWNLOAD_HOSTS", default=[])
+# A create call that keeps failing (5xx, timeouts, ModelUnavailable) is given up this long after
+# the job was created; nothing was billed then.
+INPAINT_SUBMIT_DEADLINE = env.int("INPAINT_SUBMIT_DEADLINE", default=900)
+# Around the time a task is expected to finish (from recent jobs) it is polled this often.
+INPAINT_POLL_FAST_INTERVAL = env.float("INPAINT_POLL_FAST_INTERVAL", default=0.25)
 # Account limits per engine, e.g. "wanx-x-painting=2"; unset engines use their documented
 # defaults (wanx-x-painting 2 submissions/s and 1 running task, wanx2.1-imageedit 2 and 2).
 INPAINT_SUBMIT_RATES = env.dict("INPAINT_SUBMIT_RATES", default={})

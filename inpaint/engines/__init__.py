@@ -1,20 +1,22 @@
-"""The engines the app knows, by the key the form uses."""
+"""The engines the app knows, by the key the form uses.
+
+Engines come from ``INPAINT_ENGINE_CLASSES`` (import strings), so a new engine is one new
+module and one line of configuration; ``INPAINT_ENGINES`` picks which of them the page offers.
+"""
 
 from __future__ import annotations
 
 from functools import cache
 
 from django.conf import settings
+from django.utils.module_loading import import_string
 
 from inpaint.engines.base import Engine
 
 
 @cache
 def all_engines() -> dict[str, Engine]:
-    from inpaint.engines.dashscope import WanxImageEditEngine, WanxPaintingEngine
-    from inpaint.engines.offline import OfflineEngine
-
-    engines = (OfflineEngine(), WanxPaintingEngine(), WanxImageEditEngine())
+    engines = (import_string(path)() for path in settings.INPAINT_ENGINE_CLASSES)
     return {engine.key: engine for engine in engines}
 
 

@@ -1,8 +1,9 @@
-"""The one small interface every inpainting engine implements.
+"""The one small interface every inpainting engine implements, and everything the core relies on.
 
-A cloud engine submits a remote task and is polled until it ends; an offline engine
-does the work inside ``submit`` and returns a finished ``TaskState`` at once. The job
-lifecycle in ``inpaint.services`` is the same for both.
+A cloud engine submits a remote task and is polled until it ends; an offline engine does the
+work inside ``submit`` and returns a finished ``TaskState`` at once. Either way the engine is
+given the job's *work region*: a crop around the painted area, already at the size the engine
+asked for through ``send_size``; the core pastes what it returns back into the full picture.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ class TaskStatus:
 
     PENDING = "PENDING"
     RUNNING = "RUNNING"
+    # The service has paused the task (e.g. for a backlog); it resumes on its own.
+    SUSPENDED = "SUSPENDED"
     SUCCEEDED = "SUCCEEDED"
     FAILED = "FAILED"
     CANCELED = "CANCELED"
@@ -25,9 +28,27 @@ class TaskStatus:
     ENDED = frozenset({SUCCEEDED, FAILED, CANCELED, UNKNOWN})
 
 
+class EngineError(Exception):
+    """An engine's error answer, or no answer at all.
+
+    ``transient``: trying again later may succeed. ``throttled``: the service said "too many
+    requests", so nobody should call it for a while. ``maybe_created``: a create call failed
+    after sending, so a task may exist and must not simply be paid for again.
+    """
+
+    def __init__(self, *, code: str, message: str, transient: bool = False, throttled: bool = False,
+                 maybe_created: bool = False):
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.transient = transient
+        self.throttled = throttled
+        self.maybe_created = maybe_created
+
+
 @dataclass(frozen=True)
 class EngineLimits:
-    """Input limits an engine accepts; sides are pixels, inclusive bounds."""
+    """What an engine accepts: sides in pixels (inclusive), file bytes, prompt characters."""
 
     min_side: int
     max_side: int
@@ -37,12 +58,12 @@ class EngineLimits:
 
 @dataclass
 class JobInput:
-    """What an engine needs to paint one job.
+    """What an engine needs to paint one job's work region.
 
-    ``base_image`` is the stored upright picture (JPEG or PNG bytes); ``mask_image`` is
-    a single-channel PNG of the same size, 255 = repaint, 0 = keep. ``link`` turns a
-    storage name into a URL the remote service can fetch, or is None when the app
-    has no public address (cloud engines then use DashScope's temporary storage).
+    ``base_image`` is the region of the upright picture (PNG or JPEG bytes) at ``size``;
+    ``mask_image`` a single-channel PNG of the same size, 255 = repaint, 0 = keep. ``link``
+    turns a storage name into a URL the remote service can fetch, or is None when the app has
+    no public address (cloud engines then use DashScope's temporary storage).
     """
 
     base_image: bytes
@@ -51,7 +72,7 @@ class JobInput:
     mask_name: str
     prompt: str
     style: str = "<auto>"
-    size: str = "1024*1024"
+    size: tuple[int, int] = (1024, 1024)
     n: int = 1
     seed: int = 0
     link: Callable[[str], str] | None = None
@@ -59,7 +80,7 @@ class JobInput:
 
 @dataclass
 class SlotResult:
-    """One of the n images: a URL to fetch, finished PNG bytes, or why it failed."""
+    """One of the n images: a URL to fetch, finished image bytes, or why it failed."""
 
     url: str = ""
     content: bytes = b""
@@ -92,21 +113,41 @@ class TaskState:
         return self.status in TaskStatus.ENDED
 
 
-class Engine:
-    """Base class of all engines.
+@dataclass(frozen=True)
+class ListedTask:
+    """A task in the service's task list, for settling a submission whose outcome is unknown."""
 
-    ``key`` is the value of the form's ``engine`` field; ``remote`` says whether
-    ``submit`` starts a task that must be polled (and may be paid for).
+    task_id: str
+    created_ms: int  # the service's gmt_create, in milliseconds since the epoch
+    request_id: str = ""
+
+
+class Engine:
+    """Base class of all engines; the core uses nothing that is not declared here.
+
+    ``key`` is the value of the form's ``engine`` field. ``remote`` says whether ``submit``
+    starts a task on a service that must be polled and is paid for per image; such an engine
+    declares the account's ``submit_rate`` (submissions a second) and ``running_limit`` (tasks
+    in progress), which the admission queue keeps to.
     """
 
     key: str = ""
     label: str = ""
     remote: bool = False
     follows_prompt: bool = True
+    supports_style: bool = True
     limits: EngineLimits
+    submit_rate: int = 0
+    running_limit: int = 0
+    # The output shapes the engine makes, (width, height); None when it keeps the input's shape.
+    output_shapes: tuple[tuple[int, int], ...] | None = None
 
     def is_configured(self) -> bool:
         """True when the server can run this engine now (key set, libraries present)."""
+        raise NotImplementedError
+
+    def send_size(self, width: int, height: int) -> tuple[int, int]:
+        """The size to send a work region of width × height at (same shape, within the limits)."""
         raise NotImplementedError
 
     def submit(self, job_input: JobInput) -> TaskState:
@@ -120,3 +161,11 @@ class Engine:
     def cancel(self, task_id: str) -> None:
         """Cancel a remote task that has not started running."""
         raise NotImplementedError(f"{self.key} has no remote task to cancel")
+
+    def list_tasks(self, *, start: datetime.datetime, end: datetime.datetime) -> list[ListedTask]:
+        """The remote tasks created between start and end."""
+        raise NotImplementedError(f"{self.key} has no remote tasks to list")
+
+    def explain_error(self, code: str, message: str) -> str:
+        """What a non-technical person can do about an error this engine reported."""
+        return f"The engine could not paint this picture ({code or 'no reason given'}): {message}".rstrip(": ")

@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import datetime
 import logging
+import math
 import mimetypes
 import zoneinfo
 
 import requests
 from django.conf import settings
+from django.views.decorators.debug import sensitive_variables
 from urllib3.exceptions import NewConnectionError
 
-from inpaint.engines.base import Engine, EngineLimits, JobInput, SlotResult, TaskState, TaskStatus
+from inpaint.engines.base import (Engine, EngineError, EngineLimits, JobInput, ListedTask, SlotResult, TaskState,
+                                  TaskStatus)
+from inpaint.engines.dashscope_messages import dashscope_error_explain
 
 logger = logging.getLogger(__name__)
 
@@ -34,26 +38,19 @@ BILLING_CODES = frozenset(
 )
 
 
-class DashScopeError(Exception):
-    """An error answer (or no answer) from DashScope.
+class DashScopeError(EngineError):
+    """An error answer (or no answer) from DashScope: an ``EngineError`` that also keeps the HTTP status and request id.
 
-    ``transient`` says a retry may succeed. ``maybe_created`` is True when a create call
-    timed out after sending: the task may exist, so it must not simply be sent again.
+    A 429 that is about rate (not money) is ``throttled``. ``maybe_created`` is True when a
+    create call failed after sending: the task may exist, so it must not simply be sent again.
     """
 
     def __init__(self, *, code: str, message: str, http_status: int = 0, request_id: str = "",
                  transient: bool = False, maybe_created: bool = False):
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
+        super().__init__(code=code, message=message, transient=transient,
+                         throttled=http_status == 429 and transient, maybe_created=maybe_created)
         self.http_status = http_status
         self.request_id = request_id
-        self.transient = transient
-        self.maybe_created = maybe_created
-
-    @property
-    def throttled(self) -> bool:
-        return self.http_status == 429 and self.transient
 
 
 def _never_connected(exc: requests.ConnectionError) -> bool:
@@ -104,6 +101,27 @@ def task_state_from_body(body: dict) -> TaskState:
     )
 
 
+# Raised before anything was sent: the configuration is wrong, and retrying cannot help.
+_CONFIGURATION_ERRORS = (requests.exceptions.InvalidHeader, requests.exceptions.InvalidURL,
+                         requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema)
+
+
+def _request_failed(exc: requests.RequestException, *, creates: bool) -> DashScopeError:
+    """The DashScopeError for a call that got no answer, named by the exception's class only."""
+    name = exc.__class__.__name__
+    if isinstance(exc, _CONFIGURATION_ERRORS):
+        return DashScopeError(code="ClientConfiguration", message=name)
+    if isinstance(exc, requests.ConnectTimeout):
+        return DashScopeError(code="ConnectTimeout", message=name, transient=True)
+    if isinstance(exc, requests.Timeout):
+        return DashScopeError(code="ReadTimeout", message="DashScope did not answer in time", transient=True,
+                              maybe_created=creates)
+    # A connection that was never made sent nothing; one broken after sending may have created a task.
+    never_sent = isinstance(exc, requests.ConnectionError) and _never_connected(exc)
+    return DashScopeError(code="ConnectionError", message=name, transient=True,
+                          maybe_created=creates and not never_sent)
+
+
 class DashScopeClient:
     """The task API calls the app needs: create, query, cancel, list, and temporary uploads."""
 
@@ -117,22 +135,17 @@ class DashScopeClient:
     def from_settings(cls) -> "DashScopeClient":
         return cls(base_url=settings.DASHSCOPE_BASE_URL, api_key=settings.DASHSCOPE_API_KEY, timeout=settings.DASHSCOPE_TIMEOUT)
 
-    def _headers(self, extra: dict | None = None) -> dict:
-        return {"Authorization": f"Bearer {self.api_key}", **(extra or {})}
-
-    def _call(self, method: str, path: str, *, creates: bool = False, **kwargs) -> dict:
-        url = self.base_url + path
+    @sensitive_variables("headers", "kwargs")
+    def _call(self, method: str, path: str, *, creates: bool = False, headers: dict | None = None, **kwargs) -> dict:
+        """One call to the API, signed with the key. Every failure becomes a DashScopeError whose
+        message is the exception's class name or the service's answer, never the request: a
+        requests exception can quote the Authorization header."""
+        headers = {"Authorization": f"Bearer {self.api_key}", **(headers or {})}
         try:
-            response = self.session.request(method, url, timeout=self.timeout, **kwargs)
-        except requests.ConnectTimeout as exc:
-            raise DashScopeError(code="ConnectTimeout", message=str(exc.__class__.__name__), transient=True) from None
-        except requests.Timeout:
-            raise DashScopeError(code="ReadTimeout", message="DashScope did not answer in time", transient=True,
-                                 maybe_created=creates) from None
-        except requests.ConnectionError as exc:
-            # A connection that was never made sent nothing; one reset after sending may have created a task.
-            raise DashScopeError(code="ConnectionError", message=exc.__class__.__name__, transient=True,
-                                 maybe_created=creates and not _never_connected(exc)) from None
+            response = self.session.request(method, self.base_url + path, headers=headers, timeout=self.timeout,
+                                            **kwargs)
+        except requests.RequestException as exc:
+            raise _request_failed(exc, creates=creates) from None
         try:
             body = response.json()
         except ValueError:
@@ -149,7 +162,7 @@ class DashScopeClient:
         return body
 
     def create_task(self, *, model: str, input: dict, parameters: dict, oss_resolve: bool = False) -> TaskState:
-        headers = self._headers({"Content-Type": "application/json", "X-DashScope-Async": "enable"})
+        headers = {"Content-Type": "application/json", "X-DashScope-Async": "enable"}
         if oss_resolve:
             headers["X-DashScope-OssResourceResolve"] = "enable"
         body = self._call("POST", CREATE_PATH, creates=True, headers=headers,
@@ -161,10 +174,10 @@ class DashScopeClient:
         return state
 
     def query_task(self, task_id: str) -> TaskState:
-        return task_state_from_body(self._call("GET", f"/tasks/{task_id}", headers=self._headers()))
+        return task_state_from_body(self._call("GET", f"/tasks/{task_id}"))
 
     def cancel_task(self, task_id: str) -> None:
-        self._call("POST", f"/tasks/{task_id}/cancel", headers=self._headers())
+        self._call("POST", f"/tasks/{task_id}/cancel")
 
     def list_tasks(self, *, model: str, start: datetime.datetime, end: datetime.datetime, page_size: int = 100) -> list[dict]:
         """Every task of ``model`` created between start and end (the service allows a window of at most 24 h)."""
@@ -176,14 +189,14 @@ class DashScopeClient:
                 "start_time": start.astimezone(SERVICE_TIMEZONE).strftime(LIST_TIME_FORMAT),
                 "end_time": end.astimezone(SERVICE_TIMEZONE).strftime(LIST_TIME_FORMAT),
             }
-            body = self._call("GET", "/tasks", headers=self._headers(), params=params)
+            body = self._call("GET", "/tasks", params=params)
             tasks.extend(body.get("data") or [])
             if page_no >= int(body.get("total_page") or 1):
                 return tasks
             page_no += 1
 
     def upload_policy(self, model: str) -> dict:
-        body = self._call("GET", "/uploads", headers=self._headers(), params={"action": "getPolicy", "model": model})
+        body = self._call("GET", "/uploads", params={"action": "getPolicy", "model": model})
         return body["data"]
 
     def upload_file(self, policy: dict, name: str, content: bytes) -> str:
@@ -245,8 +258,13 @@ class DashScopeEngine(Engine):
     def cancel(self, task_id: str) -> None:
         self.client().cancel_task(task_id)
 
-    def list_tasks(self, *, start: datetime.datetime, end: datetime.datetime) -> list[dict]:
-        return self.client().list_tasks(model=self.model, start=start, end=end)
+    def list_tasks(self, *, start: datetime.datetime, end: datetime.datetime) -> list[ListedTask]:
+        listed = self.client().list_tasks(model=self.model, start=start, end=end)
+        return [ListedTask(task_id=task["task_id"], created_ms=int(task.get("gmt_create") or 0),
+                           request_id=task.get("request_id", "")) for task in listed]
+
+    def explain_error(self, code: str, message: str) -> str:
+        return dashscope_error_explain(code, message)
 
     def task_input(self, job_input: JobInput, base_url: str, mask_url: str) -> dict:
         raise NotImplementedError
@@ -265,20 +283,35 @@ class WanxPaintingEngine(DashScopeEngine):
     key = model = "wanx-x-painting"
     label = "Wanx inpainting (cloud, follows your prompt)"
     limits = EngineLimits(min_side=257, max_side=4095, max_bytes=10 * 1024 * 1024, max_prompt_chars=75)
+    # The model paints only these sizes; the work region is given one of their shapes.
+    output_shapes = ((1024, 1024), (720, 1280), (1280, 720))
+
+    def send_size(self, width: int, height: int) -> tuple[int, int]:
+        shape = math.log(width / height)
+        return min(self.output_shapes, key=lambda size: abs(math.log(size[0] / size[1]) - shape))
 
     def task_input(self, job_input: JobInput, base_url: str, mask_url: str) -> dict:
         return {"prompt": job_input.prompt, "base_image_url": base_url, "mask_image_url": mask_url}
 
     def task_parameters(self, job_input: JobInput) -> dict:
         # The stored mask is already black and white (white = repaint), so mask_color stays at its default.
-        return {"style": job_input.style, "size": job_input.size, "n": job_input.n}
+        width, height = job_input.size
+        return {"style": job_input.style, "size": f"{width}*{height}", "n": job_input.n}
 
 
 class WanxImageEditEngine(DashScopeEngine):
     key = model = "wanx2.1-imageedit"
     label = "Wanx 2.1 image edit (cloud, paid, follows your prompt)"
     running_limit = 2
+    supports_style = False
     limits = EngineLimits(min_side=512, max_side=4096, max_bytes=10 * 1024 * 1024, max_prompt_chars=800)
+
+    def send_size(self, width: int, height: int) -> tuple[int, int]:
+        # The region goes at its own resolution when it fits the model's sides, scaled only when it does not.
+        scale = min(1.0, self.limits.max_side / max(width, height))
+        scale = max(scale, self.limits.min_side / min(width, height))
+        return (min(self.limits.max_side, max(self.limits.min_side, round(width * scale))),
+                min(self.limits.max_side, max(self.limits.min_side, round(height * scale))))
 
     def task_input(self, job_input: JobInput, base_url: str, mask_url: str) -> dict:
         return {"function": "description_edit_with_mask", "prompt": job_input.prompt,

@@ -53,6 +53,9 @@ SPLIT_GAIN = 0.6
 MIN_PIECE_PIXELS = 64
 # The GIL is released inside the native call, so each core fills one piece.
 FILL_THREADS = 2
+# The longest side of the work region the fill takes at full resolution; larger regions are
+# scaled down to it (and the result scaled back up when it is pasted into the photo).
+WORKING_SIDE = 2048
 # Feathering of the style filter at the mask edge, in pixels (Gaussian sigma).
 STYLE_FEATHER_SIGMA = 1.0
 
@@ -104,27 +107,16 @@ class Piece:
     window: Box
 
 
-def parse_size(size: str) -> tuple[int, int]:
-    """'W*H' as used by the API, e.g. '720*1280', to (width, height)."""
-    width, height = (int(part) for part in size.split("*"))
-    return width, height
-
-
 def load_inputs(job_input: JobInput) -> tuple[np.ndarray, np.ndarray]:
-    """The picture (H×W×3 uint8) and its hole (H×W bool) at the requested output size.
+    """The work region (H×W×3 uint8) and its hole (H×W bool), as the core sent them.
 
-    Both are resampled before filling, so the cost is bounded by the output size and
-    the pixels outside the hole are exactly the original resampled. A mask pixel
-    that resampling touched at all counts as hole, so no painted colour leaks out.
+    The core already scaled the region to ``send_size``, so the cost is bounded by the
+    working size however large the photo is.
     """
-    size = parse_size(job_input.size)
     picture = Image.open(io.BytesIO(job_input.base_image)).convert("RGB")
     mask = Image.open(io.BytesIO(job_input.mask_image)).convert("L")
     if picture.size != mask.size:
         raise OfflineEngineError("the mask is not the same size as the picture")
-    if picture.size != size:
-        picture = picture.resize(size, Image.Resampling.BICUBIC)
-        mask = mask.resize(size, Image.Resampling.BILINEAR)
     return np.asarray(picture).copy(), np.asarray(mask) > 0
 
 
@@ -307,7 +299,16 @@ class OfflineEngine(Engine):
     label = "Offline (fills from the surroundings)"
     remote = False
     follows_prompt = False
-    limits = EngineLimits(min_side=257, max_side=4095, max_bytes=10 * 1024 * 1024, max_prompt_chars=75)
+    limits = EngineLimits(min_side=1, max_side=WORKING_SIDE, max_bytes=0, max_prompt_chars=800)
+
+    def send_size(self, width: int, height: int) -> tuple[int, int]:
+        # The fill works at the region's own resolution; only a region larger than the working
+        # size is scaled down, so a small mask on a 24 MP photo costs what it does on 1 MP.
+        scale = min(1.0, WORKING_SIDE / max(width, height))
+        return max(1, round(width * scale)), max(1, round(height * scale))
+
+    def explain_error(self, code: str, message: str) -> str:
+        return f"The offline engine could not paint this picture ({message or code}). Try another mask."
 
     def is_configured(self) -> bool:
         # OpenCV is imported above, so its fallback is always there.

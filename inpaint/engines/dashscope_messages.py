@@ -1,0 +1,48 @@
+"""DashScope's error codes in plain words: what a non-technical person can do about each."""
+
+from __future__ import annotations
+
+_ADMIN_KEY = "The server's DashScope key is missing or wrong; ask the administrator."
+_ADMIN_BILLING = ("The DashScope account has no free quota or credit left for this model; ask the administrator, "
+                  "or use the offline engine.")
+_ADMIN_ACCESS = "The server's DashScope account may not use this model; ask the administrator."
+_CONTENT_CHECK = "DashScope's content check refused the picture or the prompt. Change the prompt or use another picture."
+_CANNOT_FETCH = ("DashScope could not download the picture from this server. Ask the administrator to check "
+                 "the app's public address setting, or to leave it empty so temporary storage is used.")
+_RUN_AGAIN = "DashScope had an internal problem with this job. Run it again in a minute."
+
+ERROR_MESSAGES = {
+    "InvalidApiKey": _ADMIN_KEY,
+    "Arrearage": _ADMIN_BILLING,
+    "PrepaidBillOverdue": _ADMIN_BILLING,
+    "PostpaidBillOverdue": _ADMIN_BILLING,
+    "CommodityNotPurchased": _ADMIN_BILLING,
+    "AllocationQuota.FreeTierOnly": _ADMIN_BILLING,
+    "Throttling.AllocationQuota": _ADMIN_BILLING,
+    "AccessDenied.Unpurchased": _ADMIN_BILLING,
+    "AccessDenied": _ADMIN_ACCESS,
+    "Model.AccessDenied": _ADMIN_ACCESS,
+    "Workspace.AccessDenied": "The server's DashScope key belongs to another workspace; ask the administrator.",
+    "ModelNotFound": "This model is not offered in the DashScope region the server uses; ask the administrator.",
+    "DataInspectionFailed": _CONTENT_CHECK,
+    "InternalError.Algo.DataInspectionFailed": _CONTENT_CHECK,
+    "IPInfringementSuspect": "DashScope suspects the picture or prompt infringes someone's rights. Use another picture or prompt.",
+    "BadRequest.InputDownloadFailed": _CANNOT_FETCH,
+    "InvalidParameter.DataInspection": _CANNOT_FETCH,
+    "InvalidURL": _CANNOT_FETCH,
+    "BadRequest.UnsupportedFileFormat": "DashScope could not read the picture's format. Save it as JPEG or PNG and try again.",
+    "BadRequest.TooLarge": "The picture is too large for DashScope. Use a smaller picture.",
+    "InternalError.Timeout": "DashScope ran out of time on this image. Run the job again.",
+    "UNKNOWN": "DashScope no longer knows this job (it keeps jobs for 24 hours). Run it again.",
+}
+
+
+def dashscope_error_explain(code: str, message: str) -> str:
+    """What a non-technical person can do about an error DashScope reported."""
+    if code in ERROR_MESSAGES:
+        return ERROR_MESSAGES[code]
+    if code.startswith("InvalidParameter"):
+        return f"DashScope refused the request ({message.rstrip('.')}). Change the picture, mask or settings and try again."
+    if code.startswith("InternalError") or code in ("SystemError", "ModelUnavailable"):
+        return _RUN_AGAIN
+    return f"DashScope could not paint this picture ({code or 'no reason given'}). Try again; if it keeps failing, ask the administrator."

@@ -1,0 +1,249 @@
+"""The work region: the part of the picture an engine is sent, and putting what it paints back.
+
+People bring photos of any size and shape; the models take a few sizes and shapes. So the
+engine never sees the whole photo: it gets the painted area's bounding box with context
+around it, expanded to the shape of the output the model will make, kept inside the picture
+(mirror-padded only when it cannot fit, never stretched) and scaled to the size the engine
+takes. What comes back is scaled to the region again and composited into the full-resolution
+original through the mask, grown a little and feathered, so every pixel beyond that band is
+the person's own pixel. Pure Pillow, numpy and OpenCV: no Django.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from PIL import Image, ImageOps
+
+from inpaint import images
+
+CONTEXT_CHOICES = ("little", "normal", "whole")
+# Context around the painted area: a share of its bounding box's longest side, at least a
+# number of pixels, and a smallest region side. "normal" gives the cloud model enough of the
+# scene to paint something that belongs there, even for a small mask on a big photo.
+CONTEXT_MARGIN_SHARE = {"little": 0.15, "normal": 0.5}
+CONTEXT_MARGIN_MIN = {"little": 24, "normal": 96}
+CONTEXT_MIN_SIDE = {"little": 256, "normal": 512}
+# The painted area is grown by this many pixels before feathering, so the model's edge (which
+# may drift by a pixel or two after scaling) is covered.
+MASK_GROWTH = 3
+EDGE_SOFTNESS_DEFAULT = 8
+EDGE_SOFTNESS_MAX = 64
+PREVIEW_SIDE = 2048
+PREVIEW_QUALITY = 85
+
+
+@dataclass(frozen=True)
+class Region:
+    """A rectangle in upright picture pixels, right and bottom exclusive; it may reach past the picture."""
+
+    left: int
+    top: int
+    right: int
+    bottom: int
+
+    @property
+    def width(self) -> int:
+        return self.right - self.left
+
+    @property
+    def height(self) -> int:
+        return self.bottom - self.top
+
+    def inside(self, size: tuple[int, int]) -> tuple[int, int, int, int]:
+        """The part of the region that lies inside a picture of this size, as a box."""
+        return max(self.left, 0), max(self.top, 0), min(self.right, size[0]), min(self.bottom, size[1])
+
+    def to_json(self) -> dict:
+        return {"left": self.left, "top": self.top, "right": self.right, "bottom": self.bottom}
+
+    @classmethod
+    def from_json(cls, data: dict) -> Region:
+        return cls(data["left"], data["top"], data["right"], data["bottom"])
+
+
+def _nearest_shape(width: float, height: float, shapes: Sequence[tuple[int, int]]) -> float:
+    aspect = math.log(width / height)
+    best = min(shapes, key=lambda shape: abs(math.log(shape[0] / shape[1]) - aspect))
+    return best[0] / best[1]
+
+
+def _span(centre: float, length: int, limit: int) -> tuple[int, int]:
+    """A span of ``length`` around ``centre``, shifted to lie within 0..limit; centred on it when too long."""
+    if length >= limit:
+        start = (limit - length) // 2
+    else:
+        start = min(max(round(centre - length / 2), 0), limit - length)
+    return start, start + length
+
+
+def region_choose(mask: Image.Image, *, context: str, shapes: Sequence[tuple[int, int]] | None = None,
+                  min_side: int = 0, edge: int = 0) -> Region:
+    """The work region for a mask (mode L, the picture's size, 255 = repaint).
+
+    ``shapes`` are the output sizes the model makes (None: it keeps any shape); the region
+    takes the one nearest its own shape by growing its shorter side. ``min_side`` grows a small
+    region (within the picture where it can) so the engine is not sent less than it takes, and
+    ``edge`` keeps the feathered band inside the region.
+    """
+    width, height = mask.size
+    box = mask.getbbox()
+    if box is None:
+        raise ValueError("the mask is empty")
+    if context == "whole":
+        left, top, right, bottom = 0, 0, width, height
+    else:
+        left, top, right, bottom = box
+        longest = max(right - left, bottom - top)
+        margin = max(round(CONTEXT_MARGIN_SHARE[context] * longest), CONTEXT_MARGIN_MIN[context], edge)
+        left, top, right, bottom = left - margin, top - margin, right + margin, bottom + margin
+        min_side = max(min_side, CONTEXT_MIN_SIDE[context])
+    # A small region grows to the smallest side, within the picture: a picture smaller than the
+    # engine takes is scaled up on sending rather than padded.
+    region_w = min(max(right - left, min_side), width)
+    region_h = min(max(bottom - top, min_side), height)
+    if shapes:
+        target = _nearest_shape(region_w, region_h, shapes)
+        if region_w / region_h < target:
+            region_w = round(region_h * target)
+        else:
+            region_h = round(region_w / target)
+    centre_x, centre_y = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    left, right = _span(centre_x, region_w, width)
+    top, bottom = _span(centre_y, region_h, height)
+    return Region(left, top, right, bottom)
+
+
+def _crop_padded(image: Image.Image, region: Region, *, mirror: bool) -> Image.Image:
+    """The region of an image; where it reaches past the picture, mirrored picture or black mask."""
+    inner = region.inside(image.size)
+    crop = image.crop(inner)
+    pads = (inner[0] - region.left, inner[1] - region.top, region.right - inner[2], region.bottom - inner[3])
+    if not any(pads):
+        return crop
+    array = np.asarray(crop)
+    widths = [(pads[1], pads[3]), (pads[0], pads[2])] + [(0, 0)] * (array.ndim - 2)
+    padded = np.pad(array, widths, mode="symmetric") if mirror else np.pad(array, widths, mode="constant")
+    return Image.fromarray(padded, mode=crop.mode)
+
+
+def region_inputs(picture: Image.Image, mask: Image.Image, region: Region,
+                  send_size: tuple[int, int]) -> tuple[Image.Image, Image.Image]:
+    """The region of the picture (RGB) and of the mask (pure 0/255), both scaled to ``send_size``."""
+    crop = _crop_padded(picture.convert("RGB"), region, mirror=True)
+    crop_mask = _crop_padded(mask, region, mirror=False)
+    if crop.size != send_size:
+        crop = crop.resize(send_size, Image.Resampling.LANCZOS)
+        # Shrinking: any covered pixel stays painted, so a thin stroke is never lost; growing: nearest.
+        shrinking = send_size[0] < crop_mask.width
+        crop_mask = crop_mask.resize(send_size, Image.Resampling.BOX if shrinking else Image.Resampling.NEAREST)
+        crop_mask = crop_mask.point(lambda value: 255 if value > (0 if shrinking else 127) else 0)
+    return crop, crop_mask
+
+
+def feather(mask: Image.Image, edge_softness: int) -> Image.Image:
+    """How much of the painted result each pixel takes: 255 inside the mask grown by MASK_GROWTH,
+    falling smoothly to 0 over ``edge_softness`` pixels beyond it, and 0 everywhere further out."""
+    outside = (np.asarray(mask) < 128).astype(np.uint8)
+    distance = cv2.distanceTransform(outside, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    ramp = np.clip(1.0 - (distance - MASK_GROWTH) / max(edge_softness, 1), 0.0, 1.0)
+    if edge_softness == 0:
+        ramp = (distance <= MASK_GROWTH).astype(np.float32)
+    smooth = ramp * ramp * (3.0 - 2.0 * ramp)  # smoothstep: no visible line where the band starts or ends
+    return Image.fromarray(np.rint(smooth * 255).astype(np.uint8), mode="L")
+
+
+def paste_back(picture: Image.Image, mask: Image.Image, region: Region, result: Image.Image, *,
+               edge_softness: int) -> Image.Image:
+    """The full picture with the engine's result composited in through the feathered mask.
+
+    Only the region's part of the picture is touched, so a small mask on a 24 MP photo costs
+    what the region costs; every pixel outside the band is the picture's own.
+    """
+    inner = region.inside(picture.size)
+    painted = result.convert("RGB").resize((region.width, region.height), Image.Resampling.LANCZOS)
+    offset_x, offset_y = inner[0] - region.left, inner[1] - region.top
+    painted = painted.crop((offset_x, offset_y, offset_x + inner[2] - inner[0], offset_y + inner[3] - inner[1]))
+    original = picture.crop(inner).convert("RGB")
+    blend = feather(mask.crop(inner), edge_softness)
+    composed = picture.convert("RGB") if picture.mode != "RGB" else picture.copy()
+    composed.paste(Image.composite(painted, original, blend), inner[:2])
+    return composed
+
+
+@dataclass(frozen=True)
+class PreparedRegion:
+    """What an engine is sent for a job: the region's picture and mask, encoded, and a preview of the picture."""
+
+    region: Region
+    send_size: tuple[int, int]
+    image: bytes
+    image_extension: str
+    mask: bytes
+    preview: bytes
+
+    @property
+    def region_json(self) -> dict:
+        return {**self.region.to_json(), "send_width": self.send_size[0], "send_height": self.send_size[1]}
+
+
+def region_prepare(picture_bytes: bytes, mask_png: bytes, *, context: str, shapes: Sequence[tuple[int, int]] | None,
+                   min_side: int, send_size: Callable[[int, int], tuple[int, int]], max_bytes: int | None,
+                   alpha_png: bytes | None = None) -> PreparedRegion:
+    """Cut the work region out of the stored (upright) picture and scale it to what the engine takes."""
+    picture, mask = images.open_rgb(picture_bytes), images.open_mask(mask_png)
+    region = region_choose(mask, context=context, shapes=shapes, min_side=min_side,
+                           edge=MASK_GROWTH + EDGE_SOFTNESS_MAX)
+    size = send_size(region.width, region.height)
+    crop, crop_mask = region_inputs(picture, mask, region, size)
+    image, extension = images.encode_png(crop), "png"
+    if max_bytes and len(image) > max_bytes:
+        image, extension = images.encode_jpeg(crop), "jpg"
+    return PreparedRegion(region, size, image, extension, images.encode_png(crop_mask),
+                          preview(picture, alpha_png=alpha_png))
+
+
+def preview(picture: Image.Image, *, alpha_png: bytes | None = None) -> bytes:
+    """A WebP of at most PREVIEW_SIDE a side for the page, with the picture's transparency if it has any."""
+    small = picture.copy()
+    small.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE), Image.Resampling.LANCZOS, reducing_gap=3.0)
+    if alpha_png:
+        small.putalpha(images.open_mask(alpha_png).resize(small.size, Image.Resampling.BILINEAR))
+    buffer = io.BytesIO()
+    small.save(buffer, "WEBP", quality=PREVIEW_QUALITY, method=2)
+    return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class ComposedResult:
+    png: bytes
+    preview: bytes
+    width: int
+    height: int
+
+
+def result_compose(picture_bytes: bytes, mask_png: bytes, region: Region, raw: bytes, *, edge_softness: int,
+                   alpha_png: bytes | None = None, scale: float = 1.0) -> ComposedResult:
+    """The finished picture for one result: pasted back at full resolution, the picture's
+    transparency and colour profile restored, scaled if asked, as a lossless PNG and a preview."""
+    picture, mask = images.open_rgb(picture_bytes), images.open_mask(mask_png)
+    icc_profile = picture.info.get("icc_profile")
+    with Image.open(io.BytesIO(raw)) as returned:
+        result = ImageOps.exif_transpose(returned).convert("RGB")
+    composed = paste_back(picture, mask, region, result, edge_softness=edge_softness)
+    if alpha_png:
+        composed = images.with_alpha(composed, alpha_png=alpha_png, solid=mask)
+    if scale != 1.0:
+        size = (max(1, round(composed.width * scale)), max(1, round(composed.height * scale)))
+        composed = composed.resize(size, Image.Resampling.LANCZOS)
+    small = composed.copy()
+    small.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE), Image.Resampling.LANCZOS, reducing_gap=3.0)
+    buffer = io.BytesIO()
+    small.save(buffer, "WEBP", quality=PREVIEW_QUALITY, method=2)
+    return ComposedResult(images.encode_png(composed, icc_profile=icc_profile), buffer.getvalue(),
+                          composed.width, composed.height)

@@ -1,0 +1,101 @@
+"""Admission: the account's limits for each engine, shared by every worker on every host.
+
+A job is claimed for its one paid submission only while fewer than the engine's running
+limit of remote tasks are in progress and fewer than its submit rate went out in the last
+second. The decision is taken with the engine's ``EngineGate`` row locked, so workers agree.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from inpaint.engines import engine_get
+from inpaint.engines.base import Engine
+from inpaint.models import EngineGate, InpaintJob
+from inpaint.services.scheduling import Steps, step_rearm, step_retry_delay
+from inpaint.services.states import IN_FLIGHT, Status
+
+# A job holds one of the account's running slots from its claim until its remote task ends.
+HOLDS_SLOT = IN_FLIGHT & Q(submit_claimed_at__isnull=False, remote_ended_at__isnull=True)
+WAITING = Q(status=Status.QUEUED, submit_claimed_at__isnull=True, remote_task_id="")
+# job_admit's answer when another worker took the job meanwhile.
+TAKEN_ELSEWHERE = -1.0
+
+
+def engine_limits(engine: Engine) -> tuple[int, int]:
+    """(submissions a second, remote tasks in progress) for an engine, from settings or its documented defaults."""
+    rate = settings.INPAINT_SUBMIT_RATES.get(engine.key, engine.submit_rate)
+    running = settings.INPAINT_RUNNING_LIMITS.get(engine.key, engine.running_limit)
+    return int(rate), int(running)
+
+
+def job_admit(job: InpaintJob, engine: Engine) -> float:
+    """Claim the job for its one paid submission if the engine's limits allow it now.
+
+    Returns 0 when claimed, TAKEN_ELSEWHERE when another worker has it, else the seconds to
+    wait before asking again (a freed slot wakes the next job sooner). Jobs are admitted
+    first come, first served.
+    """
+    rate, running_limit = engine_limits(engine)
+    EngineGate.objects.get_or_create(engine=engine.key)
+    with transaction.atomic():
+        gate = EngineGate.objects.select_for_update().get(engine=engine.key)
+        now = timezone.now()
+        if gate.paused_until and gate.paused_until > now:
+            return (gate.paused_until - now).total_seconds()
+        engine_jobs = InpaintJob.objects.filter(engine=engine.key)
+        free_slots = running_limit - engine_jobs.filter(HOLDS_SLOT).count()
+        ahead = engine_jobs.filter(WAITING, created_at__lt=job.created_at).count()
+        if free_slots <= ahead:
+            return settings.INPAINT_ADMISSION_RECHECK
+        window_start = now - datetime.timedelta(seconds=1)
+        recent = sorted(t for t in gate.recent_submits if datetime.datetime.fromisoformat(t) > window_start)
+        if len(recent) >= rate:
+            return (datetime.datetime.fromisoformat(recent[0]) - window_start).total_seconds() + 0.01
+        claimed = InpaintJob.objects.filter(pk=job.pk, step_token=job.step_token).filter(WAITING).update(
+            submit_claimed_at=now, submit_attempts=F("submit_attempts") + 1, updated_at=now)
+        if not claimed:
+            return TAKEN_ELSEWHERE
+        gate.recent_submits = recent + [now.isoformat()]
+        gate.save(update_fields=["recent_submits"])
+    job.refresh_from_db()
+    return 0.0
+
+
+def engine_throttle(engine: Engine) -> float:
+    """The service said 429: nobody submits to this engine for a growing pause. Returns the pause."""
+    with transaction.atomic():
+        gate = EngineGate.objects.select_for_update().get(engine=engine.key)
+        gate.throttle_strikes += 1
+        pause = step_retry_delay(gate.throttle_strikes)
+        gate.paused_until = timezone.now() + datetime.timedelta(seconds=pause)
+        gate.save(update_fields=["throttle_strikes", "paused_until"])
+    return pause
+
+
+def engine_throttle_clear(engine: Engine) -> None:
+    EngineGate.objects.filter(engine=engine.key).update(throttle_strikes=0)
+
+
+def jobs_wake_waiting(engine_key: str) -> Steps:
+    """A slot just freed: give the oldest waiting jobs their turn now instead of at their next recheck."""
+    engine = engine_get(engine_key)
+    if not engine.running_limit:
+        return []
+    _, running_limit = engine_limits(engine)
+    steps: Steps = []
+    for job in InpaintJob.objects.filter(WAITING, engine=engine_key).order_by("created_at")[:running_limit]:
+        steps += step_rearm(job, "submit")
+    return steps
+
+
+def job_remote_ended(job: InpaintJob) -> Steps:
+    """The remote task no longer runs: free its slot at once and wake the next waiting job."""
+    if InpaintJob.objects.filter(pk=job.pk, remote_ended_at__isnull=True).update(remote_ended_at=timezone.now()):
+        return jobs_wake_waiting(job.engine)
+    return []

@@ -1,0 +1,62 @@
+"""Creating and cancelling a job: what the person asks for directly."""
+
+from __future__ import annotations
+
+import random
+import uuid
+
+from django.core.files.base import ContentFile
+from django.db.models import Q
+from django.utils import timezone
+
+from inpaint.engines import engine_get
+from inpaint.engines.base import Engine, EngineError
+from inpaint.images import PreparedImage
+from inpaint.models import InpaintJob
+from inpaint.services.admission import job_remote_ended
+from inpaint.services.scheduling import step_first, steps_dispatch
+from inpaint.services.states import Status, job_transition
+
+
+class JobActionRefused(Exception):
+    """An action the person asked for that cannot be done now; the message says why."""
+
+
+def job_create(*, user, session_key: str, engine: Engine, prompt: str, style: str, size: str, n: int,
+               mask_color: list, base: PreparedImage, mask_png: bytes, context: str = "normal",
+               edge_softness: int = 8, seed: int | None = None) -> InpaintJob:
+    job = InpaintJob(
+        owner=user if user is not None and user.is_authenticated else None,
+        session_key=session_key, engine=engine.key, prompt=prompt, style=style, size=size, n=n,
+        mask_color=mask_color, seed=random.randrange(2**31) if seed is None else seed, context=context,
+        edge_softness=edge_softness, base_width=base.width, base_height=base.height,
+    )
+    job.base_image.save(f"base.{base.extension}", ContentFile(base.content), save=False)
+    job.mask_image.save("mask.png", ContentFile(mask_png), save=False)
+    if base.alpha:
+        job.base_alpha.save("base-alpha.png", ContentFile(base.alpha), save=False)
+    job.step_token, job.step_due_at = uuid.uuid4().hex, timezone.now()
+    job.save()
+    steps_dispatch([step_first(job)])
+    return job
+
+
+def job_cancel(job: InpaintJob) -> None:
+    """Cancel a job that has not started painting; raises JobActionRefused with the reason otherwise."""
+    if job.status == Status.QUEUED:
+        if job_transition(job, Status.CANCELED, sources=[Status.QUEUED], where=Q(submit_claimed_at__isnull=True),
+                          finished_at=timezone.now(), waiting_reason=""):
+            return
+        raise JobActionRefused("The job is being sent right now; try again in a moment.")
+    if job.status == Status.SUBMITTED:
+        try:
+            engine_get(job.engine).cancel(job.remote_task_id)
+        except EngineError as error:
+            raise JobActionRefused("It has started painting and can no longer be stopped." if not error.transient
+                                   else "The painting service did not answer; try again in a moment.") from None
+        if job_transition(job, Status.CANCELED, sources=[Status.SUBMITTED], finished_at=timezone.now()):
+            steps_dispatch(job_remote_ended(job))
+        return
+    if job.status == Status.RUNNING:
+        raise JobActionRefused("It has started painting and can no longer be stopped.")
+    raise JobActionRefused("The job has already ended.")

@@ -1,0 +1,115 @@
+"""The poll step: one status query of the job's remote task, and what follows from the answer.
+
+The query comes first, before any deadline: a task that succeeded was billed and keeps its
+images for 24 hours, so its images are stored however late the answer is. Only a task that is
+still unfinished at the deadline is given up (and cancelled remotely when it can be).
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.db.models import F
+from django.utils import timezone
+
+from inpaint.engines import engine_get
+from inpaint.engines.base import Engine, EngineError, TaskState, TaskStatus
+from inpaint.models import InpaintJob
+from inpaint.services.admission import job_remote_ended
+from inpaint.services.results import ResultRetry, job_results_finish, job_results_store
+from inpaint.services.scheduling import Steps, step_is_current, step_leased, step_next, step_retry_delay, steps_dispatch
+from inpaint.services.selectors import job_poll_delay
+from inpaint.services.states import Status, job_fail, job_transition, job_wait
+
+# The service keeps a task, and its images, this long; a query that keeps failing is tried until then.
+TASK_RETENTION = datetime.timedelta(hours=24)
+# Downloads failing again and again (5xx, timeouts) end in failed slots after this many tries.
+MAX_DOWNLOAD_TRIES = 8
+UNANSWERED_REASON = "The painting service did not answer properly; asking again shortly."
+SAVING_REASON = "Saving your images; the download will be tried again shortly."
+DOWNLOAD_GAVE_UP = "This image could not be downloaded from the painting service. Run the job again."
+
+
+def job_poll(job: InpaintJob, token: str) -> Steps:
+    if not step_is_current(job, token) or job.status not in (Status.SUBMITTED, Status.RUNNING):
+        return []
+    with step_leased(job):
+        return _poll_once(job, engine_get(job.engine))
+
+
+def _deadline_passed(job: InpaintJob) -> bool:
+    started = job.submitted_at or job.created_at
+    return timezone.now() - started > datetime.timedelta(seconds=settings.INPAINT_JOB_DEADLINE)
+
+
+def _poll_once(job: InpaintJob, engine: Engine) -> Steps:
+    try:
+        state = engine.poll(job.remote_task_id)
+    except EngineError as error:
+        if error.transient and timezone.now() - job.created_at < TASK_RETENTION:
+            job_wait(job, UNANSWERED_REASON, poll_errors=F("poll_errors") + 1)
+            return step_next(job, "poll", max(settings.INPAINT_POLL_INTERVAL, step_retry_delay(job.poll_errors + 1)))
+        job_fail(job, code=error.code, message=engine.explain_error(error.code, error.message))
+        return job_remote_ended(job)
+    _record_remote_state(job, state)
+    if not state.ended:
+        if _deadline_passed(job):
+            return _give_up(job, engine, state)
+        if state.status == TaskStatus.RUNNING:
+            job_transition(job, Status.RUNNING, sources=[Status.SUBMITTED], started_at=timezone.now())
+        return step_next(job, "poll", job_poll_delay(job))
+    # The next waiting job is sent before this one's images download, so the slot never idles.
+    steps_dispatch(job_remote_ended(job))
+    if state.status == TaskStatus.SUCCEEDED:
+        return _store_or_retry(job, state)
+    if state.status == TaskStatus.CANCELED:
+        job_transition(job, Status.CANCELED, sources=[Status.SUBMITTED, Status.RUNNING], finished_at=timezone.now(),
+                       waiting_reason="")
+    else:
+        code = state.code or state.status
+        job_fail(job, code=code, message=engine.explain_error(code, state.message))
+    return []
+
+
+def _record_remote_state(job: InpaintJob, state: TaskState) -> None:
+    # Once the task has ended, poll_errors goes on counting failed downloads so they back off.
+    changes = {"waiting_reason": "", "remote_status": state.status}
+    if not state.ended:
+        changes["poll_errors"] = 0
+    for field, value in (("remote_submit_time", state.submit_time), ("remote_scheduled_time", state.scheduled_time),
+                         ("remote_end_time", state.end_time), ("task_metrics", state.task_metrics),
+                         ("image_count", state.image_count)):
+        if value is not None:
+            changes[field] = value
+    InpaintJob.objects.filter(pk=job.pk).update(**changes)
+    for field, value in changes.items():
+        setattr(job, field, value)
+
+
+def _store_or_retry(job: InpaintJob, state: TaskState) -> Steps:
+    try:
+        job_results_store(job, state)
+    except ResultRetry:
+        if job.poll_errors + 1 >= MAX_DOWNLOAD_TRIES:
+            job.results.filter(image="", error_code="").update(error_code="DownloadFailed",
+                                                               error_message=DOWNLOAD_GAVE_UP)
+            job_results_finish(job)
+            return []
+        job_wait(job, SAVING_REASON, poll_errors=F("poll_errors") + 1)
+        job.refresh_from_db()
+        return step_next(job, "poll", step_retry_delay(job.poll_errors))
+    return []
+
+
+def _give_up(job: InpaintJob, engine: Engine, state: TaskState) -> Steps:
+    if state.status in (TaskStatus.PENDING, TaskStatus.SUSPENDED):
+        try:
+            engine.cancel(job.remote_task_id)
+        except EngineError:
+            pass  # It may have started meanwhile; then it is simply not collected.
+    minutes = round(settings.INPAINT_JOB_DEADLINE / 60)
+    job_fail(job, code="Timeout",
+             message=f"The painting service did not finish this job within {minutes} minutes. Try again later; "
+                     "it may be overloaded.")
+    return job_remote_ended(job)

@@ -1,0 +1,64 @@
+"""Reads for the page and the poller: a visitor's jobs, queue position, and how long jobs take."""
+
+from __future__ import annotations
+
+import statistics
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from inpaint.engines import engine_get
+from inpaint.models import InpaintJob
+from inpaint.services.admission import WAITING
+from inpaint.services.states import Status
+
+RECENT_JOBS = 10
+
+
+def job_list(*, user, session_key: str) -> QuerySet[InpaintJob]:
+    """The visitor's own jobs: a signed-in user's, or this browser session's."""
+    if user is not None and user.is_authenticated:
+        return InpaintJob.objects.filter(owner=user)
+    if not session_key:
+        return InpaintJob.objects.none()
+    return InpaintJob.objects.filter(owner__isnull=True, session_key=session_key)
+
+
+def job_queue_position(job: InpaintJob) -> int | None:
+    """How many jobs of the same engine wait ahead of this one, while it waits for admission."""
+    if job.status != Status.QUEUED or job.submit_claimed_at or not engine_get(job.engine).running_limit:
+        return None
+    return InpaintJob.objects.filter(WAITING, engine=job.engine, created_at__lt=job.created_at).count()
+
+
+def job_estimate_seconds(engine_key: str) -> float | None:
+    """Mean time from sending to stored results over the engine's last ten successful jobs."""
+    recent = (InpaintJob.objects.filter(engine=engine_key, status=Status.SUCCEEDED, finished_at__isnull=False,
+                                        submitted_at__isnull=False).order_by("-finished_at")[:RECENT_JOBS])
+    durations = [(job.finished_at - job.submitted_at).total_seconds() for job in recent]
+    return sum(durations) / len(durations) if durations else None
+
+
+def engine_task_seconds(engine_key: str) -> float | None:
+    """The median time the service took from accepting a task to ending it, over recent jobs."""
+    recent = (InpaintJob.objects.filter(engine=engine_key, status=Status.SUCCEEDED, remote_submit_time__isnull=False,
+                                        remote_end_time__isnull=False)
+              .order_by("-finished_at").values_list("remote_submit_time", "remote_end_time")[:RECENT_JOBS])
+    durations = [(end - start).total_seconds() for start, end in recent]
+    return statistics.median(durations) if durations else None
+
+
+def job_poll_delay(job: InpaintJob) -> float:
+    """When to ask about the job's task next: often around the time it is expected to end, else at
+    the normal interval. With the running limits (1–2 tasks) this stays far under 20 queries a second."""
+    interval, fast = settings.INPAINT_POLL_INTERVAL, settings.INPAINT_POLL_FAST_INTERVAL
+    expected = engine_task_seconds(job.engine)
+    if expected is None or job.submitted_at is None:
+        return interval
+    remaining = expected - (timezone.now() - job.submitted_at).total_seconds()
+    if remaining > interval:
+        return min(interval, remaining - interval + fast)
+    if remaining > -max(interval, expected / 2):
+        return fast
+    return interval

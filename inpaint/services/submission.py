@@ -1,0 +1,145 @@
+"""The submit step: prepare the work region, wait for admission, and make the one paid create call
+(or, for the offline engine, do the fill here and store its results)."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db.models import F, Q
+from django.utils import timezone
+
+from inpaint import regions
+from inpaint.engines import engine_get
+from inpaint.engines.base import Engine, EngineError, JobInput
+from inpaint.models import InpaintJob
+from inpaint.services.admission import (TAKEN_ELSEWHERE, engine_throttle, engine_throttle_clear, job_admit,
+                                        jobs_wake_waiting)
+from inpaint.services.links import media_link_create
+from inpaint.services.recovery import RECONCILE_LIST_DELAY
+from inpaint.services.results import job_results_store
+from inpaint.services.scheduling import Steps, step_is_current, step_leased, step_next, step_retry_delay
+from inpaint.services.selectors import job_poll_delay
+from inpaint.services.states import Status, job_fail, job_transition, job_wait
+
+logger = logging.getLogger(__name__)
+
+THROTTLED_REASON = "The painting service is busy right now; your job will be sent as soon as it has room."
+UNANSWERED_REASON = "The painting service did not answer properly; trying again shortly."
+IN_DOUBT_REASON = "Checking whether the painting service received your job before sending it again."
+PREPARE_FAILED = "This picture and mask could not be prepared for painting. Try the picture again, or another one."
+
+
+def job_submit(job: InpaintJob, token: str) -> Steps:
+    """Send a queued job to its engine, at most once, when the engine's limits allow."""
+    if not step_is_current(job, token) or job.status != Status.QUEUED or job.remote_task_id:
+        return []
+    if job.submit_claimed_at:
+        # An earlier attempt claimed the job and never recorded the outcome.
+        return step_next(job, "reconcile")
+    engine = engine_get(job.engine)
+    if not engine.is_configured():
+        job_fail(job, code="NotConfigured", message=engine.explain_error("InvalidApiKey", ""))
+        return []
+    if job.region is None and not job_region_prepare(job, engine):
+        return []
+    if not engine.remote:
+        return _fill_offline(job, engine)
+    wait = job_admit(job, engine)
+    if wait == TAKEN_ELSEWHERE:
+        return []
+    if wait > 0:
+        return step_next(job, "submit", wait)
+    try:
+        with step_leased(job):
+            state = engine.submit(job_input_build(job))
+    except EngineError as error:
+        return _submit_failed(job, engine, error)
+    engine_throttle_clear(engine)
+    job_transition(job, Status.SUBMITTED, sources=[Status.QUEUED], remote_task_id=state.task_id,
+                   remote_request_id=state.request_id, remote_status=state.status, submitted_at=timezone.now(),
+                   waiting_reason="")
+    return step_next(job, "poll", job_poll_delay(job))
+
+
+def job_region_prepare(job: InpaintJob, engine: Engine) -> bool:
+    """Cut the work region (and a preview of the picture) once; False when the job had to end."""
+    with job.base_image.open("rb") as base, job.mask_image.open("rb") as mask:
+        picture, mask_png = base.read(), mask.read()
+    alpha = None
+    if job.base_alpha:
+        with job.base_alpha.open("rb") as alpha_file:
+            alpha = alpha_file.read()
+    try:
+        prepared = regions.region_prepare(
+            picture, mask_png, context=job.context, shapes=engine.output_shapes,
+            min_side=engine.limits.min_side if engine.remote else 0, send_size=engine.send_size,
+            max_bytes=engine.limits.max_bytes or None, alpha_png=alpha)
+    except Exception:  # noqa: BLE001 - our own work failing must end the job in plain words, not loop
+        logger.exception("could not prepare the work region of job %s", job.pk)
+        job_fail(job, code="PrepareFailed", message=PREPARE_FAILED)
+        return False
+    job.region_image.save(f"region.{prepared.image_extension}", ContentFile(prepared.image), save=False)
+    job.region_mask.save("region-mask.png", ContentFile(prepared.mask), save=False)
+    job.base_preview.save("base-preview.webp", ContentFile(prepared.preview), save=False)
+    job.region = prepared.region_json
+    InpaintJob.objects.filter(pk=job.pk, region__isnull=True).update(
+        region=job.region, region_image=job.region_image.name, region_mask=job.region_mask.name,
+        base_preview=job.base_preview.name)
+    job.refresh_from_db()
+    return True
+
+
+def job_input_build(job: InpaintJob) -> JobInput:
+    with job.region_image.open("rb") as base, job.region_mask.open("rb") as mask:
+        base_bytes, mask_bytes = base.read(), mask.read()
+    return JobInput(
+        base_image=base_bytes, mask_image=mask_bytes, base_name=job.region_image.name,
+        mask_name=job.region_mask.name, prompt=job.prompt, style=job.style,
+        size=(job.region["send_width"], job.region["send_height"]), n=job.n, seed=job.seed,
+        link=media_link_create if settings.INPAINT_PUBLIC_BASE_URL else None,
+    )
+
+
+def _submit_deadline_passed(job: InpaintJob) -> bool:
+    return timezone.now() - job.created_at > datetime.timedelta(seconds=settings.INPAINT_SUBMIT_DEADLINE)
+
+
+def _submit_failed(job: InpaintJob, engine: Engine, error: EngineError) -> Steps:
+    if error.maybe_created:
+        job_wait(job, IN_DOUBT_REASON)
+        return step_next(job, "reconcile", RECONCILE_LIST_DELAY)
+    if error.transient and not _submit_deadline_passed(job):
+        # No task was created, so the next attempt is still the first paid submission.
+        pause = engine_throttle(engine) if error.throttled else step_retry_delay(job.submit_attempts)
+        job_wait(job, THROTTLED_REASON if error.throttled else UNANSWERED_REASON, submit_claimed_at=None)
+        job.refresh_from_db()
+        return step_next(job, "submit", pause)
+    if error.transient:
+        minutes = round(settings.INPAINT_SUBMIT_DEADLINE / 60)
+        job_fail(job, code="SubmitDeadline",
+                 message=f"The painting service could not take this job for {minutes} minutes, so it was given up. "
+                         "Nothing was billed. Try again later.")
+    else:
+        job_fail(job, code=error.code, message=engine.explain_error(error.code, error.message))
+    return jobs_wake_waiting(engine.key)
+
+
+def _fill_offline(job: InpaintJob, engine: Engine) -> Steps:
+    now = timezone.now()
+    if not job_transition(job, Status.RUNNING, sources=[Status.QUEUED], where=Q(submit_claimed_at__isnull=True),
+                          submit_claimed_at=now, submitted_at=now, started_at=now,
+                          submit_attempts=F("submit_attempts") + 1):
+        return []
+    with step_leased(job):
+        try:
+            state = engine.submit(job_input_build(job))
+        except Exception as exc:  # noqa: BLE001 - any failure of the fill must end the job, not lose it
+            logger.exception("offline engine failed on job %s", job.pk)
+            job_fail(job, code="OfflineEngineError", message=engine.explain_error("OfflineEngineError",
+                                                                                 exc.__class__.__name__))
+            return []
+        job_results_store(job, state)
+    return []

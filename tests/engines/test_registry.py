@@ -1,0 +1,45 @@
+"""Engines come from INPAINT_ENGINE_CLASSES: a new engine is one module and one line of configuration."""
+
+from __future__ import annotations
+
+import pytest
+
+from inpaint.engines import all_engines
+from inpaint.images import PreparedImage
+from inpaint.models import InpaintJob
+from inpaint.services import jobs
+from tests.conftest import wait_for
+from tests.fake_engine import FLAT_COLOUR, FlatColourEngine
+from tests.pictures import mask, open_image, picture
+
+FAKE_ENGINE = "tests.fake_engine.FlatColourEngine"
+
+
+@pytest.fixture
+def fake_engine_registered(settings):
+    settings.INPAINT_ENGINE_CLASSES = [*settings.INPAINT_ENGINE_CLASSES, FAKE_ENGINE]
+    settings.INPAINT_ENGINES = [*settings.INPAINT_ENGINES, FlatColourEngine.key]
+    all_engines.cache_clear()
+    yield
+    all_engines.cache_clear()
+
+
+def test_the_engines_are_the_configured_classes(fake_engine_registered):
+    assert isinstance(all_engines()["flat-colour"], FlatColourEngine)
+
+
+@pytest.mark.integration
+def test_a_job_runs_through_an_engine_registered_from_the_test_suite(fake_engine_registered, settings, start_worker):
+    start_worker(INPAINT_ENGINE_CLASSES=",".join(settings.INPAINT_ENGINE_CLASSES),
+                 INPAINT_ENGINES=",".join(settings.INPAINT_ENGINES))
+    job = jobs.job_create(user=None, session_key="s", engine=all_engines()["flat-colour"], prompt="", style="<auto>",
+                          size="original", n=1, mask_color=[], base=PreparedImage(picture(400, 300), "jpg", 400, 300),
+                          mask_png=mask(400, 300))
+    wait_for(lambda: InpaintJob.objects.get(pk=job.pk).is_final, timeout=60, message="the job to end")
+    job.refresh_from_db()
+    assert job.status == InpaintJob.Status.SUCCEEDED, job.error_message
+    [result] = job.results.all()
+    with result.image.open("rb") as stored:
+        finished = open_image(stored.read()).convert("RGB")
+    assert finished.size == (400, 300)
+    assert finished.getpixel((200, 150)) == FLAT_COLOUR

@@ -1,0 +1,83 @@
+"""Creating and cancelling jobs."""
+
+from __future__ import annotations
+
+import pytest
+
+from inpaint.engines.dashscope import DashScopeError
+from inpaint.services import jobs
+from tests.pictures import mask
+from tests.services.fakes import Status, claimed_job, make_job, reload, submitted_job
+
+pytestmark = pytest.mark.django_db
+
+
+def test_job_create_stores_files_under_the_job_folder():
+    job = make_job()
+    assert job.base_image.name == f"jobs/{job.pk}/base.jpg"
+    assert job.mask_image.name == f"jobs/{job.pk}/mask.png"
+    with job.mask_image.open("rb") as stored:
+        assert stored.read() == mask(320, 320)
+
+
+def test_job_create_starts_queued_with_a_step_token():
+    job = reload(make_job())
+    assert job.status == Status.QUEUED
+    assert job.step_token
+    assert job.step_due_at is not None
+
+
+def test_job_create_enqueues_the_submit_task_on_commit(django_capture_on_commit_callbacks, sent_steps):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        job = make_job()
+    assert sent_steps == []
+    assert len(callbacks) == 1
+    callbacks[0]()
+    assert sent_steps == [("submit", str(job.pk), job.step_token, 0)]
+
+
+
+def test_job_cancel_queued_job():
+    job = make_job()
+    jobs.job_cancel(job)
+    job = reload(job)
+    assert job.status == Status.CANCELED
+    assert job.finished_at is not None
+
+
+def test_job_cancel_claimed_job_is_refused():
+    job = claimed_job()
+    with pytest.raises(jobs.JobActionRefused, match="being sent right now"):
+        jobs.job_cancel(job)
+    assert reload(job).status == Status.QUEUED
+
+
+def test_job_cancel_submitted_job_cancels_the_remote_task(cloud):
+    job = submitted_job()
+    jobs.job_cancel(job)
+    assert cloud.canceled == [job.remote_task_id]
+    assert reload(job).status == Status.CANCELED
+
+
+def test_job_cancel_running_job_is_refused(cloud):
+    job = submitted_job(status=Status.RUNNING)
+    with pytest.raises(jobs.JobActionRefused, match="can no longer be stopped"):
+        jobs.job_cancel(job)
+    assert cloud.canceled == []
+    assert reload(job).status == Status.RUNNING
+
+
+def test_job_cancel_refused_by_the_service(cloud):
+    cloud.cancel_error = DashScopeError(code="UnsupportedOperation", message="task is running", http_status=400)
+    job = submitted_job()
+    with pytest.raises(jobs.JobActionRefused, match="can no longer be stopped"):
+        jobs.job_cancel(job)
+    assert reload(job).status == Status.SUBMITTED
+
+
+def test_job_cancel_final_job_is_refused():
+    job = make_job(status=Status.SUCCEEDED)
+    with pytest.raises(jobs.JobActionRefused, match="already ended"):
+        jobs.job_cancel(job)
+
+

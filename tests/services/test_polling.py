@@ -1,0 +1,177 @@
+"""The poll step: statuses, the deadline, SUSPENDED, stored results."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from inpaint.engines.base import SlotResult, TaskState, TaskStatus
+from inpaint.engines.dashscope import DashScopeError
+from inpaint.engines.dashscope_messages import ERROR_MESSAGES
+from inpaint.services import polling, selectors
+from inpaint.services.scheduling import Step
+from tests.pictures import picture
+from tests.services.fakes import Status, poll_with, reload, submitted_job
+
+pytestmark = pytest.mark.django_db
+
+
+def test_job_poll_pending_polls_again(cloud):
+    job = submitted_job()
+    steps = poll_with(cloud, job, TaskState(status=TaskStatus.PENDING))
+    assert cloud.polled == [job.remote_task_id]
+    assert steps == [Step("poll", str(job.pk), reload(job).step_token, 1.0)]
+    assert reload(job).status == Status.SUBMITTED
+
+
+def test_job_poll_running_marks_the_job_running(cloud):
+    job = submitted_job()
+    steps = poll_with(cloud, job, TaskState(status=TaskStatus.RUNNING))
+    job = reload(job)
+    assert job.status == Status.RUNNING
+    assert job.started_at is not None
+    assert [step.action for step in steps] == ["poll"]
+
+
+def test_job_poll_with_a_stale_token_does_nothing(cloud):
+    job = submitted_job()
+    assert polling.job_poll(job, "old-token") == []
+    assert cloud.polled == []
+
+
+def test_job_poll_succeeded_stores_the_results(cloud):
+    job = submitted_job(status=Status.RUNNING)
+    steps = poll_with(cloud, job, TaskState(status=TaskStatus.SUCCEEDED, image_count=2,
+                                            results=[SlotResult(content=picture(64, 64, fmt="PNG")), SlotResult(content=picture(32, 32, fmt="PNG"))]))
+    job = reload(job)
+    assert job.status == Status.SUCCEEDED
+    assert job.image_count == 2
+    assert job.finished_at is not None
+    assert [r.image.name for r in job.results.all()] == [f"jobs/{job.pk}/result-0.png", f"jobs/{job.pk}/result-1.png"]
+    assert steps == []
+
+
+def test_job_poll_partial_failure_succeeds_with_a_failed_slot(cloud):
+    job = submitted_job()
+    poll_with(cloud, job, TaskState(status=TaskStatus.SUCCEEDED, results=[
+        SlotResult(content=picture(64, 64, fmt="PNG")), SlotResult(code="DataInspectionFailed", message="Output data may contain...")]))
+    job = reload(job)
+    failed = job.results.get(slot=1)
+    assert job.status == Status.SUCCEEDED
+    assert failed.image.name == ""
+    assert failed.error_code == "DataInspectionFailed"
+    assert failed.error_message == ERROR_MESSAGES["DataInspectionFailed"]
+
+
+def test_job_poll_all_slots_failed_fails_the_job(cloud):
+    job = submitted_job()
+    poll_with(cloud, job, TaskState(status=TaskStatus.SUCCEEDED, results=[
+        SlotResult(code="InternalError.Algo", message="x"), SlotResult(code="InternalError.Algo", message="y")]))
+    job = reload(job)
+    assert job.status == Status.FAILED
+    assert job.error_code == "InternalError.Algo"
+    assert job.error_message == "DashScope had an internal problem with this job. Run it again in a minute."
+
+
+def test_job_poll_failed_content_check_gives_a_plain_message(cloud):
+    job = submitted_job()
+    poll_with(cloud, job, TaskState(status=TaskStatus.FAILED, code="DataInspectionFailed",
+                                    message="Input data may contain inappropriate content."))
+    job = reload(job)
+    assert job.status == Status.FAILED
+    assert job.error_message == ("DashScope's content check refused the picture or the prompt. "
+                                 "Change the prompt or use another picture.")
+
+
+def test_job_poll_canceled_cancels_the_job(cloud):
+    job = submitted_job()
+    assert poll_with(cloud, job, TaskState(status=TaskStatus.CANCELED)) == []
+    job = reload(job)
+    assert job.status == Status.CANCELED
+    assert job.finished_at is not None
+
+
+def test_job_poll_unknown_fails_the_job(cloud):
+    job = submitted_job()
+    poll_with(cloud, job, TaskState(status=TaskStatus.UNKNOWN))
+    job = reload(job)
+    assert job.status == Status.FAILED
+    assert job.error_message == ERROR_MESSAGES["UNKNOWN"]
+
+
+def test_job_poll_transient_error_keeps_polling(cloud):
+    job = submitted_job()
+    steps = poll_with(cloud, job, DashScopeError(code="ReadTimeout", message="slow", transient=True))
+    job = reload(job)
+    assert job.status == Status.SUBMITTED
+    assert job.waiting_reason == polling.UNANSWERED_REASON
+    assert job.poll_errors == 1
+    assert [step.action for step in steps] == ["poll"]
+    assert steps[0].countdown >= 1.0
+
+
+def test_job_poll_after_the_deadline_asks_once_more_then_fails_and_cancels(cloud, settings):
+    settings.INPAINT_JOB_DEADLINE = 60
+    job = submitted_job(submitted_at=timezone.now() - datetime.timedelta(minutes=2))
+    poll_with(cloud, job, TaskState(status=TaskStatus.PENDING))
+    job = reload(job)
+    assert job.status == Status.FAILED
+    assert "did not finish" in job.error_message
+    assert cloud.polled == [job.remote_task_id]
+    assert cloud.canceled == [job.remote_task_id]
+
+
+def test_a_task_that_succeeded_after_the_deadline_keeps_its_images_and_usage(cloud, settings):
+    settings.INPAINT_JOB_DEADLINE = 60
+    job = submitted_job(submitted_at=timezone.now() - datetime.timedelta(minutes=30))
+    poll_with(cloud, job, TaskState(status=TaskStatus.SUCCEEDED, image_count=1,
+                                    results=[SlotResult(content=picture(64, 64, fmt="PNG"))]))
+    job = reload(job)
+    assert job.status == Status.SUCCEEDED
+    assert job.image_count == 1
+    assert job.results.exclude(image="").count() == 1
+
+
+def test_a_running_task_past_the_deadline_is_not_cancelled(cloud, settings):
+    settings.INPAINT_JOB_DEADLINE = 60
+    job = submitted_job(submitted_at=timezone.now() - datetime.timedelta(minutes=2))
+    poll_with(cloud, job, TaskState(status=TaskStatus.RUNNING))
+    assert reload(job).status == Status.FAILED
+    assert cloud.canceled == []
+
+
+def test_queries_failing_past_the_deadline_keep_being_retried(cloud, settings):
+    settings.INPAINT_JOB_DEADLINE = 60
+    job = submitted_job(submitted_at=timezone.now() - datetime.timedelta(minutes=2))
+    steps = poll_with(cloud, job, DashScopeError(code="ReadTimeout", message="slow", transient=True))
+    assert [step.action for step in steps] == ["poll"]
+    assert reload(job).status == Status.SUBMITTED
+
+
+def test_a_suspended_task_is_named_and_polled_on(cloud):
+    job = submitted_job()
+    steps = poll_with(cloud, job, TaskState(status=TaskStatus.SUSPENDED))
+    job = reload(job)
+    assert job.remote_status == "SUSPENDED" and job.is_suspended
+    assert job.status == Status.SUBMITTED
+    assert [step.action for step in steps] == ["poll"]
+    poll_with(cloud, job, TaskState(status=TaskStatus.RUNNING))
+    assert not reload(job).is_suspended
+
+
+def test_polls_come_faster_around_the_time_a_task_usually_ends(cloud, settings):
+    settings.INPAINT_POLL_INTERVAL, settings.INPAINT_POLL_FAST_INTERVAL = 1.0, 0.25
+    now = timezone.now()
+    for _ in range(3):  # earlier jobs whose tasks took 3 s on the service's clock
+        submitted_job(status=Status.SUCCEEDED, finished_at=now, remote_submit_time=now - datetime.timedelta(seconds=3),
+                      remote_end_time=now)
+    early = submitted_job(submitted_at=now)
+    assert selectors.job_poll_delay(early) == 1.0
+    due = submitted_job(submitted_at=now - datetime.timedelta(seconds=2.9))
+    assert selectors.job_poll_delay(due) == 0.25
+    late = submitted_job(submitted_at=now - datetime.timedelta(seconds=30))
+    assert selectors.job_poll_delay(late) == 1.0
+
+
