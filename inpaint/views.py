@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import mimetypes
 
+from django.conf import settings
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -45,8 +46,16 @@ def _page_context(request: HttpRequest, *, form: JobForm, job: InpaintJob | None
         "job": job,
         "jobs": visitor_jobs.prefetch_related("results")[:HISTORY_LENGTH],
         "engines": engines_listed(),
+        "picture_limits": _picture_limits(),
         "images_this_month": usage.usage_images_this_month(jobs=visitor_jobs),
     }
+
+
+def _picture_limits() -> dict:
+    return {"min_side": settings.INPAINT_MIN_SIDE, "max_pixels": settings.INPAINT_MAX_PIXELS,
+            "max_bytes": settings.INPAINT_MAX_UPLOAD_BYTES,
+            "max_megabytes": settings.INPAINT_MAX_UPLOAD_BYTES // (1024 * 1024),
+            "max_megapixels": f"{settings.INPAINT_MAX_PIXELS / 1e6:g}"}
 
 
 def _card_context(job: InpaintJob) -> dict:

@@ -1,7 +1,7 @@
 // The studio page: wires the mask editor to the job form, the job card and the history.
 import { createMaskEditor } from "./editor.js";
 
-const ACCEPTED_TYPES = { "image/jpeg": "JPEG", "image/png": "PNG", "image/bmp": "BMP" };
+const ACCEPTED_TYPES = { "image/jpeg": "JPEG", "image/png": "PNG", "image/bmp": "BMP", "image/webp": "WebP" };
 const MB = 1024 * 1024;
 
 const root = document.querySelector("[data-editor]");
@@ -21,17 +21,26 @@ function currentEngine() {
   const d = option.dataset;
   return {
     key: option.value, label: d.label, remote: d.remote === "true", followsPrompt: d.followsPrompt === "true",
-    minSide: Number(d.minSide), maxSide: Number(d.maxSide), maxBytes: Number(d.maxBytes), maxPrompt: Number(d.maxPrompt),
+    maxPrompt: Number(d.maxPrompt),
   };
 }
 
-function sizeProblem(width, height, engine) {
-  if (!engine) return null;
-  const ok = (side) => side >= engine.minSide && side <= engine.maxSide;
-  if (ok(width) && ok(height)) return null;
-  const which = width < engine.minSide || height < engine.minSide ? "too small" : "too large";
-  return `This picture is ${width} × ${height} pixels, which is ${which} for ${engine.label}: `
-    + `each side must be between ${engine.minSide} and ${engine.maxSide} pixels.`;
+// The app's own limits: the engines' limits are absorbed by the work region on the server.
+function pictureLimits() {
+  const d = $("[data-picture-limits]").dataset;
+  return { minSide: Number(d.minSide), maxPixels: Number(d.maxPixels), maxBytes: Number(d.maxBytes) };
+}
+
+function sizeProblem(width, height) {
+  const limits = pictureLimits();
+  if (Math.min(width, height) < limits.minSide) {
+    return `This picture is ${width} × ${height} pixels; each side must be at least ${limits.minSide} pixels.`;
+  }
+  if (width * height > limits.maxPixels) {
+    return `This picture has ${(width * height / 1e6).toFixed(1)} megapixels (${width} × ${height}); `
+      + `the limit is ${limits.maxPixels / 1e6} megapixels.`;
+  }
+  return null;
 }
 
 function refreshForm() {
@@ -58,15 +67,6 @@ function refreshForm() {
       : "";
   }
   note.classList.toggle("bad", tooLong);
-  const picture = editor.state;
-  const problem = picture.loaded ? sizeProblem(picture.width, picture.height, engine) : null;
-  showPictureMessage(problem);
-  refreshLimitsHint(engine);
-}
-
-function refreshLimitsHint(engine) {
-  const hint = $("[data-picture-limits]");
-  hint.textContent = `JPEG, PNG or BMP, up to ${Math.round(engine.maxBytes / MB)} MB, each side ${engine.minSide}–${engine.maxSide} pixels.`;
 }
 
 function showPictureMessage(text) {
@@ -90,19 +90,20 @@ async function sniffType(file) {
   if (head[0] === 0xff && head[1] === 0xd8) return "image/jpeg";
   if (head[0] === 0x89 && head[1] === 0x50 && head[2] === 0x4e && head[3] === 0x47) return "image/png";
   if (head[0] === 0x42 && head[1] === 0x4d) return "image/bmp";
+  if (String.fromCharCode(...head.slice(0, 4)) === "RIFF") return "image/webp";
   return null;
 }
 
 /** Check a file in the browser, show it, and make it the form's picture. Returns true if taken. */
 async function openPicture(file) {
-  const engine = currentEngine();
+  const limits = pictureLimits();
   const type = await sniffType(file);
   if (!type) {
-    refusePicture(`“${file.name || "This file"}” is not a picture this app can use. Choose a JPEG, PNG or BMP file.`);
+    refusePicture(`“${file.name || "This file"}” is not a picture this app can use. Choose a JPEG, PNG, WebP or BMP file.`);
     return false;
   }
-  if (engine && file.size > engine.maxBytes) {
-    refusePicture(`“${file.name || "This picture"}” is ${(file.size / MB).toFixed(1)} MB; the limit is ${Math.round(engine.maxBytes / MB)} MB. Save it smaller or as JPEG and try again.`);
+  if (file.size > limits.maxBytes) {
+    refusePicture(`“${file.name || "This picture"}” is ${(file.size / MB).toFixed(1)} MB; the limit is ${Math.round(limits.maxBytes / MB)} MB. Save it smaller or as JPEG and try again.`);
     return false;
   }
   let bitmap;
@@ -112,7 +113,7 @@ async function openPicture(file) {
     refusePicture(`“${file.name || "This picture"}” cannot be opened; the file may be damaged.`);
     return false;
   }
-  const problem = sizeProblem(bitmap.width, bitmap.height, engine);
+  const problem = sizeProblem(bitmap.width, bitmap.height);
   if (problem) {
     bitmap.close();
     refusePicture(problem);

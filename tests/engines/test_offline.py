@@ -74,8 +74,8 @@ def test_engine_describes_itself():
     assert (engine.key, engine.remote, engine.follows_prompt) == ("offline", False, False)
 
 
-@pytest.mark.parametrize(("region", "sent"), [((640, 480), (640, 480)), ((1500, 300), (1500, 300)),
-                                              ((6000, 4000), (2048, 1365)), ((1000, 5000), (410, 2048))])
+@pytest.mark.parametrize(("region", "sent"), [((640, 480), (640, 480)), ((1024, 300), (1024, 300)),
+                                              ((6000, 4000), (1024, 683)), ((1000, 5000), (205, 1024))])
 def test_a_region_is_filled_at_its_own_resolution_up_to_the_working_size(region, sent):
     assert OfflineEngine().send_size(*region) == sent
 
