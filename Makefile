@@ -43,6 +43,7 @@ run: install
 	PORT=$(PORT) exec $(PY) -m webapp.supervisor
 
 test: install-test
+	node --test tests/js/
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) \
 		$(PY) -m pytest $(PYTEST_ARGS)
 

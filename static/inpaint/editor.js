@@ -1,6 +1,9 @@
-// The mask editor: a picture and a mask painted over it, both at the picture's own resolution.
+// The mask editor: a picture and a mask painted over it, at the picture's own resolution, or for a
+// picture over 4096 px on its long side, at a proxy of the same shape (mask.js, proxySize): a 48 MP
+// photo would need some 600 MB of canvases at full size. The server scales the proxy-size mask
+// back up to the picture, nearest-neighbour.
 //
-// Mask pixels are picture pixels. The canvases are never resized to the screen; zoom and pan
+// Mask pixels are canvas pixels. The canvases are never resized to the screen; zoom and pan
 // are a CSS transform on their common parent, and every pointer position is mapped through the
 // mask canvas's getBoundingClientRect(), so page zoom, CSS scaling and the device pixel ratio
 // all cancel out and the brush paints exactly under the cursor.
@@ -8,6 +11,8 @@
 // The mask canvas keeps the mask in its alpha channel, drawn in the overlay colour; anything at
 // alpha >= 128 is "repaint". Undo and redo store, per stroke, the before and after pixels of the
 // rectangle the stroke touched (a full-size snapshot per stroke would cost 64 MB at 4096²).
+
+import { flagsToMask, hexToRgb, greyToRgba, maskCoverage, maskExport, maskGrow, maskHarden, proxySize, selectMaskPixels } from "./mask.js";
 
 const HISTORY_LIMIT = 60;
 const MIN_SCALE_FACTOR = 0.25; // of the fit scale
@@ -18,9 +23,6 @@ const MAX_BRUSH = 500;
 const MIN_PEN_SHARE = 0.15;
 
 export const TOOLS = ["brush", "eraser", "rect", "lasso"];
-
-/** The server's mask rule, for previews of uploaded masks (inpaint/images.py, _binarise). */
-export const MASK_COLOUR_TOLERANCE = 8;
 
 export function createMaskEditor(container, { onChange = () => {} } = {}) {
   const stage = container.querySelector("[data-stage]");
@@ -39,7 +41,7 @@ export function createMaskEditor(container, { onChange = () => {} } = {}) {
   const committedCtx = committed.getContext("2d", { willReadFrequently: true });
 
   const state = {
-    width: 0, height: 0, loaded: false,
+    width: 0, height: 0, pictureWidth: 0, pictureHeight: 0, loaded: false,
     tool: "brush", brushSize: 40, colour: "#ff2d55", opacity: 0.55, visible: true,
     scale: 1, tx: 0, ty: 0,
     undo: [], redo: [],
@@ -189,48 +191,12 @@ export function createMaskEditor(container, { onChange = () => {} } = {}) {
     commit(fullBox());
   }
 
-  /**
-   * Grow the mask by ``pixels`` picture pixels all round (shrink it when negative), as one
-   * undoable action: exact Euclidean distances, so a grown square gets rounded corners and a
-   * stroke thinner than twice the amount disappears when shrunk. The picture's edge does not
-   * eat into the mask.
-   */
+  /** Grow the mask by ``pixels`` canvas pixels all round (shrink it when negative), as one undoable action. */
   function growMask(pixels) {
     if (!state.loaded || !pixels) return;
-    const { width, height } = state;
-    const data = maskCtx.getImageData(0, 0, width, height);
-    const px = data.data;
-    let x0 = width, y0 = height, x1 = -1, y1 = -1;
-    for (let y = 0; y < height; y++) {
-      for (let x = 0; x < width; x++) {
-        if (px[(y * width + x) * 4 + 3] < 128) continue;
-        if (x < x0) x0 = x;
-        if (x > x1) x1 = x;
-        if (y < y0) y0 = y;
-        if (y > y1) y1 = y;
-      }
-    }
-    if (x1 < 0) return;
-    // Only the mask's box (grown by the amount, or by one pixel to see its outside) can change.
-    const margin = pixels > 0 ? Math.ceil(pixels) : 1;
-    const area = clampBox({ x0: x0 - margin, y0: y0 - margin, x1: x1 + 1 + margin, y1: y1 + 1 + margin });
-    const inMask = new Uint8Array(area.w * area.h);
-    for (let y = 0; y < area.h; y++) {
-      for (let x = 0; x < area.w; x++) inMask[y * area.w + x] = px[((area.y + y) * width + area.x + x) * 4 + 3] >= 128 ? 1 : 0;
-    }
-    const grow = pixels > 0;
-    const sources = grow ? inMask : inMask.map((v) => 1 - v);
-    const distances = squaredDistances(sources, area.w, area.h);
-    const limit = pixels * pixels;
-    const [r, g, b] = hexToRgb(state.colour);
-    for (let y = 0; y < area.h; y++) {
-      for (let x = 0; x < area.w; x++) {
-        const i = y * area.w + x;
-        const keep = grow ? distances[i] <= limit : inMask[i] === 1 && distances[i] > limit;
-        const o = ((area.y + y) * width + area.x + x) * 4;
-        px[o] = r; px[o + 1] = g; px[o + 2] = b; px[o + 3] = keep ? 255 : 0;
-      }
-    }
+    const data = maskCtx.getImageData(0, 0, state.width, state.height);
+    const area = maskGrow(data.data, state.width, state.height, pixels, hexToRgb(state.colour));
+    if (!area) return;
     maskCtx.putImageData(data, 0, 0, area.x, area.y, area.w, area.h);
     commit({ x0: area.x, y0: area.y, x1: area.x + area.w, y1: area.y + area.h });
   }
@@ -238,8 +204,7 @@ export function createMaskEditor(container, { onChange = () => {} } = {}) {
   /** Snap every mask pixel to in or out, so what is shown is exactly what is sent. */
   function hardenAlpha() {
     const data = maskCtx.getImageData(0, 0, state.width, state.height);
-    const px = data.data;
-    for (let i = 3; i < px.length; i += 4) px[i] = px[i] >= 128 ? 255 : 0;
+    maskHarden(data.data);
     maskCtx.putImageData(data, 0, 0);
     recolour();
   }
@@ -304,19 +269,28 @@ export function createMaskEditor(container, { onChange = () => {} } = {}) {
 
   // ---- loading -----------------------------------------------------------------------------
 
-  /** Show a picture (Blob or ImageBitmap) upright; the mask is cleared and history forgotten. */
-  async function loadImage(source) {
+  /**
+   * Show a picture (Blob or ImageBitmap, which this takes over and closes) upright; the mask is
+   * cleared and history forgotten. ``picture`` is the full picture's size when the source is a
+   * smaller proxy of it; a source over 4096 px is itself scaled down to a proxy.
+   */
+  async function loadImage(source, picture = null) {
     const bitmap = source instanceof ImageBitmap
       ? source : await createImageBitmap(source, { imageOrientation: "from-image" });
-    state.width = bitmap.width;
-    state.height = bitmap.height;
+    const proxy = proxySize(bitmap.width, bitmap.height);
+    state.width = proxy.width;
+    state.height = proxy.height;
+    state.pictureWidth = picture ? picture.width : bitmap.width;
+    state.pictureHeight = picture ? picture.height : bitmap.height;
     for (const canvas of [pictureCanvas, maskCanvas, committed]) {
       canvas.width = state.width;
       canvas.height = state.height;
     }
     view.style.width = `${state.width}px`;
     view.style.height = `${state.height}px`;
-    pictureCtx.drawImage(bitmap, 0, 0);
+    pictureCtx.imageSmoothingQuality = "high";
+    pictureCtx.drawImage(bitmap, 0, 0, state.width, state.height);
+    bitmap.close();
     state.undo = [];
     state.redo = [];
     state.loaded = true;
@@ -325,7 +299,7 @@ export function createMaskEditor(container, { onChange = () => {} } = {}) {
     fit();
     onChange("picture");
     onChange("mask");
-    return { width: state.width, height: state.height };
+    return { width: state.pictureWidth, height: state.pictureHeight };
   }
 
   /**
@@ -343,31 +317,23 @@ export function createMaskEditor(container, { onChange = () => {} } = {}) {
       return "This mask file cannot be read. Use a PNG, JPEG or BMP picture.";
     }
     if (Math.abs(bitmap.width / bitmap.height / (state.width / state.height) - 1) > 0.01) {
-      return `The mask is ${bitmap.width} × ${bitmap.height} pixels but the picture is ${state.width} × ${state.height}; the mask must have the picture's shape.`;
+      bitmap.close();
+      return `The mask is ${bitmap.width} × ${bitmap.height} pixels but the picture is ${state.pictureWidth} × ${state.pictureHeight}; the mask must have the picture's shape.`;
     }
+    // A mask larger than the canvas (a full-size mask over a proxy) is sampled down at once,
+    // nearest-neighbour, so its full-size pixels are never held.
+    const larger = bitmap.width > state.width && bitmap.height > state.height;
     const source = document.createElement("canvas");
-    source.width = bitmap.width;
-    source.height = bitmap.height;
+    source.width = larger ? state.width : bitmap.width;
+    source.height = larger ? state.height : bitmap.height;
     const sourceCtx = source.getContext("2d", { willReadFrequently: true });
-    sourceCtx.drawImage(bitmap, 0, 0);
-    const pixels = sourceCtx.getImageData(0, 0, bitmap.width, bitmap.height);
+    sourceCtx.imageSmoothingEnabled = false;
+    sourceCtx.drawImage(bitmap, 0, 0, source.width, source.height);
+    bitmap.close();
+    const pixels = sourceCtx.getImageData(0, 0, source.width, source.height);
     const selected = selectMaskPixels(pixels.data, colours);
-    // Nearest neighbour: canvas scaling interpolates, so map each picture pixel to its source pixel.
-    const out = maskCtx.createImageData(state.width, state.height);
-    const [r, g, b] = hexToRgb(state.colour);
-    let any = false;
-    for (let y = 0; y < state.height; y++) {
-      const sy = Math.min(bitmap.height - 1, Math.floor((y * bitmap.height) / state.height));
-      for (let x = 0; x < state.width; x++) {
-        const sx = Math.min(bitmap.width - 1, Math.floor((x * bitmap.width) / state.width));
-        if (selected[sy * bitmap.width + sx]) {
-          const i = (y * state.width + x) * 4;
-          out.data[i] = r; out.data[i + 1] = g; out.data[i + 2] = b; out.data[i + 3] = 255;
-          any = true;
-        }
-      }
-    }
-    maskCtx.putImageData(out, 0, 0);
+    const { rgba, any } = flagsToMask(selected, source.width, source.height, state.width, state.height, hexToRgb(state.colour));
+    maskCtx.putImageData(new ImageData(rgba, state.width, state.height), 0, 0);
     commit(fullBox());
     if (!any) {
       return colours.length
@@ -379,21 +345,13 @@ export function createMaskEditor(container, { onChange = () => {} } = {}) {
 
   // ---- export ------------------------------------------------------------------------------
 
-  /** The mask as the server wants it: white (255) = repaint on black, the picture's size. */
+  /** The mask as the server wants it: white (255) = repaint on black, the canvas's size. */
   function maskCanvasForExport() {
     const out = document.createElement("canvas");
     out.width = state.width;
     out.height = state.height;
-    const outCtx = out.getContext("2d");
-    const source = maskCtx.getImageData(0, 0, state.width, state.height);
-    const image = outCtx.createImageData(state.width, state.height);
-    const src = source.data, dst = image.data;
-    for (let i = 0; i < src.length; i += 4) {
-      const v = src[i + 3] >= 128 ? 255 : 0;
-      dst[i] = dst[i + 1] = dst[i + 2] = v;
-      dst[i + 3] = 255;
-    }
-    outCtx.putImageData(image, 0, 0);
+    const grey = maskExport(maskCtx.getImageData(0, 0, state.width, state.height).data);
+    out.getContext("2d").putImageData(new ImageData(greyToRgba(grey), state.width, state.height), 0, 0);
     return out;
   }
 
@@ -404,12 +362,8 @@ export function createMaskEditor(container, { onChange = () => {} } = {}) {
     });
   }
 
-  function maskCoverage() {
-    if (!state.loaded) return 0;
-    const px = maskCtx.getImageData(0, 0, state.width, state.height).data;
-    let count = 0;
-    for (let i = 3; i < px.length; i += 4) if (px[i] >= 128) count++;
-    return count / (state.width * state.height);
+  function coverage() {
+    return state.loaded ? maskCoverage(maskCtx.getImageData(0, 0, state.width, state.height).data) : 0;
   }
 
   // ---- settings ----------------------------------------------------------------------------
@@ -638,98 +592,17 @@ export function createMaskEditor(container, { onChange = () => {} } = {}) {
   }
 
   return {
-    loadImage, loadMask, maskBlob, maskCoverage, maskCanvasForExport,
+    loadImage, loadMask, maskBlob, maskCoverage: coverage,
     clear, invert, growMask, undo, redo, fit, actualSize,
     setTool, setBrushSize, setColour, setOpacity, setVisible, setSpaceHeld,
     zoomBy: (factor) => { const { w, h } = stageSize(); zoomAround(w / 2, h / 2, factor); },
     get state() {
       return {
-        width: state.width, height: state.height, loaded: state.loaded, tool: state.tool,
+        width: state.width, height: state.height, pictureWidth: state.pictureWidth, pictureHeight: state.pictureHeight,
+        loaded: state.loaded, tool: state.tool,
         brushSize: state.brushSize, colour: state.colour, opacity: state.opacity, visible: state.visible,
         scale: state.scale, canUndo: state.undo.length > 0, canRedo: state.redo.length > 0,
       };
     },
   };
-}
-
-/**
- * Squared Euclidean distance from every pixel of a width × height grid to the nearest pixel
- * where ``sources`` is 1 (Felzenszwalb and Huttenlocher's transform: a pass down the columns,
- * then along the rows, each linear in the pixels).
- */
-export function squaredDistances(sources, width, height) {
-  const FAR = 1e20;
-  const out = new Float64Array(width * height);
-  for (let i = 0; i < out.length; i++) out[i] = sources[i] ? 0 : FAR;
-  const longest = Math.max(width, height);
-  const line = new Float64Array(longest);
-  const result = new Float64Array(longest);
-  const apexes = new Int32Array(longest);
-  const bounds = new Float64Array(longest + 1);
-  for (let x = 0; x < width; x++) {
-    for (let y = 0; y < height; y++) line[y] = out[y * width + x];
-    lowerEnvelope(line, height, result, apexes, bounds);
-    for (let y = 0; y < height; y++) out[y * width + x] = result[y];
-  }
-  for (let y = 0; y < height; y++) {
-    const row = y * width;
-    for (let x = 0; x < width; x++) line[x] = out[row + x];
-    lowerEnvelope(line, width, result, apexes, bounds);
-    for (let x = 0; x < width; x++) out[row + x] = result[x];
-  }
-  return out;
-}
-
-/** One dimension of the transform: the lower envelope of parabolas rooted at (q, f[q]). */
-function lowerEnvelope(f, n, d, v, z) {
-  const meet = (q, p) => ((f[q] + q * q) - (f[p] + p * p)) / (2 * q - 2 * p);
-  let k = 0;
-  v[0] = 0;
-  z[0] = -Infinity;
-  z[1] = Infinity;
-  for (let q = 1; q < n; q++) {
-    let s = meet(q, v[k]);
-    while (s <= z[k]) {
-      k--;
-      s = meet(q, v[k]);
-    }
-    k++;
-    v[k] = q;
-    z[k] = s;
-    z[k + 1] = Infinity;
-  }
-  k = 0;
-  for (let q = 0; q < n; q++) {
-    while (z[k + 1] < q) k++;
-    d[q] = (q - v[k]) * (q - v[k]) + f[v[k]];
-  }
-}
-
-export function hexToRgb(hex) {
-  const value = parseInt(hex.replace("#", ""), 16);
-  return [(value >> 16) & 255, (value >> 8) & 255, value & 255];
-}
-
-/** One flag per pixel: 1 = repaint, by the server's rule (see loadMask). */
-export function selectMaskPixels(rgba, colours) {
-  const n = rgba.length / 4;
-  const selected = new Uint8Array(n);
-  if (colours.length) {
-    for (let p = 0; p < n; p++) {
-      const i = p * 4;
-      selected[p] = colours.some(([r, g, b]) =>
-        Math.abs(rgba[i] - r) <= MASK_COLOUR_TOLERANCE && Math.abs(rgba[i + 1] - g) <= MASK_COLOUR_TOLERANCE
-        && Math.abs(rgba[i + 2] - b) <= MASK_COLOUR_TOLERANCE) ? 1 : 0;
-    }
-    return selected;
-  }
-  let transparent = false;
-  for (let p = 0; p < n && !transparent; p++) transparent = rgba[p * 4 + 3] < 255;
-  for (let p = 0; p < n; p++) {
-    const i = p * 4;
-    selected[p] = transparent
-      ? (rgba[i + 3] >= 128 ? 1 : 0)
-      : (0.299 * rgba[i] + 0.587 * rgba[i + 1] + 0.114 * rgba[i + 2] >= 127.5 ? 1 : 0);
-  }
-  return selected;
 }

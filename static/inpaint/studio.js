@@ -121,10 +121,10 @@ async function openPicture(file) {
   }
   pictureFile = file;
   setFiles(pictureInput, file);
-  await editor.loadImage(bitmap);
+  const size = await editor.loadImage(bitmap);
   showPictureMessage(null);
   $("[data-mask-message]").hidden = true;
-  $("[data-picture-info]").textContent = `${file.name || "Pasted picture"} · ${bitmap.width} × ${bitmap.height} px`;
+  $("[data-picture-info]").textContent = `${file.name || "Pasted picture"} · ${size.width} × ${size.height} px`;
   return true;
 }
 
