@@ -459,3 +459,21 @@ def test_picture_arrives_by_drag_and_drop_and_by_paste(studio_factory, kind):
     with job.base_image.open("rb") as stored:
         assert pictures.open_image(stored.read()).size == (1000, 500)
     assert stored_mask(job).any()
+
+
+def test_the_shortcut_list_and_the_tooltips_are_made_from_the_key_table(studio_factory):
+    studio = studio_factory()
+    page = studio.page
+    page.locator("body").press("?")
+    shortcuts = page.locator("[data-shortcuts]")
+    expect(shortcuts).to_have_attribute("open", "")
+    entries = page.evaluate("""async () => {
+      const url = new URL("shortcuts.js", document.querySelector("script[src*='studio.js']").src);
+      return (await import(url)).SHORTCUTS.length;
+    }""")
+    expect(shortcuts.locator("dt")).to_have_count(entries)
+    expect(shortcuts.locator("dd").nth(10)).to_have_text("Shrink the mask by 1 % of the picture")
+    expect(shortcuts.locator("dt").nth(10)).to_have_text("Shift+G")
+    assert shortcuts.locator("dt").nth(10).locator("kbd").count() == 2
+    expect(page.get_by_test_id("redo")).to_have_attribute("title", "Redo (Shift+Ctrl+Z or Ctrl+Y)")
+    expect(page.get_by_test_id("brush")).to_have_attribute("title", "Brush (B)")

@@ -1,5 +1,6 @@
 // The studio page: wires the mask editor to the job form, the job card and the history.
-import { createMaskEditor } from "./editor.js";
+import { createMaskEditor, TOOLS } from "./editor.js";
+import { shortcutFor, shortcutKeys, shortcutsList } from "./shortcuts.js";
 
 const ACCEPTED_TYPES = { "image/jpeg": "JPEG", "image/png": "PNG", "image/bmp": "BMP", "image/webp": "WebP" };
 const MB = 1024 * 1024;
@@ -261,6 +262,9 @@ function maskStep() {
 }
 
 const actions = {
+  ...Object.fromEntries(TOOLS.map((tool) => [tool, () => editor.setTool(tool)])),
+  "brush-smaller": () => editor.setBrushSize(editor.state.brushSize * 0.85 - 1),
+  "brush-larger": () => editor.setBrushSize(editor.state.brushSize * 1.15 + 1),
   undo: () => editor.undo(),
   redo: () => editor.redo(),
   clear: () => editor.clear(),
@@ -269,9 +273,12 @@ const actions = {
   "shrink-mask": () => editor.growMask(-maskStep()),
   "toggle-mask": () => editor.setVisible(!editor.state.visible),
   fit: () => editor.fit(),
+  "actual-size": () => editor.actualSize(),
   "zoom-in": () => editor.zoomBy(1.25),
   "zoom-out": () => editor.zoomBy(0.8),
   "download-mask": downloadMask,
+  shortcuts: () => { const list = $("[data-shortcuts]"); list.open = !list.open; },
+  generate: () => $("#job-form").requestSubmit(),
 };
 
 root.addEventListener("click", (event) => {
@@ -303,40 +310,22 @@ function typingIn(target) {
 }
 
 document.addEventListener("keydown", (event) => {
+  const shortcut = shortcutFor(event);
   if (typingIn(event.target)) {
-    if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && event.target.matches("[data-testid=prompt]")) {
+    if (shortcut && shortcut.inPrompt && event.target.matches("[data-testid=prompt]")) {
       event.preventDefault();
-      $("#job-form").requestSubmit();
+      actions[shortcut.action]();
     }
     return;
   }
-  const mod = event.ctrlKey || event.metaKey;
-  const key = event.key.toLowerCase();
-  let handled = true;
-  if (mod && key === "z") event.shiftKey ? editor.redo() : editor.undo();
-  else if (mod && key === "y") editor.redo();
-  else if (mod || event.altKey) handled = false;
-  else if (key === "b") editor.setTool("brush");
-  else if (key === "e") editor.setTool("eraser");
-  else if (key === "r") editor.setTool("rect");
-  else if (key === "l") editor.setTool("lasso");
-  else if (key === "[") editor.setBrushSize(editor.state.brushSize * 0.85 - 1);
-  else if (key === "]") editor.setBrushSize(editor.state.brushSize * 1.15 + 1);
-  else if (key === "i") editor.invert();
-  else if (key === "g") editor.growMask(event.shiftKey ? -maskStep() : maskStep());
-  else if (key === "h") editor.setVisible(!editor.state.visible);
-  else if (key === "0" || key === "escape") editor.fit();
-  else if (key === "1") editor.actualSize();
-  else if (key === "+" || key === "=") editor.zoomBy(1.25);
-  else if (key === "-") editor.zoomBy(0.8);
-  else if (key === "?") { const s = $("[data-shortcuts]"); s.open = !s.open; }
-  else if (key === " ") {
+  if (event.key === " " && !(event.ctrlKey || event.metaKey || event.altKey)) {
     if (!event.repeat) editor.setSpaceHeld(true);
     if (event.target === document.body || root.contains(event.target)) event.preventDefault();
-    else handled = false;
     return;
-  } else handled = false;
-  if (handled) event.preventDefault();
+  }
+  if (!shortcut || shortcut.inPrompt) return;
+  event.preventDefault();
+  actions[shortcut.action]();
 });
 document.addEventListener("keyup", (event) => { if (event.key === " ") editor.setSpaceHeld(false); });
 window.addEventListener("blur", () => editor.setSpaceHeld(false));
@@ -449,5 +438,10 @@ document.addEventListener("click", async (event) => {
   }
 });
 
+shortcutsList($("[data-shortcuts] dl"));
+document.querySelectorAll("[data-action], [data-tool-button]").forEach((button) => {
+  const keys = shortcutKeys(button.dataset.action ?? button.dataset.toolButton);
+  if (keys) button.title = `${button.title} (${keys})`;
+});
 refreshForm();
 root.dataset.ready = "true";

@@ -1,0 +1,81 @@
+// The keyboard shortcuts: one table, from which the key handler, the help list on the page and the
+// buttons' tooltips are all made, so they cannot disagree.
+//
+// ``keys`` are combinations as shown ("Shift+Ctrl+Z"; Ctrl also means ⌘ on a Mac); ``action`` names
+// what studio.js runs, the same name as the button's data-action or data-tool-button. Entries
+// without an action are gestures handled elsewhere, listed for the person only. ``inPrompt``
+// shortcuts work only while typing in the prompt; all others are off while typing.
+
+export const SHORTCUTS = [
+  { keys: ["B"], does: "Brush", action: "brush" },
+  { keys: ["E"], does: "Eraser", action: "eraser" },
+  { keys: ["R"], does: "Rectangle (hold Alt to erase one)", action: "rect" },
+  { keys: ["L"], does: "Lasso: draw around an area to fill it (hold Alt to erase it)", action: "lasso" },
+  { keys: ["["], does: "Smaller brush (also Alt+wheel)", action: "brush-smaller" },
+  { keys: ["]"], does: "Larger brush; with a pen, pressing lighter paints thinner", action: "brush-larger" },
+  { keys: ["Ctrl+Z"], does: "Undo the last stroke", action: "undo" },
+  { keys: ["Shift+Ctrl+Z", "Ctrl+Y"], does: "Redo", action: "redo" },
+  { keys: ["I"], does: "Invert the mask", action: "invert" },
+  { keys: ["G"], does: "Grow the mask by 1 % of the picture", action: "grow-mask" },
+  { keys: ["Shift+G"], does: "Shrink the mask by 1 % of the picture", action: "shrink-mask" },
+  { keys: ["H"], does: "Hide or show the mask", action: "toggle-mask" },
+  { keys: [], gesture: "Wheel, pinch", does: "Zoom" },
+  { keys: ["+", "="], does: "Zoom in", action: "zoom-in" },
+  { keys: ["-"], does: "Zoom out", action: "zoom-out" },
+  { keys: ["Space"], gesture: "drag, or two fingers", does: "Move the picture" },
+  { keys: ["0", "Esc"], does: "Fit the picture", action: "fit" },
+  { keys: ["1"], does: "Actual pixels", action: "actual-size" },
+  { keys: ["Ctrl+V"], does: "Paste a picture" },
+  { keys: ["Ctrl+Enter"], does: "Generate (in the prompt)", action: "generate", inPrompt: true },
+  { keys: ["?"], does: "Show or hide this list", action: "shortcuts" },
+];
+
+const KEY_NAMES = { esc: "escape", space: " " };
+
+function parse(combo) {
+  const parts = combo.split(/\+(?=.)/);
+  const key = parts.pop().toLowerCase();
+  const mods = new Set(parts.map((part) => part.toLowerCase()));
+  return { key: KEY_NAMES[key] ?? key, ctrl: mods.has("ctrl"), shift: mods.has("shift"), alt: mods.has("alt") };
+}
+
+function matches(combo, event) {
+  const want = parse(combo);
+  if (event.key.toLowerCase() !== want.key) return false;
+  if ((event.ctrlKey || event.metaKey) !== want.ctrl || event.altKey !== want.alt) return false;
+  // Shift tells G from Shift+G; on "?" or "+" it is only how the layout types the key.
+  return !/^[a-z]$/.test(want.key) || event.shiftKey === want.shift;
+}
+
+/** The shortcut a keydown event (or anything with key, ctrlKey, metaKey, altKey, shiftKey) asks for, or null. */
+export function shortcutFor(event, table = SHORTCUTS) {
+  return table.find((entry) => entry.action && entry.keys.some((combo) => matches(combo, event))) ?? null;
+}
+
+/** The keys of the shortcut for ``action``, as shown in a tooltip ("Shift+Ctrl+Z or Ctrl+Y"), or "". */
+export function shortcutKeys(action, table = SHORTCUTS) {
+  const entry = table.find((candidate) => candidate.action === action);
+  return entry ? entry.keys.join(" or ") : "";
+}
+
+/** Fill a <dl> with the table: each combination as <kbd> keys, then what it does. */
+export function shortcutsList(dl, table = SHORTCUTS) {
+  const doc = dl.ownerDocument;
+  dl.replaceChildren();
+  for (const entry of table) {
+    const term = doc.createElement("dt");
+    entry.keys.forEach((combo, i) => {
+      if (i) term.append(" or ");
+      combo.split(/\+(?=.)/).forEach((key, j) => {
+        if (j) term.append("+");
+        const kbd = doc.createElement("kbd");
+        kbd.textContent = key;
+        term.append(kbd);
+      });
+    });
+    if (entry.gesture) term.append(entry.keys.length ? `+${entry.gesture}` : entry.gesture);
+    const description = doc.createElement("dd");
+    description.textContent = entry.does;
+    dl.append(term, description);
+  }
+}
