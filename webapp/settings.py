@@ -9,6 +9,7 @@ import secrets
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -154,7 +155,12 @@ CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # DashScope --------------------------------------------------------------------------------
-DASHSCOPE_API_KEY = env("DASHSCOPE_API_KEY", default="")
+# Secrets mounted from files often end in a newline, which requests would refuse while quoting
+# the header (key included) in its error; so the key is stripped, and anything still odd stops
+# the start with a message that does not show it.
+DASHSCOPE_API_KEY = env("DASHSCOPE_API_KEY", default="").strip()
+if any(character.isspace() or not character.isprintable() for character in DASHSCOPE_API_KEY):
+    raise ImproperlyConfigured("DASHSCOPE_API_KEY contains spaces or control characters; set it to the key alone.")
 DASHSCOPE_BASE_URL = env("DASHSCOPE_BASE_URL", default="https://dashscope.aliyuncs.com/api/v1").rstrip("/")
 # (connect, read) seconds for every call to the API.
 DASHSCOPE_TIMEOUT = (env.float("DASHSCOPE_CONNECT_TIMEOUT", default=5.0), env.float("DASHSCOPE_READ_TIMEOUT", default=30.0))
@@ -191,11 +197,14 @@ INPAINT_POLL_FAST_INTERVAL = env.float("INPAINT_POLL_FAST_INTERVAL", default=0.2
 INPAINT_SUBMIT_RATES = env.dict("INPAINT_SUBMIT_RATES", default={})
 INPAINT_RUNNING_LIMITS = env.dict("INPAINT_RUNNING_LIMITS", default={})
 INPAINT_ADMISSION_RECHECK = env.float("INPAINT_ADMISSION_RECHECK", default=5.0)
-INPAINT_SWEEP_INTERVAL = env.float("INPAINT_SWEEP_INTERVAL", default=10.0)
-INPAINT_SWEEP_GRACE = env.float("INPAINT_SWEEP_GRACE", default=30.0)
+# The sweep is the last line of defence for a step the broker cannot hand back (the embedded
+# filesystem broker, or a whole worker killed on Redis): a lost step runs again within about
+# lease + grace + interval = 12 s.
+INPAINT_SWEEP_INTERVAL = env.float("INPAINT_SWEEP_INTERVAL", default=2.0)
+INPAINT_SWEEP_GRACE = env.float("INPAINT_SWEEP_GRACE", default=4.0)
 # A step doing slow work renews its due time every third of this; a dead worker's job is
 # picked up this long (plus the sweep's grace) after it stopped renewing.
-INPAINT_STEP_LEASE = env.float("INPAINT_STEP_LEASE", default=15.0)
+INPAINT_STEP_LEASE = env.float("INPAINT_STEP_LEASE", default=6.0)
 INPAINT_MONTHLY_IMAGE_CAP = env.int("INPAINT_MONTHLY_IMAGE_CAP", default=0)
 
 CELERY_BEAT_SCHEDULE = {

@@ -1,7 +1,15 @@
-"""What `make run` runs: the web server and a Celery worker as separate processes, kept alive.
+"""What `make run` runs: the web server, two Celery workers and beat as separate processes, kept alive.
+
+- web: gunicorn;
+- steps: a worker for the short steps that submit and poll cloud jobs (queue "steps");
+- fills: a worker for offline fills, which hold a process for seconds (queue "fills"), so
+  they never delay a cloud job's steps;
+- beat: the periodic sweep that finds lost steps. One per deployment.
 
 It stays in the foreground; Ctrl-C or SIGTERM stops every process it started. A process that
-dies is started again after a short pause, as a process manager would.
+dies, beat included, is started again after a short pause, as a process manager would. Every
+file any of them writes lives under INPAINT_VAR_DIR, so two `make run`s with different var
+directories share nothing.
 """
 
 from __future__ import annotations
@@ -11,6 +19,9 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
+
+from webapp.settings import VAR_DIR
 
 RESTART_PAUSE = 2.0
 # How long a warm shutdown may take: a worker finishes the step it is on (a paid call in flight
@@ -18,20 +29,23 @@ RESTART_PAUSE = 2.0
 STOP_GRACE = 25.0
 
 
-def _commands(port: str) -> dict[str, list[str]]:
-    python = sys.executable
+def _commands(port: str, var_dir: Path) -> dict[str, list[str]]:
+    celery = [sys.executable, "-m", "celery", "-A", "webapp"]
+    # Node names carry the port, so two `make run`s on one machine never answer for each other.
     return {
-        "web": [python, "-m", "gunicorn", "webapp.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2",
+        "web": [sys.executable, "-m", "gunicorn", "webapp.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2",
                 "--threads", "4", "--timeout", "60", "--access-logfile", "-"],
-        # -B runs the periodic sweep in the same process, so one command covers a single host.
-        "worker": [python, "-m", "celery", "-A", "webapp", "worker", "--loglevel", "INFO", "--concurrency", "2", "-B",
-                   "--schedule", os.path.join("var", "celerybeat-schedule")],
+        "steps": [*celery, "worker", "--loglevel", "INFO", "--queues", "steps", "--concurrency", "2",
+                  "--hostname", f"steps-{port}@%h"],
+        "fills": [*celery, "worker", "--loglevel", "INFO", "--queues", "fills", "--concurrency", "1",
+                  "--hostname", f"fills-{port}@%h"],
+        "beat": [*celery, "beat", "--loglevel", "INFO", "--schedule", str(var_dir / "celerybeat-schedule")],
     }
 
 
 def main() -> None:
     port = os.environ.get("PORT", "8000")
-    commands = _commands(port)
+    commands = _commands(port, VAR_DIR)
     processes: dict[str, subprocess.Popen] = {}
     stopping = False
 
