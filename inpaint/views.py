@@ -10,7 +10,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.http import HTMX_STOP_POLLING
+from django_htmx.http import HTMX_STOP_POLLING, reswap, retarget, trigger_client_event
 
 from inpaint.services import jobs, links, results, selectors, usage
 from inpaint.engines import engines_listed
@@ -74,9 +74,22 @@ def studio(request: HttpRequest) -> HttpResponse:
 
 
 def _form_again(request: HttpRequest, form: JobForm) -> HttpResponse:
-    # Status 200 so htmx swaps the form with its messages in.
-    template = "inpaint/studio.html#job-form" if request.htmx else "inpaint/studio.html"
-    return render(request, template, _page_context(request, form=form, job=None))
+    if not request.htmx:
+        return render(request, "inpaint/studio.html", _page_context(request, form=form, job=None))
+    # Status 200, aimed at the form's place instead of the job card's, so htmx swaps the messages in there.
+    response = render(request, "inpaint/studio.html#job-form", _page_context(request, form=form, job=None))
+    return reswap(retarget(response, "#form-slot"), "innerHTML")
+
+
+def _job_card(request: HttpRequest, job: InpaintJob, *, ended_here: bool, notice: str = "") -> HttpResponse:
+    """The job card alone. 286 tells htmx to stop polling once the job has ended; a job that ended
+    while this card watched it also changes the history's thumbnail and status, so the page is told
+    to refresh that (hx-trigger="job-finished from:body"). A card opened from the history is not."""
+    response = render(request, "inpaint/studio.html#job-card", _card_context(job) | {"notice": notice},
+                      status=HTMX_STOP_POLLING if job.is_final else 200)
+    if job.is_final and ended_here:
+        trigger_client_event(response, "job-finished")
+    return response
 
 
 @require_POST
@@ -107,9 +120,8 @@ def job_create(request: HttpRequest) -> HttpResponse:
 def job_detail(request: HttpRequest, pk) -> HttpResponse:
     job = _visitor_job(request, pk)
     if request.htmx:
-        # 286 tells htmx to stop polling once the job has ended.
-        return render(request, "inpaint/studio.html#job-card", _card_context(job),
-                      status=HTMX_STOP_POLLING if job.is_final else 200)
+        # Only the polling card names itself as the trigger (its id); a history link has none.
+        return _job_card(request, job, ended_here=request.htmx.trigger == f"job-{job.pk}")
     return render(request, "inpaint/studio.html", _page_context(request, form=JobForm(), job=job) | _card_context(job))
 
 
@@ -124,8 +136,7 @@ def job_cancel(request: HttpRequest, pk) -> HttpResponse:
     job.refresh_from_db()
     if not request.htmx:
         return redirect("inpaint:job-detail", pk=job.pk)
-    return render(request, "inpaint/studio.html#job-card", _card_context(job) | {"notice": notice},
-                  status=HTMX_STOP_POLLING if job.is_final else 200)
+    return _job_card(request, job, ended_here=True, notice=notice)
 
 
 @require_GET

@@ -254,9 +254,14 @@ def test_empty_mask_shows_the_servers_message_and_the_editor_keeps_its_state(stu
     studio = studio_factory()
     page = studio.page
     studio.upload_and_wait(pictures.picture(640, 480))
-    page.get_by_test_id("generate").click()
-    errors = page.get_by_test_id("form-errors")
+    with page.expect_response(lambda response: response.request.method == "POST") as refused:
+        page.get_by_test_id("generate").click()
+    # The server, not the page, says where a refused form goes: into the form's place, not the job card's.
+    assert refused.value.headers["hx-retarget"] == "#form-slot"
+    assert refused.value.headers["hx-reswap"] == "innerHTML"
+    errors = page.locator("#form-slot").get_by_test_id("form-errors")
     expect(errors).to_contain_text("paint the area you want to change")
+    expect(page.locator("#current-job .empty")).to_be_visible()
     assert InpaintJob.objects.count() == 0
 
     # The swapped form did not touch the editor: paint now and the same picture goes out.
@@ -306,8 +311,10 @@ def test_job_finishes_shows_results_and_a_result_becomes_the_new_base(
     job = submit(studio)
     assert job.prompt == "a red kite" and job.n == 2
 
-    card = page.get_by_test_id("job-card")
-    expect(card).to_have_attribute("data-status", "SUCCEEDED", timeout=60_000)
+    # The history refreshes itself when the server says the watched job has ended.
+    with page.expect_request(lambda request: request.headers.get("hx-target") == "job-history", timeout=60_000):
+        card = page.get_by_test_id("job-card")
+        expect(card).to_have_attribute("data-status", "SUCCEEDED", timeout=60_000)
     results = page.get_by_test_id("result-image")
     expect(results).to_have_count(2)
     wait_for(lambda: results.first.evaluate("img => img.complete && img.naturalWidth > 0"), timeout=10)
@@ -317,7 +324,9 @@ def test_job_finishes_shows_results_and_a_result_becomes_the_new_base(
     expect(page.get_by_test_id("history-item")).to_contain_text("Done")
 
     page.get_by_test_id("use-as-base").first.click()
-    expect(page.get_by_test_id("picture-info")).to_contain_text(f"{result_size[0]} × {result_size[1]} px")
+    # The result has the picture's own size, so wait for its name, not its size.
+    expect(page.get_by_test_id("picture-info")).to_have_text(
+        f"inpaint-result-1.png · {result_size[0]} × {result_size[1]} px")
     assert page.get_by_test_id("upload").evaluate("input => input.files[0].name") == "inpaint-result-1.png"
     # The mask is cleared: not one pixel of the overlay is painted.
     assert studio.mask_painted() is False

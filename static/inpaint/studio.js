@@ -351,31 +351,12 @@ document.addEventListener("htmx:confirm", (event) => {
   });
 });
 
-// A refused form comes back as the form with its messages: put it where the form is.
-document.addEventListener("htmx:beforeSwap", (event) => {
-  const detail = event.detail;
-  if (detail.requestConfig && detail.requestConfig.elt && detail.requestConfig.elt.id === "job-form"
-      && detail.serverResponse.includes('id="job-form"')) {
-    detail.target = $("#form-slot");
-    detail.swapOverride = "innerHTML";
-  }
-});
-
+// A refused form comes back into #form-slot (the server retargets it), with a fresh engine select.
 const narrowScreen = window.matchMedia("(max-width: 1000px)");
-const seenStatus = new Map(); // job id -> last status shown
-const FINAL = ["SUCCEEDED", "FAILED", "CANCELED"];
 document.addEventListener("htmx:afterSettle", (event) => {
   refreshForm();
-  const card = $("#current-job [data-testid=job-card]");
-  if (!card) return;
   if (event.detail.target.id === "current-job" && narrowScreen.matches) {
     $("#current-job").closest("section").scrollIntoView({ behavior: "smooth", block: "start" });
-  }
-  const before = seenStatus.get(card.dataset.job);
-  seenStatus.set(card.dataset.job, card.dataset.status);
-  // A job that just ended changes its thumbnail and status in the history: fetch that part of the page.
-  if (before && !FINAL.includes(before) && FINAL.includes(card.dataset.status)) {
-    htmx.ajax("GET", root.dataset.studioUrl, { target: "#job-history", select: "#job-history", swap: "outerHTML" });
   }
 });
 document.addEventListener("htmx:responseError", (event) => {
