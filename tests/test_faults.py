@@ -30,8 +30,8 @@ FAST_RECOVERY = {
 
 
 def cloud_worker(start_worker, dashscope, live_server, *, beat=True, **env):
-    return start_worker(beat=beat, DASHSCOPE_BASE_URL=dashscope.base_url, DASHSCOPE_API_KEY=TEST_API_KEY,
-                        INPAINT_PUBLIC_BASE_URL=live_server.url, **FAST_RECOVERY, **env)
+    return start_worker(beat=beat, **{"DASHSCOPE_BASE_URL": dashscope.base_url, "DASHSCOPE_API_KEY": TEST_API_KEY,
+                                       "INPAINT_PUBLIC_BASE_URL": live_server.url, **FAST_RECOVERY, **env})
 
 
 class Visitor:
