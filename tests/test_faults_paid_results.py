@@ -11,7 +11,7 @@ import pytest
 
 from inpaint.models import InpaintJob
 from tests.conftest import TEST_API_KEY, wait_for
-from tests.test_faults import Visitor, assert_each_paid_once, cloud_worker, wait_all_final
+from tests.test_faults import Visitor, assert_each_paid_once, cloud_worker, connected_to, wait_all_final
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -58,7 +58,7 @@ def test_a_pool_process_killed_while_it_holds_a_submit_costs_seconds_and_no_seco
                           INPAINT_SWEEP_INTERVAL="2")
     Visitor(live_server).post_job("the pool process dies mid-call")
     wait_for(lambda: dashscope.creates_accepted == 1, timeout=30, message="the paid call to reach the service")
-    holder = wait_for(lambda: next((pid for pid in worker.pool_pids() if _connected_to(pid, dashscope.port)), None),
+    holder = wait_for(lambda: next((pid for pid in worker.pool_pids() if connected_to(pid, dashscope.port)), None),
                       timeout=10, message="the pool process holding the call")
     os.kill(holder, signal.SIGKILL)
     killed_at = time.monotonic()
@@ -69,20 +69,6 @@ def test_a_pool_process_killed_while_it_holds_a_submit_costs_seconds_and_no_seco
     [job] = wait_all_final(1, timeout=45)
     assert_each_paid_once([job], dashscope)
     assert recovered_in < 15, recovered_in
-
-
-def _connected_to(pid: int, port: int) -> bool:
-    """Whether the process has an open TCP connection to this port on the machine (the stand-in)."""
-    fds = [f"/proc/{pid}/fd/{fd}" for fd in os.listdir(f"/proc/{pid}/fd")]
-    inodes = {target[8:-1] for target in (os.readlink(fd) for fd in fds if os.path.islink(fd))
-              if target.startswith("socket:")}
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        with open(table) as lines:
-            for line in list(lines)[1:]:
-                fields = line.split()
-                if fields[9] in inodes and int(fields[2].rsplit(":", 1)[1], 16) == port:
-                    return True
-    return False
 
 
 def test_a_key_with_a_trailing_newline_works_and_never_reaches_a_log(
