@@ -7,6 +7,7 @@ app_name = "inpaint"
 urlpatterns = [
     path("", views.studio, name="studio"),
     path("jobs/", views.job_create, name="job-create"),
+    path("picture-preview/", views.picture_preview, name="picture-preview"),
     path("jobs/<uuid:pk>/", views.job_detail, name="job-detail"),
     path("jobs/<uuid:pk>/cancel/", views.job_cancel, name="job-cancel"),
     path("jobs/<uuid:pk>/picture/", views.job_file, {"kind": "base"}, name="job-picture"),

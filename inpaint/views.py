@@ -12,12 +12,15 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HTMX_STOP_POLLING, reswap, retarget, trigger_client_event
 
+from inpaint import images
 from inpaint.services import jobs, links, results, selectors, usage
 from inpaint.engines import engines_listed
 from inpaint.forms import JobForm
 from inpaint.models import InpaintJob
 
 HISTORY_LENGTH = 30
+# The editor paints on a proxy no larger than this (static/inpaint/mask.js, PROXY_MAX_SIDE).
+PREVIEW_MAX_SIDE = 4096
 
 
 def _session_key(request: HttpRequest) -> str:
@@ -153,6 +156,31 @@ def job_file(request: HttpRequest, pk, kind: str, slot: int | None = None) -> Fi
     filename = f"inpaint-{str(job.pk)[:8]}-{kind}{suffix}.{extension}"
     return FileResponse(stream, as_attachment="download" in request.GET, filename=filename,
                         content_type=mimetypes.guess_type(filename)[0])
+
+
+def _refused(message: str) -> HttpResponse:
+    return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
+
+
+@require_POST
+def picture_preview(request: HttpRequest) -> HttpResponse:
+    """The picture in field ``picture`` as an upright JPEG of at most 4096 px a side, for the editor to
+    paint on (browsers cannot show HEIC or TIFF, nor should they decode 48 MP in full), with the full
+    upright size in X-Picture-Width and X-Picture-Height; or 400 with the refusal in plain words."""
+    upload = request.FILES.get("picture")
+    if upload is None:
+        return _refused("Choose a picture to open.")
+    limits = {"max_bytes": settings.INPAINT_MAX_UPLOAD_BYTES, "max_pixels": settings.INPAINT_MAX_PIXELS}
+    try:
+        # Before reading: a file over the limit is never taken into memory.
+        images.check_file_size(upload.size, what="picture", max_bytes=limits["max_bytes"])
+        jpeg, width, height = images.picture_preview(upload.read(), max_side=PREVIEW_MAX_SIDE, **limits)
+    except images.ImageRefused as refusal:
+        return _refused(str(refusal))
+    response = HttpResponse(jpeg, content_type="image/jpeg")
+    response["X-Picture-Width"] = str(width)
+    response["X-Picture-Height"] = str(height)
+    return response
 
 
 @require_GET

@@ -1,15 +1,14 @@
 // The studio page: wires the mask editor to the job form, the job card and the history.
 import { createMaskEditor, TOOLS } from "./editor.js";
+import { pictureOpen, PictureRefused } from "./picture.js";
 import { shortcutFor, shortcutKeys, shortcutsList } from "./shortcuts.js";
-
-const ACCEPTED_TYPES = { "image/jpeg": "JPEG", "image/png": "PNG", "image/bmp": "BMP", "image/webp": "WebP" };
-const MB = 1024 * 1024;
 
 const root = document.querySelector("[data-editor]");
 const $ = (selector, scope = document) => scope.querySelector(selector);
 const pictureInput = $("#id_base_image");
 const maskInput = $("[data-mask-input]");
 let pictureFile = null; // the File behind the picture in the editor
+let openings = 0; // pictures asked for so far: only the latest one is shown
 
 const editor = createMaskEditor(root, { onChange: refreshEditorUi });
 
@@ -30,18 +29,6 @@ function currentEngine() {
 function pictureLimits() {
   const d = $("[data-picture-limits]").dataset;
   return { minSide: Number(d.minSide), maxPixels: Number(d.maxPixels), maxBytes: Number(d.maxBytes) };
-}
-
-function sizeProblem(width, height) {
-  const limits = pictureLimits();
-  if (Math.min(width, height) < limits.minSide) {
-    return `This picture is ${width} × ${height} pixels; each side must be at least ${limits.minSide} pixels.`;
-  }
-  if (width * height > limits.maxPixels) {
-    return `This picture has ${(width * height / 1e6).toFixed(1)} megapixels (${width} × ${height}); `
-      + `the limit is ${limits.maxPixels / 1e6} megapixels.`;
-  }
-  return null;
 }
 
 function refreshForm() {
@@ -85,47 +72,37 @@ document.addEventListener("change", (event) => {
 
 // ---- getting the picture in ----------------------------------------------------------------
 
-async function sniffType(file) {
-  if (ACCEPTED_TYPES[file.type]) return file.type;
-  const head = new Uint8Array(await file.slice(0, 8).arrayBuffer());
-  if (head[0] === 0xff && head[1] === 0xd8) return "image/jpeg";
-  if (head[0] === 0x89 && head[1] === 0x50 && head[2] === 0x4e && head[3] === 0x47) return "image/png";
-  if (head[0] === 0x42 && head[1] === 0x4d) return "image/bmp";
-  if (String.fromCharCode(...head.slice(0, 4)) === "RIFF") return "image/webp";
-  return null;
-}
-
-/** Check a file in the browser, show it, and make it the form's picture. Returns true if taken. */
+/** Check a file, show it, and make it the form's picture. Returns true if taken. */
 async function openPicture(file) {
-  const limits = pictureLimits();
-  const type = await sniffType(file);
-  if (!type) {
-    refusePicture(`“${file.name || "This file"}” is not a picture this app can use. Choose a JPEG, PNG, WebP or BMP file.`);
-    return false;
-  }
-  if (file.size > limits.maxBytes) {
-    refusePicture(`“${file.name || "This picture"}” is ${(file.size / MB).toFixed(1)} MB; the limit is ${Math.round(limits.maxBytes / MB)} MB. Save it smaller or as JPEG and try again.`);
-    return false;
-  }
-  let bitmap;
+  const opening = ++openings;
+  const info = $("[data-picture-info]");
+  const shown = info.textContent;
+  info.textContent = `Opening ${file.name || "the pasted picture"}…`;
+  let picture;
   try {
-    bitmap = await createImageBitmap(file, { imageOrientation: "from-image" });
-  } catch {
-    refusePicture(`“${file.name || "This picture"}” cannot be opened; the file may be damaged.`);
+    picture = await pictureOpen(file, pictureLimits(), {
+      previewUrl: root.dataset.previewUrl, csrfToken: $("#job-form [name=csrfmiddlewaretoken]").value,
+    });
+  } catch (error) {
+    if (!(error instanceof PictureRefused)) throw error;
+    if (opening === openings) {
+      info.textContent = shown;
+      refusePicture(error.message);
+    }
     return false;
   }
-  const problem = sizeProblem(bitmap.width, bitmap.height);
-  if (problem) {
-    bitmap.close();
-    refusePicture(problem);
+  if (opening !== openings) {
+    picture.bitmap.close(); // a later picture was chosen meanwhile
     return false;
   }
   pictureFile = file;
   setFiles(pictureInput, file);
-  const size = await editor.loadImage(bitmap);
+  await editor.loadImage(picture.bitmap, picture);
   showPictureMessage(null);
   $("[data-mask-message]").hidden = true;
-  $("[data-picture-info]").textContent = `${file.name || "Pasted picture"} · ${size.width} × ${size.height} px`;
+  const { width, height } = editor.state;
+  const proxy = width === picture.width ? "" : ` · painted at ${width} × ${height}`;
+  info.textContent = `${file.name || "Pasted picture"} · ${picture.width} × ${picture.height} px${proxy}`;
   return true;
 }
 

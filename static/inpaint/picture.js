@@ -1,0 +1,116 @@
+// Opening a person's picture for the editor: check it against the app's limits, and get something
+// the browser can paint on. The browser decodes JPEG, PNG, BMP and WebP itself; HEIC and TIFF,
+// and anything over 4096 px, come back from the server as an upright JPEG proxy with the picture's
+// full size (views.picture_preview), because Chromium cannot decode the first and should not hold
+// a 48 MP photo in full. The file itself is what the form sends.
+
+import { PROXY_MAX_SIDE } from "./mask.js";
+
+/** The formats the app reads, by MIME type, with the ones the browser shows itself. */
+export const PICTURE_TYPES = {
+  "image/jpeg": { name: "JPEG", browser: true },
+  "image/png": { name: "PNG", browser: true },
+  "image/bmp": { name: "BMP", browser: true },
+  "image/webp": { name: "WebP", browser: true },
+  "image/tiff": { name: "TIFF", browser: false },
+  "image/heic": { name: "HEIC", browser: false },
+  "image/heif": { name: "HEIF", browser: false },
+};
+
+const HEIF_BRANDS = ["heic", "heix", "heim", "heis", "hevc", "hevx", "hevm", "hevs", "mif1", "msf1"];
+const MB = 1024 * 1024;
+
+/** A refusal to show the person: one plain sentence. */
+export class PictureRefused extends Error {}
+
+/** The picture type of a file from its first 12 bytes, else from its declared type, else null. */
+export function pictureType(head, declaredType = "") {
+  const text = (from, to) => String.fromCharCode(...head.slice(from, to));
+  if (head[0] === 0xff && head[1] === 0xd8) return "image/jpeg";
+  if (text(1, 4) === "PNG" && head[0] === 0x89) return "image/png";
+  if (text(0, 2) === "BM") return "image/bmp";
+  if (text(0, 4) === "RIFF" && text(8, 12) === "WEBP") return "image/webp";
+  if (text(0, 4) === "II*\0" || text(0, 4) === "MM\0*") return "image/tiff";
+  if (text(4, 8) === "ftyp" && HEIF_BRANDS.includes(text(8, 12))) return "image/heic";
+  return PICTURE_TYPES[declaredType] ? declaredType : null;
+}
+
+/** Why a width × height picture is outside the app's limits, or null. */
+export function sizeProblem(width, height, limits) {
+  if (Math.min(width, height) < limits.minSide) {
+    return `This picture is ${width} × ${height} pixels; each side must be at least ${limits.minSide} pixels.`;
+  }
+  if (width * height > limits.maxPixels) {
+    return `This picture has ${(width * height / 1e6).toFixed(1)} megapixels (${width} × ${height}), `
+      + `over the limit of ${limits.maxPixels / 1e6} megapixels.`;
+  }
+  return null;
+}
+
+/** The upright size of a picture the browser can read, from its header: an <img> that is never
+ * painted is never decoded, so this costs no pixel memory. */
+function browserSize(file) {
+  const url = URL.createObjectURL(file);
+  const image = new Image();
+  return new Promise((resolve, reject) => {
+    image.onload = () => resolve({ width: image.naturalWidth, height: image.naturalHeight });
+    image.onerror = reject;
+    image.src = url;
+  }).finally(() => URL.revokeObjectURL(url));
+}
+
+async function serverProxy(file, { previewUrl, csrfToken }) {
+  const body = new FormData();
+  body.append("picture", file);
+  body.append("csrfmiddlewaretoken", csrfToken);
+  let response;
+  try {
+    response = await fetch(previewUrl, { method: "POST", body, credentials: "same-origin" });
+  } catch {
+    throw new PictureRefused("No connection to the server to open this picture; check your network and try again.");
+  }
+  if (response.status === 400) throw new PictureRefused(await response.text());
+  if (!response.ok) throw new PictureRefused("The server could not open this picture right now; try again in a moment.");
+  const bitmap = await createImageBitmap(await response.blob());
+  return {
+    bitmap, width: Number(response.headers.get("X-Picture-Width")), height: Number(response.headers.get("X-Picture-Height")),
+  };
+}
+
+/**
+ * Check ``file`` against ``limits`` ({minSide, maxPixels, maxBytes}) and open it: resolves to
+ * {bitmap, width, height}, the bitmap upright and at most 4096 px a side, width and height the
+ * full picture's. Rejects with PictureRefused.
+ */
+export async function pictureOpen(file, limits, server) {
+  const name = file.name || "This picture";
+  const type = pictureType(new Uint8Array(await file.slice(0, 12).arrayBuffer()), file.type);
+  if (!type) {
+    throw new PictureRefused(`“${name}” is not a picture this app can read: choose a JPEG, PNG, WebP, TIFF, HEIC or BMP file.`);
+  }
+  if (file.size > limits.maxBytes) {
+    throw new PictureRefused(`“${name}” is ${(file.size / MB).toFixed(1)} MB, over the limit of `
+      + `${Math.round(limits.maxBytes / MB)} MB: save it smaller or as JPEG and try again.`);
+  }
+  const damaged = () => { throw new PictureRefused(`“${name}” cannot be opened; the file may be damaged.`); };
+  let opened;
+  if (PICTURE_TYPES[type].browser) {
+    const size = await browserSize(file).catch(damaged);
+    const problem = sizeProblem(size.width, size.height, limits);
+    if (problem) throw new PictureRefused(problem);
+    if (Math.max(size.width, size.height) > PROXY_MAX_SIDE) {
+      opened = await serverProxy(file, server);
+    } else {
+      const bitmap = await createImageBitmap(file, { imageOrientation: "from-image" }).catch(damaged);
+      opened = { bitmap, width: bitmap.width, height: bitmap.height };
+    }
+  } else {
+    opened = await serverProxy(file, server);
+  }
+  const problem = sizeProblem(opened.width, opened.height, limits);
+  if (problem) {
+    opened.bitmap.close();
+    throw new PictureRefused(problem);
+  }
+  return opened;
+}
