@@ -1,0 +1,66 @@
+"""The code's shape, as issue 9 asks it to stay: no import cycles in inpaint/, no module over about 400 lines,
+and no function-local imports hiding a cycle."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+INPAINT = Path(__file__).resolve().parent.parent / "inpaint"
+MAX_LINES = 400
+
+
+def _modules() -> dict[str, Path]:
+    modules = {}
+    for path in INPAINT.rglob("*.py"):
+        if "migrations" in path.parts:
+            continue
+        parts = path.relative_to(INPAINT.parent).with_suffix("").parts
+        modules[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    return modules
+
+
+def _imports(path: Path, name: str, known: set[str]) -> set[str]:
+    """The inpaint modules this one imports (``from inpaint.x import y`` counts y when y is a module)."""
+    package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else []))
+            found.add(base)
+            found |= {f"{base}.{alias.name}" for alias in node.names}
+    return {module for module in found if module in known and module != name}
+
+
+def test_no_module_imports_one_that_imports_it_back():
+    modules = _modules()
+    graph = {name: _imports(path, name, set(modules)) for name, path in modules.items()}
+    cycles = []
+
+    def visit(node: str, trail: list[str]) -> None:
+        for target in graph[node]:
+            if target in trail:
+                cycles.append(trail[trail.index(target):] + [target])
+            elif len(trail) < len(graph):
+                visit(target, trail + [target])
+
+    for start in graph:
+        visit(start, [start])
+    assert not cycles, cycles[:3]
+
+
+def test_no_module_is_over_about_400_lines():
+    long = {name: len(path.read_text().splitlines()) for name, path in _modules().items()}
+    assert all(lines <= MAX_LINES for lines in long.values()), {n: c for n, c in long.items() if c > MAX_LINES}
+
+
+def test_imports_sit_at_the_top_of_every_module():
+    for name, path in _modules().items():
+        for function in ast.walk(ast.parse(path.read_text())):
+            if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                inner = [node for node in ast.walk(function) if isinstance(node, (ast.Import, ast.ImportFrom))]
+                assert not inner, f"{name}.{function.name} imports inside a function"
