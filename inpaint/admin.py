@@ -14,16 +14,17 @@ class JobResultInline(admin.TabularInline):
 
 @admin.register(InpaintJob)
 class InpaintJobAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "engine", "status", "owner", "visitor_session", "n", "image_count", "error_code")
+    list_display = ("created_at", "engine", "status", "person", "n", "image_count", "error_code")
     list_filter = ("engine", "status")
     date_hierarchy = "created_at"
-    search_fields = ("pk", "remote_task_id", "prompt", "owner__username", "session_key")
+    search_fields = ("pk", "remote_task_id", "prompt", "owner__username", "visitor_id")
     readonly_fields = [field.name for field in InpaintJob._meta.fields]
     inlines = [JobResultInline]
 
-    @admin.display(description="session")
-    def visitor_session(self, job: InpaintJob) -> str:
-        return job.session_key[:8]
+    @admin.display(description="owner")
+    def person(self, job: InpaintJob) -> str:
+        # An account's name, or an anonymous visitor's id (the app's own, never a session key).
+        return job.owner.get_username() if job.owner else f"visitor {job.visitor_id[:8]}"
 
     def changelist_view(self, request, extra_context=None):
         # The images billed by the jobs the filters select: pick a month in the date

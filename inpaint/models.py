@@ -94,7 +94,11 @@ class InpaintJob(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE)
-    session_key = models.CharField(max_length=64, blank=True, db_index=True)
+    # An anonymous visitor's id, kept in their session (never the session key itself, which
+    # changes on sign-in and is a live credential).
+    visitor_id = models.CharField(max_length=64, blank=True, db_index=True)
+    # Who the job belongs to, for taking turns and per-person limits: "user:<pk>" or "visitor:<id>".
+    owner_key = models.CharField(max_length=80, blank=True, db_index=True)
     engine = models.CharField(max_length=40)
 
     prompt = models.CharField(max_length=800)
@@ -189,6 +193,16 @@ class EngineGate(models.Model):
 
     def __str__(self) -> str:
         return self.engine
+
+
+class Lock(models.Model):
+    """A row to lock, so that a check and the insert it guards happen one at a time on every host
+    (e.g. the monthly caps, counted and reserved together when a job is created)."""
+
+    name = models.CharField(max_length=40, primary_key=True)
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class JobResult(models.Model):

@@ -11,7 +11,7 @@ their registered names.
 from celery import shared_task
 
 from inpaint.models import InpaintJob
-from inpaint.services import polling, recovery, submission
+from inpaint.services import polling, recovery, retention, submission
 from inpaint.services.scheduling import steps_dispatch
 
 
@@ -41,3 +41,8 @@ def job_reconcile_task(job_id: str, token: str) -> None:
 @shared_task(ignore_result=True)
 def jobs_sweep_task() -> None:
     steps_dispatch(recovery.jobs_sweep())
+
+
+@shared_task(ignore_result=True)
+def jobs_expire_task() -> None:
+    retention.jobs_expire()

@@ -14,6 +14,7 @@ from django.utils.html import escape
 
 from inpaint.models import InpaintJob, JobResult
 from inpaint.services import links
+from inpaint.services.owners import VISITOR_SESSION_KEY
 from tests.pictures import mask, open_image, picture
 
 pytestmark = pytest.mark.django_db
@@ -44,7 +45,7 @@ def form_data(*, engine="offline", prompt="", base: bytes | None = None, mask_pn
 def create_job(client: Client, **data) -> InpaintJob:
     response = client.post("/jobs/", form_data(**data), headers=HTMX)
     assert response.status_code == 200
-    return InpaintJob.objects.get(session_key=client.session.session_key)
+    return InpaintJob.objects.get(visitor_id=client.session[VISITOR_SESSION_KEY])
 
 
 def set_status(job: InpaintJob, status: str) -> None:
@@ -96,7 +97,9 @@ def test_job_create_offline_returns_the_job_card(client):
 def test_job_create_offline_stores_the_job_for_this_session(client):
     client.post("/jobs/", form_data(), headers=HTMX)
     job = InpaintJob.objects.get()
-    assert job.session_key == client.session.session_key
+    assert job.visitor_id == client.session[VISITOR_SESSION_KEY]
+    assert job.visitor_id != client.session.session_key  # the app's own id, never the session key
+    assert job.owner_key == f"visitor:{job.visitor_id}"
     assert (job.engine, job.status, job.base_width, job.base_height) == ("offline", Status.QUEUED, 640, 480)
 
 

@@ -3,6 +3,10 @@
 A job is claimed for its one paid submission only while fewer than the engine's running
 limit of remote tasks are in progress and fewer than its submit rate went out in the last
 second. The decision is taken with the engine's ``EngineGate`` row locked, so workers agree.
+
+Waiting jobs take turns between people: each person's first waiting job comes before anyone's
+second, first come first served within those rounds, so one person's twenty jobs never keep
+another's single job waiting for more than one turn.
 """
 
 from __future__ import annotations
@@ -48,9 +52,9 @@ def job_admit(job: InpaintJob, engine: Engine) -> float:
         now = timezone.now()
         if gate.paused_until and gate.paused_until > now:
             return (gate.paused_until - now).total_seconds()
-        engine_jobs = InpaintJob.objects.filter(engine=engine.key)
-        free_slots = running_limit - engine_jobs.filter(HOLDS_SLOT).count()
-        ahead = engine_jobs.filter(WAITING, created_at__lt=job.created_at).count()
+        free_slots = running_limit - InpaintJob.objects.filter(engine=engine.key).filter(HOLDS_SLOT).count()
+        turns = waiting_in_turn(engine.key)
+        ahead = turns.index(job.pk) if job.pk in turns else len(turns)
         if free_slots <= ahead:
             return settings.INPAINT_ADMISSION_RECHECK
         window_start = now - datetime.timedelta(seconds=1)
@@ -65,6 +69,17 @@ def job_admit(job: InpaintJob, engine: Engine) -> float:
         gate.save(update_fields=["recent_submits"])
     job.refresh_from_db()
     return 0.0
+
+
+def waiting_in_turn(engine_key: str) -> list:
+    """The ids of the engine's waiting jobs in the order they take turns (see the module's docstring)."""
+    waiting = InpaintJob.objects.filter(WAITING, engine=engine_key).order_by("created_at", "pk")
+    seen: dict[str, int] = {}
+    order = []
+    for pk, owner_key, created_at in waiting.values_list("pk", "owner_key", "created_at"):
+        rank = seen[owner_key] = seen.get(owner_key, -1) + 1
+        order.append((rank, created_at, pk))
+    return [pk for _, _, pk in sorted(order)]
 
 
 def engine_throttle(engine: Engine) -> float:
@@ -89,7 +104,7 @@ def jobs_wake_waiting(engine_key: str) -> Steps:
         return []
     _, running_limit = engine_limits(engine)
     steps: Steps = []
-    for job in InpaintJob.objects.filter(WAITING, engine=engine_key).order_by("created_at")[:running_limit]:
+    for job in InpaintJob.objects.filter(pk__in=waiting_in_turn(engine_key)[:running_limit]):
         steps += step_rearm(job, "submit")
     return steps
 

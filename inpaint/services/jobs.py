@@ -6,28 +6,36 @@ import random
 import uuid
 
 from django.core.files.base import ContentFile
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from inpaint.engines import engine_get
 from inpaint.engines.base import Engine, EngineError
 from inpaint.images import PreparedImage
-from inpaint.models import InpaintJob
+from inpaint.models import InpaintJob, Lock
 from inpaint.services.admission import job_remote_ended
+from inpaint.services.owners import owner_key_for
+from inpaint.services.refusals import JobActionRefused
 from inpaint.services.scheduling import step_first, steps_dispatch
 from inpaint.services.states import Status, job_transition
+from inpaint.services.usage import usage_limits_check
+
+CREATION_LOCK = "job-create"
 
 
-class JobActionRefused(Exception):
-    """An action the person asked for that cannot be done now; the message says why."""
-
-
-def job_create(*, user, session_key: str, engine: Engine, prompt: str, style: str, size: str, n: int,
+def job_create(*, user, visitor_id: str, engine: Engine, prompt: str, style: str, size: str, n: int,
                mask_color: list, base: PreparedImage, mask_png: bytes, context: str = "normal",
                edge_softness: int = 8, seed: int | None = None) -> InpaintJob:
+    """Store a new job and send its first step; raises JobActionRefused past a cap or limit.
+
+    The caps are checked and the job inserted with one lock held, so parallel posts cannot all
+    pass a check that only one of them fits.
+    """
+    owner_key = owner_key_for(user, visitor_id)
     job = InpaintJob(
-        owner=user if user is not None and user.is_authenticated else None,
-        session_key=session_key, engine=engine.key, prompt=prompt, style=style, size=size, n=n,
+        owner=user if user is not None and user.is_authenticated else None, owner_key=owner_key,
+        visitor_id=visitor_id, engine=engine.key, prompt=prompt, style=style, size=size, n=n,
         mask_color=mask_color, seed=random.randrange(2**31) if seed is None else seed, context=context,
         edge_softness=edge_softness, base_width=base.width, base_height=base.height,
     )
@@ -36,8 +44,18 @@ def job_create(*, user, session_key: str, engine: Engine, prompt: str, style: st
     if base.alpha:
         job.base_alpha.save("base-alpha.png", ContentFile(base.alpha), save=False)
     job.step_token, job.step_due_at = uuid.uuid4().hex, timezone.now()
-    job.save()
-    steps_dispatch([step_first(job)])
+    Lock.objects.get_or_create(name=CREATION_LOCK)
+    try:
+        with transaction.atomic():
+            Lock.objects.select_for_update().get(name=CREATION_LOCK)
+            usage_limits_check(engine, n, owner_key)
+            job.save()
+            steps_dispatch([step_first(job)])
+    except JobActionRefused:
+        for stored in (job.base_image, job.mask_image, job.base_alpha):
+            if stored:
+                stored.storage.delete(stored.name)
+        raise
     return job
 
 

@@ -10,26 +10,27 @@ from django.utils import timezone
 
 from inpaint.engines import engine_get
 from inpaint.models import InpaintJob
-from inpaint.services.admission import WAITING
+from inpaint.services.admission import waiting_in_turn
 from inpaint.services.states import Status
 
 RECENT_JOBS = 10
 
 
-def job_list(*, user, session_key: str) -> QuerySet[InpaintJob]:
-    """The visitor's own jobs: a signed-in user's, or this browser session's."""
+def job_list(*, user, visitor_id: str) -> QuerySet[InpaintJob]:
+    """The visitor's own jobs: a signed-in person's, or this anonymous browser's."""
     if user is not None and user.is_authenticated:
         return InpaintJob.objects.filter(owner=user)
-    if not session_key:
+    if not visitor_id:
         return InpaintJob.objects.none()
-    return InpaintJob.objects.filter(owner__isnull=True, session_key=session_key)
+    return InpaintJob.objects.filter(owner__isnull=True, visitor_id=visitor_id)
 
 
 def job_queue_position(job: InpaintJob) -> int | None:
-    """How many jobs of the same engine wait ahead of this one, while it waits for admission."""
+    """How many jobs of the same engine take their turn before this one, while it waits for admission."""
     if job.status != Status.QUEUED or job.submit_claimed_at or not engine_get(job.engine).running_limit:
         return None
-    return InpaintJob.objects.filter(WAITING, engine=job.engine, created_at__lt=job.created_at).count()
+    turns = waiting_in_turn(job.engine)
+    return turns.index(job.pk) if job.pk in turns else None
 
 
 def job_estimate_seconds(engine_key: str) -> float | None:

@@ -1,17 +1,19 @@
-"""Usage: images billed by cloud jobs, and the monthly cap."""
+"""Spend guards: images billed by cloud jobs, the monthly caps, jobs in progress per person, and how
+fast one client address may create jobs."""
 
 from __future__ import annotations
 
 import datetime
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
 from inpaint.engines import all_engines
 from inpaint.engines.base import Engine
 from inpaint.models import InpaintJob
-from inpaint.services.jobs import JobActionRefused
+from inpaint.services.refusals import JobActionRefused
 from inpaint.services.states import IN_FLIGHT
 
 
@@ -30,14 +32,42 @@ def usage_images_this_month(*, jobs: QuerySet[InpaintJob] | None = None) -> int:
         total=Sum("image_count"))["total"] or 0
 
 
-def usage_cap_check(engine: Engine, n: int) -> None:
-    """Refuse a new cloud job before any call when it could take the month past INPAINT_MONTHLY_IMAGE_CAP."""
-    cap = settings.INPAINT_MONTHLY_IMAGE_CAP
-    if not cap or not engine.remote:
+def _images_reserved(jobs: QuerySet[InpaintJob]) -> int:
+    """Images this month's jobs have billed, plus those unfinished jobs may still bill."""
+    billed = usage_images_this_month(jobs=jobs)
+    pending = jobs.filter(IN_FLIGHT, engine__in=_billed_engine_keys()).aggregate(total=Sum("n"))["total"] or 0
+    return billed + pending
+
+
+def usage_limits_check(engine: Engine, n: int, owner_key: str) -> None:
+    """Refuse a new job that would pass a cap or the person's jobs in progress, before any call.
+
+    job_create runs this with the creation lock held, so parallel posts cannot pass together.
+    """
+    mine = InpaintJob.objects.filter(owner_key=owner_key)
+    active_limit = settings.INPAINT_MAX_ACTIVE_JOBS
+    if active_limit and mine.filter(IN_FLIGHT).count() >= active_limit:
+        raise JobActionRefused(f"You have {active_limit} jobs in progress; start another when one has finished.")
+    if not engine.remote:
         return
-    reserved = InpaintJob.objects.filter(IN_FLIGHT, engine__in=_billed_engine_keys()).aggregate(
-        total=Sum("n"))["total"] or 0
-    if usage_images_this_month() + reserved + n > cap:
+    cap = settings.INPAINT_MONTHLY_IMAGE_CAP
+    if cap and _images_reserved(InpaintJob.objects.all()) + n > cap:
         raise JobActionRefused(
             f"This month's limit of {cap} cloud images has been reached. Use the offline engine, "
             "or ask the administrator to raise the limit.")
+    own_cap = settings.INPAINT_MONTHLY_IMAGE_CAP_PER_OWNER
+    if own_cap and _images_reserved(mine) + n > own_cap:
+        raise JobActionRefused(
+            f"You have used your {own_cap} cloud images for this month. Use the offline engine, "
+            "or ask the administrator for more.")
+
+
+def client_rate_check(address: str) -> None:
+    """At most INPAINT_CREATE_RATE new jobs per client address, counted in the shared cache."""
+    count, seconds = (int(part) for part in settings.INPAINT_CREATE_RATE.split("/"))
+    window = int(timezone.now().timestamp() // seconds)
+    key = f"inpaint:create-rate:{address}:{window}"
+    cache.add(key, 0, timeout=seconds * 2)
+    if cache.incr(key) > count:
+        raise JobActionRefused(f"Too many new jobs from your address; wait a minute and try again "
+                               f"(at most {count} every {seconds} seconds).")

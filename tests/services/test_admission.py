@@ -8,7 +8,8 @@ import pytest
 from django.utils import timezone
 
 from inpaint.engines.base import SlotResult, TaskState, TaskStatus
-from inpaint.services import selectors, submission
+from inpaint.models import InpaintJob
+from inpaint.services import admission, selectors, submission
 from inpaint.services.scheduling import Step
 from tests.pictures import picture
 from tests.services.fakes import CLOUD, make_job, poll_with, reload, submitted_job
@@ -102,3 +103,17 @@ def test_job_queue_position_is_none_for_a_submitted_job(cloud):
     assert selectors.job_queue_position(submitted_job()) is None
 
 
+
+
+def test_waiting_jobs_take_turns_between_people(cloud):
+    def job_of(person: str):
+        job = make_job()
+        InpaintJob.objects.filter(pk=job.pk).update(owner_key=person)
+        return job
+
+    flood = [job_of("visitor:flood") for _ in range(5)]
+    single = job_of("visitor:single")
+    later = job_of("visitor:flood")
+    order = admission.waiting_in_turn(CLOUD)
+    assert order == [flood[0].pk, single.pk, *[job.pk for job in flood[1:]], later.pk]
+    assert selectors.job_queue_position(reload(single)) == 1

@@ -7,7 +7,9 @@ import datetime
 import pytest
 
 from inpaint.engines import engine_get
-from inpaint.services import jobs, usage
+from inpaint.models import InpaintJob
+from inpaint.services import usage
+from inpaint.services.refusals import JobActionRefused
 from tests.services.fakes import CLOUD, Status, make_job
 
 pytestmark = pytest.mark.django_db
@@ -21,30 +23,65 @@ def test_usage_images_this_month_counts_cloud_jobs_of_this_month():
     assert usage.usage_images_this_month() == 5
 
 
-def test_usage_cap_check_refuses_a_job_past_the_cap(settings, cloud):
+OWNER = "visitor:visitor-a"  # make_job's owner
+
+
+def test_the_cap_refuses_a_job_past_it(settings, cloud):
     settings.INPAINT_MONTHLY_IMAGE_CAP = 3
     make_job(status=Status.SUCCEEDED, image_count=2)
-    with pytest.raises(jobs.JobActionRefused, match="This month's limit of 3 cloud images has been reached"):
-        usage.usage_cap_check(engine_get(CLOUD), 2)
+    with pytest.raises(JobActionRefused, match="This month's limit of 3 cloud images has been reached"):
+        usage.usage_limits_check(engine_get(CLOUD), 2, OWNER)
     assert cloud.submitted == []
 
 
-def test_usage_cap_check_allows_a_job_within_the_cap(settings):
+def test_the_cap_allows_a_job_within_it(settings):
     settings.INPAINT_MONTHLY_IMAGE_CAP = 3
     make_job(status=Status.SUCCEEDED, image_count=2)
-    usage.usage_cap_check(engine_get(CLOUD), 1)
+    usage.usage_limits_check(engine_get(CLOUD), 1, OWNER)
 
 
-def test_usage_cap_check_counts_jobs_in_flight(settings):
+def test_the_cap_counts_jobs_in_flight(settings):
     settings.INPAINT_MONTHLY_IMAGE_CAP = 3
     make_job(n=3)
-    with pytest.raises(jobs.JobActionRefused):
-        usage.usage_cap_check(engine_get(CLOUD), 1)
+    with pytest.raises(JobActionRefused):
+        usage.usage_limits_check(engine_get(CLOUD), 1, OWNER)
 
 
-def test_usage_cap_check_never_refuses_the_offline_engine(settings):
+def test_the_cap_never_refuses_the_offline_engine(settings):
     settings.INPAINT_MONTHLY_IMAGE_CAP = 1
     make_job(status=Status.SUCCEEDED, image_count=5)
-    usage.usage_cap_check(engine_get("offline"), 4)
+    usage.usage_limits_check(engine_get("offline"), 4, OWNER)
 
 
+def test_the_cap_per_person_counts_only_their_own_jobs(settings):
+    settings.INPAINT_MONTHLY_IMAGE_CAP_PER_OWNER = 4
+    make_job(status=Status.SUCCEEDED, image_count=3)
+    usage.usage_limits_check(engine_get(CLOUD), 4, "visitor:someone-else")
+    with pytest.raises(JobActionRefused, match="You have used your 4 cloud images for this month"):
+        usage.usage_limits_check(engine_get(CLOUD), 2, OWNER)
+
+
+def test_a_person_may_have_only_so_many_jobs_in_progress(settings):
+    settings.INPAINT_MAX_ACTIVE_JOBS = 2
+    make_job(engine="offline")
+    make_job(engine="offline")
+    with pytest.raises(JobActionRefused, match="You have 2 jobs in progress"):
+        make_job(engine="offline")
+    assert InpaintJob.objects.count() == 2
+
+
+def test_a_refused_job_leaves_no_files(settings, media_root):
+    settings.INPAINT_MAX_ACTIVE_JOBS = 1
+    make_job(engine="offline")
+    with pytest.raises(JobActionRefused):
+        make_job(engine="offline")
+    assert len(list(media_root.rglob("*.*"))) == 2  # the first job's picture and mask only
+
+
+def test_the_creation_rate_per_address_is_limited(settings):
+    settings.INPAINT_CREATE_RATE = "3/60"
+    for _ in range(3):
+        usage.client_rate_check("203.0.113.9")
+    with pytest.raises(JobActionRefused, match="Too many new jobs from your address"):
+        usage.client_rate_check("203.0.113.9")
+    usage.client_rate_check("203.0.113.10")
