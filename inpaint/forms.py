@@ -68,6 +68,9 @@ class JobForm(forms.Form):
             colours = json.loads(raw)
         except ValueError:
             raise forms.ValidationError("Write the mask colours as a list of [red, green, blue], e.g. [[0, 0, 0]].") from None
+        if isinstance(colours, list) and len(colours) > images.MAX_MASK_COLOURS:
+            raise forms.ValidationError(f"Name at most {images.MAX_MASK_COLOURS} mask colours; "
+                                        f"this list has {len(colours)}.")
         valid = isinstance(colours, list) and all(
             isinstance(c, list) and len(c) == 3 and all(isinstance(v, int) and 0 <= v <= 255 for v in c) for c in colours)
         if not valid:

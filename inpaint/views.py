@@ -5,6 +5,7 @@ from __future__ import annotations
 import mimetypes
 
 from django.conf import settings
+from django.contrib.auth.decorators import login_not_required
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -13,7 +14,8 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HTMX_STOP_POLLING, reswap, retarget, trigger_client_event
 
 from inpaint import images
-from inpaint.services import jobs, links, results, selectors, usage
+from inpaint.services import jobs, links, owners, results, retention, selectors, usage
+from inpaint.services.refusals import JobActionRefused
 from inpaint.engines import engines_listed
 from inpaint.forms import JobForm
 from inpaint.models import InpaintJob
@@ -23,15 +25,17 @@ HISTORY_LENGTH = 30
 PREVIEW_MAX_SIDE = 4096
 
 
-def _session_key(request: HttpRequest) -> str:
-    # Anonymous visitors own their jobs through the session, so make sure one exists.
-    if not request.session.session_key:
-        request.session.save()
-    return request.session.session_key
-
-
 def _visitor_jobs(request: HttpRequest):
-    return selectors.job_list(user=request.user, session_key=_session_key(request))
+    # Reading makes no session: a visitor gets one only when they make a job.
+    return selectors.job_list(user=request.user, visitor_id=owners.visitor_id_get(request.session))
+
+
+def _client_address(request: HttpRequest) -> str:
+    if settings.INPAINT_BEHIND_PROXY:
+        forwarded = request.headers.get("X-Forwarded-For", "")
+        if forwarded:
+            return forwarded.split(",")[-1].strip()  # the address the proxy itself saw
+    return request.META.get("REMOTE_ADDR", "")
 
 
 def _visitor_job(request: HttpRequest, pk) -> InpaintJob:
@@ -98,20 +102,25 @@ def _job_card(request: HttpRequest, job: InpaintJob, *, ended_here: bool, notice
 @require_POST
 def job_create(request: HttpRequest) -> HttpResponse:
     form = JobForm(request.POST, request.FILES)
+    try:
+        usage.client_rate_check(_client_address(request))
+    except JobActionRefused as refusal:
+        form.is_valid()
+        form.add_error(None, str(refusal))
+        return _form_again(request, form)
     if not form.is_valid():
         return _form_again(request, form)
     data = form.cleaned_data
     try:
-        usage.usage_cap_check(data["engine_obj"], data["n"])
-    except jobs.JobActionRefused as refusal:
+        job = jobs.job_create(
+            user=request.user, visitor_id=owners.visitor_id_get(request.session, create=True),
+            client_address=_client_address(request), engine=data["engine_obj"], prompt=data["prompt"], style=data["style"], size=data["size"], n=data["n"],
+            mask_color=data["mask_color"], context=data["context"], edge_softness=data["edge_softness"],
+            base=form.prepared_base, mask_png=form.mask_png,
+        )
+    except JobActionRefused as refusal:
         form.add_error(None, str(refusal))
         return _form_again(request, form)
-    job = jobs.job_create(
-        user=request.user, session_key=_session_key(request), engine=data["engine_obj"], prompt=data["prompt"],
-        style=data["style"], size=data["size"], n=data["n"], mask_color=data["mask_color"], context=data["context"],
-        edge_softness=data["edge_softness"],
-        base=form.prepared_base, mask_png=form.mask_png,
-    )
     if not request.htmx:
         return redirect("inpaint:job-detail", pk=job.pk)
     context = _page_context(request, form=form, job=job) | _card_context(job) | {"notes": form.prepared_base.notes}
@@ -134,12 +143,27 @@ def job_cancel(request: HttpRequest, pk) -> HttpResponse:
     notice = ""
     try:
         jobs.job_cancel(job)
-    except jobs.JobActionRefused as refusal:
+    except JobActionRefused as refusal:
         notice = str(refusal)
     job.refresh_from_db()
     if not request.htmx:
         return redirect("inpaint:job-detail", pk=job.pk)
     return _job_card(request, job, ended_here=True, notice=notice)
+
+
+@require_POST
+def job_delete(request: HttpRequest, pk) -> HttpResponse:
+    """The owner deletes a job and its files; the card goes, and the history follows."""
+    job = _visitor_job(request, pk)
+    try:
+        retention.job_delete(job)
+    except JobActionRefused as refusal:
+        if not request.htmx:
+            return redirect("inpaint:job-detail", pk=job.pk)
+        return _job_card(request, job, ended_here=False, notice=str(refusal))
+    if not request.htmx:
+        return redirect("inpaint:studio")
+    return trigger_client_event(HttpResponse(""), "job-finished")
 
 
 @require_GET
@@ -154,8 +178,12 @@ def job_file(request: HttpRequest, pk, kind: str, slot: int | None = None) -> Fi
         raise Http404("No such image") from None
     suffix = "" if slot is None else f"-{slot + 1}"
     filename = f"inpaint-{str(job.pk)[:8]}-{kind}{suffix}.{extension}"
-    return FileResponse(stream, as_attachment="download" in request.GET, filename=filename,
-                        content_type=mimetypes.guess_type(filename)[0])
+    content_type, as_attachment = mimetypes.guess_type(filename)[0], "download" in request.GET
+    if url := links.download_link_create(stream, filename=filename, content_type=content_type,
+                                         as_attachment=as_attachment):
+        stream.close()
+        return redirect(url)
+    return FileResponse(stream, as_attachment=as_attachment, filename=filename, content_type=content_type)
 
 
 def _refused(message: str) -> HttpResponse:
@@ -183,6 +211,7 @@ def picture_preview(request: HttpRequest) -> HttpResponse:
     return response
 
 
+@login_not_required  # the cloud service fetches it: signed and expiring, never signed-in
 @require_GET
 def media_link(request: HttpRequest, token: str, filename: str) -> FileResponse:
     """The signed, expiring link through which the cloud service fetches a picture or mask."""

@@ -5,11 +5,13 @@ Celery broker under ``var/``), so ``make run`` works on a fresh machine. The REA
 every variable with its default.
 """
 
+import os
 import secrets
 from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -17,14 +19,17 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 
 VAR_DIR = Path(env("INPAINT_VAR_DIR", default=str(BASE_DIR / "var")))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+VAR_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 
 def _embedded_secret_key() -> str:
-    # Kept on disk so signed links and sessions survive a restart of `make run`.
+    # Kept on disk so signed links and sessions survive a restart of `make run`; readable by
+    # this user only.
     key_file = VAR_DIR / "secret_key"
     if not key_file.exists():
-        key_file.write_text(secrets.token_urlsafe(50))
+        descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as out:
+            out.write(secrets.token_urlsafe(50))
     return key_file.read_text().strip()
 
 
@@ -47,16 +52,54 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "inpaint.middleware.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "inpaint.middleware.AccessMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
+
+# Who may use the page: "open" (anyone; anonymous visitors own their jobs: demos, `make run`) or
+# "login" (staff: every page and file needs sign-in; the admin adds people).
+INPAINT_ACCESS = env("INPAINT_ACCESS", default="open")
+if INPAINT_ACCESS not in ("open", "login"):
+    raise ImproperlyConfigured('INPAINT_ACCESS must be "open" or "login".')
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "inpaint:studio"
+LOGOUT_REDIRECT_URL = "inpaint:studio"
+
+# Behind HTTPS (see the README's "Behind HTTPS" block): secure cookies, HSTS and the redirect.
+# Behind a reverse proxy, INPAINT_BEHIND_PROXY trusts its X-Forwarded-Proto and -For.
+INPAINT_HTTPS = env.bool("INPAINT_HTTPS", default=False)
+INPAINT_BEHIND_PROXY = env.bool("INPAINT_BEHIND_PROXY", default=False)
+SECURE_SSL_REDIRECT = INPAINT_HTTPS
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = INPAINT_HTTPS
+SECURE_HSTS_SECONDS = env.int("INPAINT_HSTS_SECONDS", default=31_536_000 if INPAINT_HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("INPAINT_HSTS_INCLUDE_SUBDOMAINS", default=INPAINT_HTTPS)
+SECURE_HSTS_PRELOAD = env.bool("INPAINT_HSTS_PRELOAD", default=INPAINT_HTTPS)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if INPAINT_BEHIND_PROXY else None
+SESSION_COOKIE_HTTPONLY = True
+# Scripts and style sheets only from this app's own static files; style attributes are allowed
+# because progress bars and the before/after split set a width or position per element.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src-elem": [CSP.SELF],
+    "style-src-attr": [CSP.UNSAFE_INLINE],
+    "img-src": [CSP.SELF, "data:", "blob:"],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
 
 ROOT_URLCONF = "webapp.urls"
 WSGI_APPLICATION = "webapp.wsgi.application"
@@ -103,18 +146,59 @@ STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
 MEDIA_ROOT = Path(env("INPAINT_MEDIA_ROOT", default=str(VAR_DIR / "media")))
 # Media is never served at a public URL: owners get files through checked views, the
-# cloud service through signed links (see inpaint.services.media_link_create). No route
-# serves this prefix; it is set only because Django's test server insists on one.
+# cloud service through signed links (see inpaint.services.links). No route serves this
+# prefix; it is set only because Django's test server insists on one.
 MEDIA_URL = "/media-not-served/"
+# Hosts with no shared disk keep media in S3 or an S3-compatible store (MinIO, Ceph); the
+# credentials are boto3's own AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY from the environment.
+INPAINT_S3_BUCKET = env("INPAINT_S3_BUCKET", default="")
+# Whether people's browsers and DashScope can reach the bucket's endpoint: then they get
+# presigned bucket URLs; otherwise the web process streams files and DashScope gets app links
+# or its temporary storage.
+INPAINT_S3_REACHABLE_FROM_OUTSIDE = bool(INPAINT_S3_BUCKET) and env.bool("INPAINT_S3_REACHABLE_FROM_OUTSIDE",
+                                                                         default=False)
+# How long a presigned URL handed to a person works: long enough to start the download.
+INPAINT_S3_REDIRECT_TTL = 300
+
+
+def s3_media_storage(bucket: str, *, endpoint_url: str | None = None, region: str | None = None) -> dict:
+    """The STORAGES entry for media in one private bucket."""
+    return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {
+        "bucket_name": bucket,
+        "endpoint_url": endpoint_url or None,
+        "region_name": region or None,
+        # No ACL header: objects stay as private as the bucket, and AWS refuses ACLs on buckets
+        # created since 2023 (ACLs disabled). Every URL is presigned and short-lived.
+        "default_acl": None,
+        "querystring_auth": True,
+        "querystring_expire": INPAINT_S3_REDIRECT_TTL,
+        # botocore would presign some URLs with the old version 2, which newer regions refuse.
+        "signature_version": "s3v4",
+        # S3-compatible stores answer at one host with the bucket in the path; virtual hosts
+        # (bucket.minio:9000) would need DNS they seldom have.
+        "addressing_style": "path" if endpoint_url else None,
+        # Names are per job and per slot, and a step that runs twice writes the same bytes, so an
+        # overwrite is harmless and saves a lookup per file.
+        "file_overwrite": True,
+    }}
+
+
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": (s3_media_storage(INPAINT_S3_BUCKET, endpoint_url=env("INPAINT_S3_ENDPOINT_URL", default=""),
+                                 region=env("INPAINT_S3_REGION", default=""))
+                if INPAINT_S3_BUCKET else {"BACKEND": "django.core.files.storage.FileSystemStorage"}),
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 # Uploads are checked in full by inpaint.images; this caps what Django keeps in memory.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 25 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
+# Pictures and results are people's own: readable by the app's user only.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 365
+# Shared by every web process and host (the creation rate per client address is counted here).
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "inpaint_cache"}}
 
 # Celery ---------------------------------------------------------------------------------
 # The embedded broker is kombu's filesystem transport: it needs no server and, unlike the
@@ -206,16 +290,27 @@ INPAINT_SWEEP_GRACE = env.float("INPAINT_SWEEP_GRACE", default=4.0)
 # picked up this long (plus the sweep's grace) after it stopped renewing.
 INPAINT_STEP_LEASE = env.float("INPAINT_STEP_LEASE", default=6.0)
 INPAINT_MONTHLY_IMAGE_CAP = env.int("INPAINT_MONTHLY_IMAGE_CAP", default=0)
+# Per person (a signed-in account, or an anonymous browser): cloud images a month (0: no cap), and
+# jobs in progress at once.
+INPAINT_MONTHLY_IMAGE_CAP_PER_OWNER = env.int("INPAINT_MONTHLY_IMAGE_CAP_PER_OWNER", default=0)
+INPAINT_MAX_ACTIVE_JOBS = env.int("INPAINT_MAX_ACTIVE_JOBS", default=4)
+# New jobs a client address may create, as "count/seconds".
+INPAINT_CREATE_RATE = env("INPAINT_CREATE_RATE", default="20/60")
+# Finished jobs and their files are deleted this many days after they were made.
+INPAINT_RETENTION_DAYS = env.int("INPAINT_RETENTION_DAYS", default=30)
 
 CELERY_BEAT_SCHEDULE = {
     "jobs-sweep": {"task": "inpaint.tasks.jobs_sweep_task", "schedule": INPAINT_SWEEP_INTERVAL},
+    "jobs-expire": {"task": "inpaint.tasks.jobs_expire_task", "schedule": 3600.0},
 }
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Signed-link tokens are hidden in every line (e.g. Django's "Not Found: /links/…" warnings).
+    "filters": {"link_tokens_hidden": {"()": "inpaint.reporting.LinkTokensHidden"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["link_tokens_hidden"]}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     # urllib3 logs full URLs at DEBUG; signed links must not end up in logs.
     "loggers": {"urllib3": {"level": "WARNING"}},

@@ -34,7 +34,8 @@ def _commands(port: str, var_dir: Path) -> dict[str, list[str]]:
     # Node names carry the port, so two `make run`s on one machine never answer for each other.
     return {
         "web": [sys.executable, "-m", "gunicorn", "webapp.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2",
-                "--threads", "4", "--timeout", "60", "--access-logfile", "-"],
+                "--threads", "4", "--timeout", "60", "--access-logfile", "-",
+                "--logger-class", "webapp.gunicorn_logging.TokenHidingLogger"],
         "steps": [*celery, "worker", "--loglevel", "INFO", "--queues", "steps", "--concurrency", "2",
                   "--hostname", f"steps-{port}@%h"],
         "fills": [*celery, "worker", "--loglevel", "INFO", "--queues", "fills", "--concurrency", "1",

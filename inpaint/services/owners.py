@@ -1,4 +1,5 @@
-"""Who a job belongs to: a signed-in person, or an anonymous visitor known by an id in their session.
+"""Who a job belongs to: a signed-in person, or an anonymous visitor known by an id in their session
+(and counted, for turns and limits, by their address).
 
 The id is the app's own, stored in the session: the session key changes when a person signs in
 (and is a live credential, never to be shown), the visitor id does not, so the jobs made before
@@ -33,10 +34,12 @@ def _legacy_visitor_id(session) -> str:
     return key if key and InpaintJob.objects.filter(owner__isnull=True, visitor_id=key).exists() else ""
 
 
-def owner_key_for(user, visitor_id: str) -> str:
+def owner_key_for(user, client_address: str) -> str:
+    """Whose turn and limits a job counts against: the account, or for an anonymous visitor their
+    address, so that a script that drops its cookie on every post is still one person."""
     if user is not None and user.is_authenticated:
         return f"user:{user.pk}"
-    return f"visitor:{visitor_id}"
+    return f"address:{client_address}"
 
 
 @receiver(user_logged_in, dispatch_uid="inpaint.jobs_move_to_account")
@@ -45,4 +48,4 @@ def jobs_move_to_account(sender, request, user, **kwargs) -> None:
     visitor_id = request.session.get(VISITOR_SESSION_KEY) if request is not None else None
     if visitor_id:
         InpaintJob.objects.filter(owner__isnull=True, visitor_id=visitor_id).update(
-            owner=user, owner_key=owner_key_for(user, visitor_id))
+            owner=user, owner_key=owner_key_for(user, ""))

@@ -111,9 +111,9 @@ def test_waiting_jobs_take_turns_between_people(cloud):
         InpaintJob.objects.filter(pk=job.pk).update(owner_key=person)
         return job
 
-    flood = [job_of("visitor:flood") for _ in range(5)]
-    single = job_of("visitor:single")
-    later = job_of("visitor:flood")
+    flood = [job_of("address:203.0.113.66") for _ in range(5)]
+    single = job_of("address:198.51.100.2")
+    later = job_of("address:203.0.113.66")
     order = admission.waiting_in_turn(CLOUD)
     assert order == [flood[0].pk, single.pk, *[job.pk for job in flood[1:]], later.pk]
     assert selectors.job_queue_position(reload(single)) == 1

@@ -23,7 +23,7 @@ def test_usage_images_this_month_counts_cloud_jobs_of_this_month():
     assert usage.usage_images_this_month() == 5
 
 
-OWNER = "visitor:visitor-a"  # make_job's owner
+OWNER = "address:192.0.2.1"  # make_job's owner
 
 
 def test_the_cap_refuses_a_job_past_it(settings, cloud):
@@ -56,7 +56,7 @@ def test_the_cap_never_refuses_the_offline_engine(settings):
 def test_the_cap_per_person_counts_only_their_own_jobs(settings):
     settings.INPAINT_MONTHLY_IMAGE_CAP_PER_OWNER = 4
     make_job(status=Status.SUCCEEDED, image_count=3)
-    usage.usage_limits_check(engine_get(CLOUD), 4, "visitor:someone-else")
+    usage.usage_limits_check(engine_get(CLOUD), 4, "address:198.51.100.7")
     with pytest.raises(JobActionRefused, match="You have used your 4 cloud images for this month"):
         usage.usage_limits_check(engine_get(CLOUD), 2, OWNER)
 

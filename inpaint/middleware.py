@@ -1,0 +1,41 @@
+"""Request guards that act before a view runs: sign-in when the deployment asks for it, and bodies
+too large to take refused before they are read."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.middleware import LoginRequiredMiddleware
+from django.http import HttpResponse
+from django.utils.html import escape
+
+# Room for the form's other fields beside a picture and a mask of the upload limit each.
+FORM_OVERHEAD_BYTES = 1024 * 1024
+
+
+class AccessMiddleware(LoginRequiredMiddleware):
+    """With INPAINT_ACCESS=login every page and file for people needs sign-in (Django's own
+    LoginRequiredMiddleware); the links the cloud service fetches stay signed, not signed-in
+    (their view is marked login_not_required). With "open" anyone may use the page."""
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if settings.INPAINT_ACCESS != "login":
+            return None
+        return super().process_view(request, view_func, view_args, view_kwargs)
+
+
+class BodySizeLimitMiddleware:
+    """A request body over what any form of the app can need is answered 413 from its
+    Content-Length, before Django reads or spools a byte of it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        limit = 2 * settings.INPAINT_MAX_UPLOAD_BYTES + FORM_OVERHEAD_BYTES
+        declared = request.META.get("CONTENT_LENGTH") or "0"
+        if declared.isdigit() and int(declared) > limit:
+            megabytes = settings.INPAINT_MAX_UPLOAD_BYTES // (1024 * 1024)
+            message = (f"This upload is {int(declared) / (1024 * 1024):.0f} MB; a picture may be at most "
+                       f"{megabytes} MB. Choose a smaller file.")
+            return HttpResponse(f"<!doctype html><title>Too large</title><p>{escape(message)}</p>", status=413)
+        return self.get_response(request)
