@@ -9,7 +9,8 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.utils.cache import patch_cache_control
+from django.views.decorators.http import condition, require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HTMX_STOP_POLLING, reswap, retarget, trigger_client_event
 
@@ -21,6 +22,8 @@ from inpaint.forms import JobForm
 from inpaint.models import InpaintJob
 
 HISTORY_LENGTH = 30
+# A job's files never change; the owner's browser may keep them (private: never a shared cache).
+FILE_CACHE_SECONDS = 3600
 # The editor paints on a proxy no larger than this (static/inpaint/mask.js, PROXY_MAX_SIDE).
 PREVIEW_MAX_SIDE = 4096
 
@@ -166,7 +169,15 @@ def job_delete(request: HttpRequest, pk) -> HttpResponse:
     return trigger_client_event(HttpResponse(""), "job-finished")
 
 
+def _file_etag(request: HttpRequest, pk, kind: str, slot: int | None = None) -> str:
+    # A job's files never change once written, so the job, the file and the form asked for name it;
+    # its owner's browser that has it gets 304 before any file is opened or made.
+    job = _visitor_job(request, pk)
+    return f"{job.pk}-{kind}-{slot}-{'preview' if 'preview' in request.GET else request.GET.get('format', 'own')}"
+
+
 @require_GET
+@condition(etag_func=_file_etag)
 def job_file(request: HttpRequest, pk, kind: str, slot: int | None = None) -> FileResponse:
     """A job's picture, mask, finished result (PNG, or JPEG with ?format=jpeg) or model output; ?preview
     serves the small JPEG the page shows, ?download makes it an attachment."""
@@ -183,7 +194,9 @@ def job_file(request: HttpRequest, pk, kind: str, slot: int | None = None) -> Fi
                                          as_attachment=as_attachment):
         stream.close()
         return redirect(url)
-    return FileResponse(stream, as_attachment=as_attachment, filename=filename, content_type=content_type)
+    response = FileResponse(stream, as_attachment=as_attachment, filename=filename, content_type=content_type)
+    patch_cache_control(response, private=True, max_age=FILE_CACHE_SECONDS)
+    return response
 
 
 def _refused(message: str) -> HttpResponse:

@@ -424,3 +424,27 @@ def test_admin_shows_images_billed_for_the_selection(client, django_user_model, 
     staff.force_login(admin)
     page = staff.get("/admin/inpaint/inpaintjob/").content.decode()
     assert "4 images billed in this selection" in page
+
+
+def test_files_are_privately_cached_and_answered_304_when_unchanged(client):
+    job = create_job(client)
+    first = client.get(f"/jobs/{job.pk}/picture/")
+    assert "private" in first["Cache-Control"] and first["ETag"]
+    again = client.get(f"/jobs/{job.pk}/picture/", headers={"If-None-Match": first["ETag"]})
+    assert again.status_code == 304
+
+
+def test_a_stranger_gets_404_not_304(client):
+    job = create_job(client)
+    etag = client.get(f"/jobs/{job.pk}/picture/")["ETag"]
+    assert Client().get(f"/jobs/{job.pk}/picture/", headers={"If-None-Match": etag}).status_code == 404
+
+
+def test_a_transparent_picture_is_put_back_together_once(client, media_root):
+    job = create_job(client, base=picture(fmt="PNG", mode="RGBA"))
+    body(client.get(f"/jobs/{job.pk}/picture/"))
+    made = list(media_root.rglob("base-with-transparency.png"))
+    assert len(made) == 1
+    stamp = made[0].stat().st_mtime_ns
+    assert open_image(body(client.get(f"/jobs/{job.pk}/picture/"))).mode == "RGBA"
+    assert made[0].stat().st_mtime_ns == stamp

@@ -8,8 +8,8 @@ with a plain reason, so a bad answer can never make the step crash again and aga
 
 from __future__ import annotations
 
-import io
 import logging
+from collections.abc import Callable
 from typing import IO
 
 from django.core.files.base import ContentFile
@@ -18,7 +18,7 @@ from django.utils import timezone
 from inpaint import images, regions
 from inpaint.engines import engine_get
 from inpaint.engines.base import SlotResult, TaskState
-from inpaint.models import InpaintJob, JobResult
+from inpaint.models import InpaintJob, JobResult, job_file_path
 from inpaint.services.downloads import DownloadFailed, DownloadRefused, result_download
 from inpaint.services.states import Status, job_fail, job_transition
 
@@ -31,6 +31,9 @@ EXPIRED_MESSAGE = ("This image could not be saved: DashScope's link to it no lon
                    "Run the job again to get a new one.")
 UNUSABLE_MESSAGE = "The service sent something that is not a usable picture for this slot. Run the job again."
 COMPOSE_MESSAGE = "The painted image could not be put back into your picture. Run the job again."
+# Files made on request from the stored ones, kept for the next request.
+TRANSPARENT_PICTURE = "base-with-transparency.png"
+RESULT_JPEG = "result-{slot}.jpg"
 # The result's size, as a share of the picture's (the form's "Output size").
 OUTPUT_SCALES = {"original": 1.0, "half": 0.5, "quarter": 0.25}
 
@@ -126,27 +129,46 @@ class NoSuchFile(Exception):
 
 def job_file_open(job: InpaintJob, kind: str, slot: int | None = None, *, preview: bool = False,
                   as_jpeg: bool = False) -> tuple[IO[bytes], str]:
-    """One of the job's files for its owner: (open stream, extension).
+    """One of the job's files for its owner: (open stored file, extension).
 
     ``kind`` is "base" (the picture as given), "mask", "result" (the finished picture) or
     "raw" (the model's own output for that slot). ``preview`` picks the small WebP the page
     shows where there is one; ``as_jpeg`` turns a finished picture into a JPEG at quality 95.
+    What has to be made (a transparent picture put back together, a JPEG) is made once and kept.
     """
     if kind == "mask":
         return job.mask_image.open("rb"), "png"
     if kind == "base":
         if preview and job.base_preview:
             return job.base_preview.open("rb"), "webp"
-        content, extension = job_picture(job)
-        return io.BytesIO(content), extension
+        if job.base_alpha:
+            return _derived(job, TRANSPARENT_PICTURE, lambda: job_picture(job)[0]), "png"
+        return job.base_image.open("rb"), job.base_image.name.rsplit(".", 1)[-1]
     result = job.results.filter(slot=slot).exclude(image="").first()
     if result is None or (kind == "raw" and not result.raw_image):
         raise NoSuchFile(f"{kind} {slot}")
     field = {"raw": result.raw_image, "result": result.preview if preview else result.image}[kind]
     if kind == "result" and as_jpeg and not preview:
-        with field.open("rb") as stored:
-            return io.BytesIO(images.result_as_jpeg(stored.read())), "jpg"
+        def jpeg() -> bytes:
+            with field.open("rb") as stored:
+                return images.result_as_jpeg(stored.read())
+
+        return _derived(job, RESULT_JPEG.format(slot=slot), jpeg), "jpg"
     return field.open("rb"), field.name.rsplit(".", 1)[-1]
+
+
+def _derived(job: InpaintJob, name: str, make: Callable[[], bytes]) -> IO[bytes]:
+    """A file made from the job's own files, stored beside them the first time it is asked for."""
+    storage, path = job.base_image.storage, job_file_path(job, name)
+    if not storage.exists(path):
+        storage.save(path, ContentFile(make()))
+    return storage.open(path, "rb")
+
+
+def job_derived_names(job: InpaintJob) -> list[str]:
+    """The storage names of every file _derived may have made for the job, for deleting them with it."""
+    return [job_file_path(job, TRANSPARENT_PICTURE)] + [
+        job_file_path(job, RESULT_JPEG.format(slot=slot)) for slot in range(job.n)]
 
 
 def job_picture(job: InpaintJob) -> tuple[bytes, str]:

@@ -15,13 +15,15 @@ from django.utils import timezone
 
 from inpaint.models import InpaintJob, JobResult
 from inpaint.services.jobs import job_cancel
+from inpaint.services.results import job_derived_names
 from inpaint.services.refusals import JobActionRefused
 
 logger = logging.getLogger(__name__)
 
 
-def _files_delete(*fields) -> None:
-    names = [(field.storage, field.name) for field in fields if field]
+def _files_delete(*fields, derived: tuple = ()) -> None:
+    """Delete the files of these fields (and ``derived``: (storage, name) pairs made on request)."""
+    names = [(field.storage, field.name) for field in fields if field] + list(derived)
 
     def delete() -> None:
         for storage, name in names:
@@ -33,8 +35,10 @@ def _files_delete(*fields) -> None:
 
 @receiver(post_delete, sender=InpaintJob, dispatch_uid="inpaint.job_files_delete")
 def job_files_delete(sender, instance: InpaintJob, **kwargs) -> None:
+    storage = instance.base_image.storage
     _files_delete(instance.base_image, instance.mask_image, instance.base_alpha, instance.base_preview,
-                  instance.region_image, instance.region_mask)
+                  instance.region_image, instance.region_mask,
+                  derived=tuple((storage, name) for name in job_derived_names(instance)))
 
 
 @receiver(post_delete, sender=JobResult, dispatch_uid="inpaint.result_files_delete")
