@@ -42,11 +42,11 @@ class Visitor:
         self.session = requests.Session()
         self.session.get(self.url + "/", timeout=10)
 
-    def post_job(self, prompt: str, n: int = 1) -> None:
+    def post_job(self, prompt: str, n: int = 1, engine: str = "wanx-x-painting") -> None:
         response = self.session.post(
             self.url + "/jobs/",
             headers={"HX-Request": "true", "X-CSRFToken": self.session.cookies["csrftoken"], "Referer": self.url + "/"},
-            data={"engine": "wanx-x-painting", "prompt": prompt, "style": "<auto>", "size": "original", "n": str(n)},
+            data={"engine": engine, "prompt": prompt, "style": "<auto>", "size": "original", "n": str(n)},
             files={"base_image": ("p.jpg", pictures.picture(), "image/jpeg"),
                    "mask_image": ("m.png", pictures.mask(), "image/png")},
             timeout=30,

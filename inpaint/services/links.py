@@ -1,10 +1,16 @@
-"""Signed, expiring links through which the cloud service fetches a stored file."""
+"""Links to stored files: the signed, expiring ones the cloud service fetches pictures through, and the
+presigned bucket URLs a checked view may send a person to."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.conf import settings
 from django.core import signing
+from django.core.files.storage import default_storage
+from django.db.models.fields.files import FieldFile
 from django.urls import reverse
+from django.utils.http import content_disposition_header
 
 MEDIA_LINK_SALT = "inpaint.media-link"
 
@@ -21,3 +27,40 @@ def media_link_resolve(token: str) -> str | None:
         return signing.loads(token, salt=MEDIA_LINK_SALT, max_age=settings.INPAINT_LINK_TTL)
     except signing.BadSignature:
         return None
+
+
+def bucket_link_create(name: str) -> str:
+    """A presigned URL of the bucket that serves one stored file until INPAINT_LINK_TTL passes."""
+    return default_storage.url(name, expire=settings.INPAINT_LINK_TTL)
+
+
+def service_link_choose() -> Callable[[str], str] | None:
+    """How the cloud service fetches a stored file, by its storage name.
+
+    Straight from the bucket when it is reachable from outside (no app in the way); else through
+    the app's signed links when it has a public address; else None: the engine uploads the files
+    to DashScope's temporary storage.
+    """
+    if settings.INPAINT_S3_REACHABLE_FROM_OUTSIDE:
+        return bucket_link_create
+    if settings.INPAINT_PUBLIC_BASE_URL:
+        return media_link_create
+    return None
+
+
+def download_link_create(stored: object, *, filename: str, content_type: str | None,
+                         as_attachment: bool) -> str | None:
+    """A presigned bucket URL, valid for minutes, through which a person's browser fetches a stored file
+    the view has already checked is theirs; None when the view must stream it instead.
+
+    Redirecting keeps a 30 MB picture from holding a web worker for the whole download. It needs a
+    bucket that browsers can reach, and a file as stored (not one made on the fly, like a JPEG copy).
+    """
+    if not settings.INPAINT_S3_REACHABLE_FROM_OUTSIDE or not isinstance(stored, FieldFile):
+        return None
+    # The bucket answers with the name and type the app would have given, so a download is saved
+    # under inpaint-<job>-result-1.png rather than under its storage name.
+    parameters = {"ResponseContentDisposition": content_disposition_header(as_attachment, filename)}
+    if content_type:
+        parameters["ResponseContentType"] = content_type
+    return stored.storage.url(stored.name, parameters=parameters, expire=settings.INPAINT_S3_REDIRECT_TTL)

@@ -17,7 +17,7 @@ from inpaint.engines.base import Engine, EngineError, JobInput
 from inpaint.models import InpaintJob
 from inpaint.services.admission import (TAKEN_ELSEWHERE, engine_throttle, engine_throttle_clear, job_admit,
                                         jobs_wake_waiting)
-from inpaint.services.links import media_link_create
+from inpaint.services.links import service_link_choose
 from inpaint.services.recovery import RECONCILE_LIST_DELAY
 from inpaint.services.results import job_results_store
 from inpaint.services.scheduling import Steps, step_is_current, step_leased, step_next, step_retry_delay
@@ -99,7 +99,7 @@ def job_input_build(job: InpaintJob) -> JobInput:
         base_image=base_bytes, mask_image=mask_bytes, base_name=job.region_image.name,
         mask_name=job.region_mask.name, prompt=job.prompt, style=job.style,
         size=(job.region["send_width"], job.region["send_height"]), n=job.n, seed=job.seed,
-        link=media_link_create if settings.INPAINT_PUBLIC_BASE_URL else None,
+        link=service_link_choose(),
     )
 
 
