@@ -1,11 +1,19 @@
-"""Signed, expiring media links."""
+"""Signed, expiring media links, and presigned bucket URLs."""
 
 from __future__ import annotations
 
+import io
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
 from django.core import signing
+from django.core.files.storage import default_storage
+from django.db.models import FileField
+from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 
 from inpaint.services import links
+from webapp.settings import s3_media_storage
 
 
 def link_token(url: str) -> str:
@@ -37,3 +45,48 @@ def test_media_link_expired_token_is_refused(settings, monkeypatch):
     assert links.media_link_resolve(token) is None
 
 
+
+
+@pytest.fixture
+def private_bucket(settings, monkeypatch):
+    """Media in a bucket that people and DashScope can reach (presigning needs no server)."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "key-id")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
+    settings.STORAGES = {**settings.STORAGES,
+                         "default": s3_media_storage("media", endpoint_url="http://store.example:9000", region="eu-1")}
+    settings.INPAINT_S3_REACHABLE_FROM_OUTSIDE = True
+    return settings
+
+
+def test_the_service_fetches_from_the_bucket_when_it_is_reachable(private_bucket):
+    private_bucket.INPAINT_PUBLIC_BASE_URL = "https://studio.example"
+    private_bucket.INPAINT_LINK_TTL = 1800
+    url = links.service_link_choose()("jobs/abc/region.png")
+    assert url.startswith("http://store.example:9000/media/jobs/abc/region.png?")
+    assert "X-Amz-Expires=1800" in url and "X-Amz-Signature=" in url
+
+
+def test_the_service_fetches_through_the_app_or_temporary_storage_otherwise(settings):
+    settings.INPAINT_S3_REACHABLE_FROM_OUTSIDE = False
+    settings.INPAINT_PUBLIC_BASE_URL = "https://studio.example"
+    assert links.service_link_choose() is links.media_link_create
+    settings.INPAINT_PUBLIC_BASE_URL = ""
+    assert links.service_link_choose() is None
+
+
+def test_a_stored_file_in_a_reachable_bucket_gets_a_download_link_for_minutes(private_bucket):
+    stored = FieldFile(None, FileField(storage=default_storage), "jobs/abc/result-0.png")
+    url = links.download_link_create(stored, filename="inpaint-abc-result-1.png", content_type="image/png",
+                                     as_attachment=True)
+    query = parse_qs(urlsplit(url).query)
+    assert query["X-Amz-Expires"] == ["300"]
+    assert query["response-content-disposition"] == ['attachment; filename="inpaint-abc-result-1.png"']
+    assert query["response-content-type"] == ["image/png"]
+
+
+def test_what_is_made_on_request_or_cannot_be_reached_is_streamed(private_bucket):
+    made = io.BytesIO(b"jpeg")
+    assert links.download_link_create(made, filename="a.jpg", content_type="image/jpeg", as_attachment=False) is None
+    private_bucket.INPAINT_S3_REACHABLE_FROM_OUTSIDE = False
+    stored = FieldFile(None, FileField(storage=default_storage), "jobs/abc/mask.png")
+    assert links.download_link_create(stored, filename="m.png", content_type="image/png", as_attachment=False) is None
