@@ -190,7 +190,7 @@ def job_file(request: HttpRequest, pk, kind: str, slot: int | None = None) -> Fi
     suffix = "" if slot is None else f"-{slot + 1}"
     filename = f"inpaint-{str(job.pk)[:8]}-{kind}{suffix}.{extension}"
     content_type, as_attachment = mimetypes.guess_type(filename)[0], "download" in request.GET
-    if url := links.download_link_create(stream, filename=filename, content_type=content_type,
+    if url := links.download_link_create(stream.name, filename=filename, content_type=content_type,
                                          as_attachment=as_attachment):
         stream.close()
         return redirect(url)

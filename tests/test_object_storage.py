@@ -154,6 +154,9 @@ def test_two_worker_hosts_with_no_shared_disk_finish_a_burst_and_survive_a_kille
         assert result.status_code == 200
         assert result.headers["Content-Disposition"] == f'attachment; filename="inpaint-{str(job.pk)[:8]}-result-1.png"'
         assert Image.open(io.BytesIO(result.content)).size == (640, 480)
+    # A copy made on request is stored beside the others and fetched the same way.
+    jpeg = owner_download(visitors, f"/jobs/{jobs[0].pk}/results/0/?format=jpeg")
+    assert Image.open(io.BytesIO(jpeg.content)).format == "JPEG"
     # The bucket is private: an object's plain URL is refused.
     key = f"jobs/{jobs[0].pk}/mask.png"
     assert key in bucket.keys()

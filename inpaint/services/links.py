@@ -8,7 +8,6 @@ from collections.abc import Callable
 from django.conf import settings
 from django.core import signing
 from django.core.files.storage import default_storage
-from django.db.models.fields.files import FieldFile
 from django.urls import reverse
 from django.utils.http import content_disposition_header
 
@@ -48,19 +47,18 @@ def service_link_choose() -> Callable[[str], str] | None:
     return None
 
 
-def download_link_create(stored: object, *, filename: str, content_type: str | None,
-                         as_attachment: bool) -> str | None:
+def download_link_create(name: str, *, filename: str, content_type: str | None, as_attachment: bool) -> str | None:
     """A presigned bucket URL, valid for minutes, through which a person's browser fetches a stored file
     the view has already checked is theirs; None when the view must stream it instead.
 
-    Redirecting keeps a 30 MB picture from holding a web worker for the whole download. It needs a
-    bucket that browsers can reach, and a file as stored (not one made on the fly, like a JPEG copy).
+    Redirecting keeps a 30 MB picture from holding a web worker for the whole download; it needs a
+    bucket that browsers can reach.
     """
-    if not settings.INPAINT_S3_REACHABLE_FROM_OUTSIDE or not isinstance(stored, FieldFile):
+    if not settings.INPAINT_S3_REACHABLE_FROM_OUTSIDE:
         return None
     # The bucket answers with the name and type the app would have given, so a download is saved
     # under inpaint-<job>-result-1.png rather than under its storage name.
     parameters = {"ResponseContentDisposition": content_disposition_header(as_attachment, filename)}
     if content_type:
         parameters["ResponseContentType"] = content_type
-    return stored.storage.url(stored.name, parameters=parameters, expire=settings.INPAINT_S3_REDIRECT_TTL)
+    return default_storage.url(name, parameters=parameters, expire=settings.INPAINT_S3_REDIRECT_TTL)
