@@ -13,15 +13,15 @@ mask; only an uploaded *mask* may use alpha.
 from __future__ import annotations
 
 import io
-import os
 import struct
-import zlib
-from concurrent.futures import ThreadPoolExecutor
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 import pillow_heif
-from PIL import Image, ImageChops, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageChops, ImageCms, ImageOps, JpegImagePlugin
+
+from inpaint import png_encode
 
 # HEIC/HEIF is what phones write; pillow-heif's wheels carry libheif, nothing is downloaded.
 pillow_heif.register_heif_opener()
@@ -30,6 +30,8 @@ pillow_heif.register_heif_opener()
 # phones write with extra frames, and names them MPO.
 ACCEPTED_FORMATS = ("JPEG", "PNG", "BMP", "WEBP", "TIFF", "HEIF")
 ACCEPTED_NAMES = "JPEG, PNG, WebP, HEIC, TIFF or BMP"
+# Formats whose extra frames are an animation (APNG, animated WebP); GIF is not accepted at all.
+ANIMATED_FORMATS = ("PNG", "WEBP")
 # A mask is only a guide for which pixels to repaint, so it may be a scaled copy of the
 # picture; aspect ratios closer than this count as "the same shape".
 MASK_ASPECT_TOLERANCE = 0.01
@@ -39,6 +41,10 @@ JPEG_QUALITY = 95
 # Stored pictures and results are lossless PNG; level 1 is several times faster than the
 # default on photos for a few per cent more bytes, which matters at 24-100 MP.
 PNG_COMPRESS_LEVEL = 1
+ORIENTATION_TAG = 0x0112
+TURNING_ORIENTATIONS = (2, 3, 4, 5, 6, 7, 8)  # 1 is upright; anything else is no orientation at all
+_SRGB = ImageCms.createProfile("sRGB")
+_THRESHOLD = [0] * 128 + [255] * 128  # a grey mask is "repaint" from 128 up
 
 
 class ImageRefused(ValueError):
@@ -64,12 +70,17 @@ def check_file_size(n_bytes: int, *, what: str, max_bytes: int) -> None:
         raise ImageRefused(f"The {what} file is {_megabytes(n_bytes)}; the limit is {_megabytes(max_bytes)}.")
 
 
-def _open_picture(data: bytes, *, what: str, max_bytes: int, max_pixels: int) -> Image.Image:
-    """Open a picture by content and decode it fully, refusing anything unsafe or unusable.
+def _damaged(what: str) -> ImageRefused:
+    return ImageRefused(f"The {what} file is damaged or incomplete and cannot be read.")
 
-    The pixel limit is checked on the header, before decoding, so a huge or forged picture
-    never reaches memory; Pillow's own bomb check is set to the same limit for this call.
-    """
+
+def _too_many_pixels(what: str) -> ImageRefused:
+    return ImageRefused(f"The {what} has too many megapixels to open safely.")
+
+
+def _open_checked(data: bytes, *, what: str, max_bytes: int, max_pixels: int) -> Image.Image:
+    """Open a picture by content, header only, and refuse it in plain words before any pixel is decoded:
+    empty, over the byte or pixel limit, animated, or not a format we read."""
     if not data:
         raise ImageRefused(f"The {what} file is empty.")
     check_file_size(len(data), what=what, max_bytes=max_bytes)
@@ -78,25 +89,44 @@ def _open_picture(data: bytes, *, what: str, max_bytes: int, max_pixels: int) ->
     if width * height > max_pixels:
         raise ImageRefused(f"The {what} has {width * height / 1e6:.1f} megapixels ({width} × {height}); "
                            f"the limit is {max_pixels / 1e6:g} megapixels.")
-    if getattr(image, "is_animated", False) and image.format != "MPO":
+    # A multi-page TIFF, a HEIF with several images and a phone's MPO are read at their first or
+    # main picture; only frames meant as an animation are refused.
+    if getattr(image, "is_animated", False) and image.format in ANIMATED_FORMATS:
         raise ImageRefused(f"The {what} is animated; please use a still picture ({ACCEPTED_NAMES}).")
-    try:
-        image.load()
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        raise ImageRefused(f"The {what} file is damaged or incomplete and cannot be read.") from None
     return image
 
 
-def _open_lazily(data: bytes, what: str) -> Image.Image:
-    """Read the header only; Pillow's own bomb limit is refused in plain words like ours."""
+def _decode(image: Image.Image, what: str) -> None:
     try:
-        return Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS)
-    except UnidentifiedImageError:
-        raise ImageRefused(_unsupported_format_message(data, what)) from None
+        with warnings.catch_warnings():
+            # The pixel count was checked against the app's limit already (TIFF and MPO ask Pillow again).
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image.load()
+    except (OSError, SyntaxError, ValueError, EOFError):
+        raise _damaged(what) from None
     except Image.DecompressionBombError:
-        raise ImageRefused(f"The {what} has too many megapixels to open safely.") from None
-    except (OSError, SyntaxError, ValueError):
-        raise ImageRefused(f"The {what} file is damaged or incomplete and cannot be read.") from None
+        raise _too_many_pixels(what) from None
+
+
+def _open_lazily(data: bytes, what: str) -> Image.Image:
+    """Read the header only, as ``Image.open`` does, but without Pillow's bomb check: that limit is one
+    setting for the whole process, and would refuse a 100 MP photo the app's own limit allows. Each
+    caller checks the size against the limit it was given instead."""
+    Image.init()
+    for fmt in ACCEPTED_FORMATS:
+        factory, accept = Image.OPEN[fmt]
+        accepted = accept(data[:16]) if accept else True
+        if not accepted or isinstance(accepted, str):
+            continue
+        try:
+            return factory(io.BytesIO(data), "")
+        except (SyntaxError, IndexError, TypeError, struct.error):
+            continue  # not this format after all, as Image.open would conclude
+        except (OSError, ValueError, EOFError, RuntimeError):
+            raise _damaged(what) from None
+        except Image.DecompressionBombError:  # an MPO's frame is checked by Pillow on opening
+            raise _too_many_pixels(what) from None
+    raise ImageRefused(_unsupported_format_message(data, what))
 
 
 def _unsupported_format_message(data: bytes, what: str) -> str:
@@ -105,7 +135,8 @@ def _unsupported_format_message(data: bytes, what: str) -> str:
     except Exception:  # noqa: BLE001 - any failure just means "not a picture we know"
         found = None
     if found:
-        return f"The {what} is a {found} file; please use a {ACCEPTED_NAMES} picture."
+        article = "an" if found[0] in "AEIOU" else "a"
+        return f"The {what} is {article} {found} file; please use a {ACCEPTED_NAMES} picture."
     return f"The {what} file is not a picture we can read ({ACCEPTED_NAMES})."
 
 
@@ -124,67 +155,107 @@ def _flatten_on_white(image: Image.Image) -> Image.Image:
 def prepare_base_image(data: bytes, *, max_bytes: int, max_pixels: int, min_side: int) -> PreparedImage:
     """Check a picture against the app's own limits and return it upright, ready to store.
 
-    An upright RGB JPEG is kept byte for byte. A turned JPEG is turned once and encoded once,
-    as a JPEG at quality 95 with its colour profile (no second lossy pass beyond that one).
-    Any other format is stored as a lossless PNG.
+    An upright JPEG is kept byte for byte. A turned JPEG is turned once and encoded once, as a
+    JPEG at quality 95 with its colour profile, its chroma sampling and its EXIF (less the
+    orientation, so nothing turns it twice). Any other format is stored as a lossless PNG.
     """
-    image = _open_picture(data, what="picture", max_bytes=max_bytes, max_pixels=max_pixels)
-    orientation = image.getexif().get(0x0112, 1)
-    is_jpeg = image.format in ("JPEG", "MPO")
-    upright = ImageOps.exif_transpose(image)
-    width, height = upright.size
+    image = _open_checked(data, what="picture", max_bytes=max_bytes, max_pixels=max_pixels)
+    orientation = _orientation(image, "picture")
+    width, height = _upright_size(image, orientation)
     if min(width, height) < min_side:
         raise ImageRefused(f"The picture is {width} × {height} pixels; each side must be at least {min_side} pixels.")
-    notes: list[str] = []
-    if is_jpeg and orientation == 1 and image.mode in ("RGB", "L") and image.format == "JPEG":
-        return PreparedImage(data, "jpg", width, height, notes)
+    is_jpeg = image.format in ("JPEG", "MPO")
+    if is_jpeg and orientation == 1 and image.mode in ("RGB", "L"):
+        # Decoded at 1/8 scale only to find a damaged file: the entropy data is all read, the costly
+        # inverse transforms mostly skipped.
+        image.draft(image.mode, (image.width // 8, image.height // 8))
+        _decode(image, "picture")
+        return PreparedImage(data, "jpg", width, height, [])
 
+    _decode(image, "picture")
+    upright = ImageOps.exif_transpose(image) if orientation != 1 else image
+    notes: list[str] = []
     alpha = None
     if _has_transparency(upright):
         alpha = _encode(upright.convert("RGBA").getchannel("A"), "PNG", None)
         upright = _flatten_on_white(upright)
         notes.append("The picture's transparent areas are painted on white; the results keep the transparency, "
                      "and the area you paint becomes solid.")
-    else:
-        upright = upright.convert("RGB")
-    icc_profile = image.info.get("icc_profile")
+    upright, icc_profile = _as_rgb(upright, image.info.get("icc_profile"))
     if is_jpeg:
-        return PreparedImage(_encode(upright, "JPEG", icc_profile), "jpg", width, height, notes, alpha)
+        # The camera's 4:2:0 chroma is kept as it was; any other sampling may be turned, so it goes 4:4:4.
+        subsampling = 2 if JpegImagePlugin.get_sampling(image) == 2 else 0
+        content = _encode(upright, "JPEG", icc_profile, subsampling=subsampling, exif=upright.info.get("exif", b""))
+        return PreparedImage(content, "jpg", width, height, notes, alpha)
     return PreparedImage(_encode(upright, "PNG", icc_profile), "png", width, height, notes, alpha)
 
 
-def picture_preview(data: bytes, *, max_side: int, max_bytes: int, max_pixels: int) -> tuple[bytes, int, int]:
+def _orientation(image: Image.Image, what: str) -> int:
+    """The EXIF orientation that turns or mirrors the picture; 1 for none (0 and junk values included)."""
+    try:
+        orientation = image.getexif().get(ORIENTATION_TAG, 1)  # a PNG's may follow the pixels: decoded here
+    except (OSError, SyntaxError, ValueError, EOFError, struct.error):
+        raise _damaged(what) from None
+    return orientation if orientation in TURNING_ORIENTATIONS else 1
+
+
+def _upright_size(image: Image.Image, orientation: int) -> tuple[int, int]:
+    return (image.height, image.width) if orientation >= 5 else image.size
+
+
+def _as_rgb(image: Image.Image, icc_profile: bytes | None) -> tuple[Image.Image, bytes | None]:
+    """The picture as 8-bit RGB, and its colour profile if that still describes it.
+
+    A CMYK picture is turned to sRGB through its own profile; a grey or CMYK profile would be wrong
+    on RGB pixels (and invalid in a PNG), so it is dropped: sRGB is what everything assumes then.
+    """
+    space = _profile_space(icc_profile)
+    if image.mode.startswith("I;16"):
+        # 16-bit greys (scans, TIFF): Pillow's own conversion clips everything over 255 to white.
+        image = Image.fromarray((np.asarray(image, dtype=np.uint16) >> 8).astype(np.uint8), "L")
+    if image.mode == "CMYK" and space == "CMYK":
+        return ImageCms.profileToProfile(image, ImageCms.ImageCmsProfile(io.BytesIO(icc_profile)), _SRGB,
+                                         outputMode="RGB"), None
+    rgb = image if image.mode == "RGB" else image.convert("RGB")
+    return rgb, icc_profile if space == "RGB" else None
+
+
+def _profile_space(icc_profile: bytes | None) -> str | None:
+    if not icc_profile:
+        return None
+    try:
+        return ImageCms.ImageCmsProfile(io.BytesIO(icc_profile)).profile.xcolor_space.strip()
+    except (OSError, ImageCms.PyCMSError):
+        return None  # a broken profile is as good as none
+
+
+def picture_preview(data: bytes, *, max_side: int = 4096, max_bytes: int, max_pixels: int) -> tuple[bytes, int, int]:
     """An upright JPEG of at most ``max_side`` a side, and the picture's full upright width and height.
 
     For the editor: browsers cannot show HEIC or TIFF, and should not decode 48 MP in full.
     A JPEG is decoded at a reduced scale straight away (``draft``), so this stays cheap.
     """
-    check_file_size(len(data), what="picture", max_bytes=max_bytes)
-    image = _open_lazily(data, "picture")
-    width, height = image.size
-    if width * height > max_pixels:
-        raise ImageRefused(f"The picture has {width * height / 1e6:.1f} megapixels ({width} × {height}); "
-                           f"the limit is {max_pixels / 1e6:g} megapixels.")
-    orientation = image.getexif().get(0x0112, 1)
+    image = _open_checked(data, what="picture", max_bytes=max_bytes, max_pixels=max_pixels)
+    orientation = _orientation(image, "picture")
+    full_width, full_height = _upright_size(image, orientation)
     if image.format in ("JPEG", "MPO"):
         image.draft("RGB", (max_side, max_side))
-    try:
-        upright = ImageOps.exif_transpose(image)
-    except (OSError, SyntaxError, ValueError):
-        raise ImageRefused("The picture file is damaged or incomplete and cannot be read.") from None
-    full_width, full_height = (height, width) if orientation in (5, 6, 7, 8) else (width, height)
+    _decode(image, "picture")
+    upright = ImageOps.exif_transpose(image) if orientation != 1 else image
     upright.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
-    rgb = _flatten_on_white(upright) if _has_transparency(upright) else upright.convert("RGB")
+    if _has_transparency(upright):
+        upright = _flatten_on_white(upright)
+    rgb, icc_profile = _as_rgb(upright, image.info.get("icc_profile"))
     buffer = io.BytesIO()
-    rgb.save(buffer, "JPEG", quality=90)
+    rgb.save(buffer, "JPEG", quality=90, **({"icc_profile": icc_profile} if icc_profile else {}))
     return buffer.getvalue(), full_width, full_height
 
 
 def open_rgb(data: bytes) -> Image.Image:
     """A stored (upright, opaque) picture, decoded as RGB; its colour profile stays in ``info``."""
-    with Image.open(io.BytesIO(data)) as image:
-        icc_profile = image.info.get("icc_profile")
-        rgb = image.convert("RGB")
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    rgb, icc_profile = _as_rgb(image, image.info.get("icc_profile"))
     if icc_profile:
         rgb.info["icc_profile"] = icc_profile
     return rgb
@@ -215,9 +286,9 @@ def picture_extension(content: bytes) -> str | None:
 
 def result_as_jpeg(png_bytes: bytes) -> bytes:
     """A finished picture as a JPEG at quality 95 for photos: transparency flattened on white, profile kept."""
-    with Image.open(io.BytesIO(png_bytes)) as image:
-        icc_profile = image.info.get("icc_profile")
-        rgb = _flatten_on_white(image) if _has_transparency(image) else image.convert("RGB")
+    image = Image.open(io.BytesIO(png_bytes))
+    rgb, icc_profile = _as_rgb(_flatten_on_white(image) if _has_transparency(image) else image,
+                               image.info.get("icc_profile"))
     return _encode(rgb, "JPEG", icc_profile)
 
 
@@ -241,83 +312,46 @@ def with_transparency(content: bytes, *, alpha_png: bytes) -> bytes:
     return encode_png(with_alpha(picture, alpha_png=alpha_png))
 
 
-def _encode(image: Image.Image, fmt: str, icc_profile: bytes | None) -> bytes:
-    if fmt == "PNG" and image.mode in _PNG_COLOUR_TYPES:
-        return _png(image, icc_profile)
+def _encode(image: Image.Image, fmt: str, icc_profile: bytes | None, **options) -> bytes:
+    if fmt == "PNG" and image.mode in png_encode.COLOUR_TYPES:
+        return png_encode.png_encode(image, icc_profile, level=PNG_COMPRESS_LEVEL)
     buffer = io.BytesIO()
-    options = {"icc_profile": icc_profile} if icc_profile else {}
+    if icc_profile:
+        options["icc_profile"] = icc_profile
     if fmt == "JPEG":
-        options.update(quality=JPEG_QUALITY, subsampling=0)
+        options = {"quality": JPEG_QUALITY, "subsampling": 0, **options}
     else:
         options.update(optimize=False, compress_level=PNG_COMPRESS_LEVEL)
     image.save(buffer, fmt, **options)
     return buffer.getvalue()
 
 
-# A lossless PNG of a 24-100 MP photo is the slowest thing a result costs: zlib is one thread
-# in Pillow. Here the rows get PNG's "Up" filter in numpy and the deflate stream is made in
-# pieces on every core (each piece ends on a full flush, so they join into one valid stream,
-# as pigz does). Same bytes per pixel as Pillow at level 1, in half the time on 2 cores.
-_PNG_COLOUR_TYPES = {"L": 0, "RGB": 2, "RGBA": 6}
-_PNG_PIECES = 8
-
-
-def _png_chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-
-def _png(image: Image.Image, icc_profile: bytes | None) -> bytes:
-    pixels = np.asarray(image)
-    if pixels.ndim == 2:
-        pixels = pixels[:, :, None]
-    height, width, channels = pixels.shape
-    rows = np.empty((height, 1 + width * channels), dtype=np.uint8)
-    rows[:, 0] = 2  # each row stored as its difference from the row above ("Up")
-    rows[0, 0] = 0
-    rows[0, 1:] = pixels[0].reshape(-1)
-    np.subtract(pixels[1:], pixels[:-1], out=rows[1:, 1:].reshape(height - 1, width, channels), casting="unsafe")
-    del pixels
-    data = memoryview(rows).cast("B")
-    step = -(-len(data) // _PNG_PIECES)
-    starts = range(0, len(data), step)
-
-    def deflate(start: int) -> bytes:
-        compressor = zlib.compressobj(PNG_COMPRESS_LEVEL, zlib.DEFLATED, -15)
-        last = start + step >= len(data)
-        return compressor.compress(data[start:start + step]) + compressor.flush(
-            zlib.Z_FINISH if last else zlib.Z_FULL_FLUSH)
-
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        pieces = [b"\x78\x01", *pool.map(deflate, starts), struct.pack(">I", zlib.adler32(data))]
-    out = io.BytesIO()
-    out.write(b"\x89PNG\r\n\x1a\n")
-    out.write(_png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, _PNG_COLOUR_TYPES[image.mode], 0, 0, 0)))
-    if icc_profile:
-        out.write(_png_chunk(b"iCCP", b"ICC profile\x00\x00" + zlib.compress(icc_profile)))
-    # The IDAT chunk is written piece by piece, its CRC carried along, so the stream is never joined.
-    out.write(struct.pack(">I", sum(len(piece) for piece in pieces)) + b"IDAT")
-    crc = zlib.crc32(b"IDAT")
-    for piece in pieces:
-        out.write(piece)
-        crc = zlib.crc32(piece, crc)
-    out.write(struct.pack(">I", crc))
-    out.write(_png_chunk(b"IEND", b""))
-    return out.getvalue()
-
-
 def _binarise(image: Image.Image, mask_color: list[list[int]]) -> Image.Image:
     """255 where the mask says repaint, 0 elsewhere."""
     if mask_color:
-        # One vectorised pass per colour over the pixels; the form allows at most MAX_MASK_COLOURS.
-        rgb = np.asarray(image.convert("RGB"), dtype=np.int16)
-        selected = np.zeros(rgb.shape[:2], dtype=bool)
-        for colour in mask_color:
-            selected |= (np.abs(rgb - np.array(colour, dtype=np.int16)) <= MASK_COLOUR_TOLERANCE).all(axis=2)
-        return Image.fromarray(selected.astype(np.uint8) * 255, mode="L")
+        return _select_colours(image if image.mode == "RGB" else image.convert("RGB"), mask_color)
     if _has_transparency(image):
         # A painted overlay exported with transparency: painted pixels are the opaque ones.
-        return image.convert("RGBA").getchannel("A").point(lambda v: 255 if v >= 128 else 0)
-    return image.convert("L").point(lambda v: 255 if v >= 128 else 0)
+        return image.convert("RGBA").getchannel("A").point(_THRESHOLD)
+    return (image if image.mode == "L" else image.convert("L")).point(_THRESHOLD)
+
+
+def _select_colours(rgb: Image.Image, mask_color: list[list[int]]) -> Image.Image:
+    """The pixels within MASK_COLOUR_TOLERANCE of any listed colour, in one pass however many are listed.
+
+    Per channel, a table gives each value a bit for every colour that value is near; a pixel is
+    selected when one colour's bit is set in all three of its channels.
+    """
+    values = np.arange(256)
+    tables = np.zeros((3, 256), dtype=np.uint16)
+    for bit, colour in enumerate(mask_color):
+        for channel in range(3):
+            tables[channel] |= (np.abs(values - colour[channel]) <= MASK_COLOUR_TOLERANCE).astype(np.uint16) << bit
+    pixels = np.asarray(rgb)
+    hits = tables[0][pixels[..., 0]]
+    hits &= tables[1][pixels[..., 1]]
+    hits &= tables[2][pixels[..., 2]]
+    return Image.fromarray(np.where(hits != 0, np.uint8(255), np.uint8(0)), mode="L")
 
 
 def prepare_mask(data: bytes, *, base_size: tuple[int, int], mask_color: list[list[int]] | None = None,
@@ -325,29 +359,39 @@ def prepare_mask(data: bytes, *, base_size: tuple[int, int], mask_color: list[li
     """Turn an uploaded mask into the stored form: an 8-bit PNG the picture's size, 255 = repaint.
 
     The mask may be a scaled copy of the picture's shape (the editor paints on a proxy of a big
-    photo); it is scaled to the picture nearest-neighbour and stays pure black and white.
+    photo); it is scaled to the picture nearest-neighbour and stays pure black and white. A mask
+    already in the stored form (what the editor sends for most photos) is kept byte for byte.
     """
     if len(mask_color or []) > MAX_MASK_COLOURS:
         raise ImageRefused(f"The mask names {len(mask_color)} mask colours; at most {MAX_MASK_COLOURS} are allowed.")
-    image = ImageOps.exif_transpose(_open_picture(data, what="mask", max_bytes=max_bytes, max_pixels=max_pixels))
+    image = _open_checked(data, what="mask", max_bytes=max_bytes, max_pixels=max_pixels)
+    _decode(image, "mask")
+    orientation = _orientation(image, "mask")
+    if orientation != 1:
+        image = ImageOps.exif_transpose(image)
+    elif not mask_color and _in_stored_form(image, base_size):
+        return data
     mask = _binarise(image, mask_color or [])
     if mask.size != base_size:
         mask = _fit_mask(mask, base_size)
     if mask.getextrema()[1] == 0:
-        if mask_color:
-            raise ImageRefused(
-                "The mask has no pixels of the chosen mask colours; paint the area you want to change "
-                "or check the colours."
-            )
-        raise ImageRefused("The mask is empty: paint the area you want to change.")
+        raise ImageRefused("The mask has no pixels of the chosen mask colours; paint the area you want to change "
+                           "or check the colours." if mask_color else "The mask is empty: paint the area you want "
+                           "to change.")
     return _encode(mask, "PNG", None)
+
+
+def _in_stored_form(image: Image.Image, base_size: tuple[int, int]) -> bool:
+    """An 8-bit grey PNG of the picture's size with only 0 and 255 in it, and some 255."""
+    if (image.format, image.mode, image.size) != ("PNG", "L", base_size) or "transparency" in image.info:
+        return False
+    histogram = image.histogram()
+    return histogram[255] > 0 and histogram[0] + histogram[255] == image.width * image.height
 
 
 def _fit_mask(mask: Image.Image, base_size: tuple[int, int]) -> Image.Image:
     (mask_w, mask_h), (base_w, base_h) = mask.size, base_size
     if abs((mask_w / mask_h) / (base_w / base_h) - 1) > MASK_ASPECT_TOLERANCE:
-        raise ImageRefused(
-            f"The mask is {mask_w} × {mask_h} pixels but the picture is {base_w} × {base_h}; "
-            "the mask must have the picture's shape."
-        )
+        raise ImageRefused(f"The mask is {mask_w} × {mask_h} pixels but the picture is {base_w} × {base_h}; "
+                           "the mask must have the picture's shape.")
     return mask.resize(base_size, Image.Resampling.NEAREST)

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import io
+import warnings
 
-import pytest
-from PIL import Image, ImageDraw, ImageFile, ImageOps
-
+import numpy as np
 import pillow_heif
+import pytest
+from PIL import Image, ImageCms, ImageDraw, ImageFile, ImageOps, JpegImagePlugin
 
+from inpaint import png_encode
 from inpaint.images import (ImageRefused, picture_extension, picture_preview, prepare_base_image, prepare_mask,
                             result_as_jpeg, with_alpha, with_transparency)
-from tests.pictures import mask, open_image, picture
+from tests.pictures import frames, mask, open_image, picture, png_header_only
 
 MB = 1024 * 1024
 APP_LIMITS = {"max_bytes": 50 * MB, "max_pixels": 100_000_000, "min_side": 32}
@@ -63,13 +65,40 @@ def test_prepare_base_image_refuses_a_gif_by_name():
     assert str(refused.value) == "The picture is a GIF file; please use a JPEG, PNG, WebP, HEIC, TIFF or BMP picture."
 
 
-def test_prepare_base_image_refuses_an_animated_picture():
-    frames = [Image.new("RGB", (200, 200), colour) for colour in ("red", "blue")]
-    buffer = io.BytesIO()
-    frames[0].save(buffer, "WEBP", save_all=True, append_images=frames[1:], duration=100)
+@pytest.mark.parametrize("fmt", ["PNG", "WEBP"])
+def test_prepare_base_image_refuses_an_animated_png_or_webp_in_plain_words(fmt):
+    with pytest.raises(ImageRefused) as refused:
+        prepare_base_image(frames(fmt), **APP_LIMITS)
 
-    with pytest.raises(ImageRefused, match="animated"):
-        prepare_base_image(buffer.getvalue(), **APP_LIMITS)
+    assert str(refused.value) == "The picture is animated; please use a still picture (JPEG, PNG, WebP, HEIC, TIFF or BMP)."
+
+
+def test_an_animated_gif_is_refused_as_a_gif():
+    with pytest.raises(ImageRefused, match="is a GIF file"):
+        prepare_base_image(frames("GIF"), **APP_LIMITS)
+
+
+def test_a_format_we_do_not_read_is_named_with_the_right_article():
+    with pytest.raises(ImageRefused) as refused:
+        prepare_base_image(picture(fmt="AVIF"), **APP_LIMITS)
+
+    assert str(refused.value) == "The picture is an AVIF file; please use a JPEG, PNG, WebP, HEIC, TIFF or BMP picture."
+
+
+def test_an_upright_mpo_from_a_phone_is_kept_byte_for_byte():
+    data = frames("MPO")
+    assert open_image(data).format == "MPO"
+
+    prepared = prepare_base_image(data, **APP_LIMITS)
+
+    assert (prepared.content, prepared.extension, prepared.width, prepared.height) == (data, "jpg", 64, 48)
+
+
+def test_a_multi_page_tiff_is_read_at_its_first_page():
+    prepared = prepare_base_image(frames("TIFF"), **APP_LIMITS)
+
+    assert (prepared.width, prepared.height) == (64, 48)
+    assert open_image(prepared.content).getpixel((10, 10)) == (255, 0, 0)
 
 
 def test_prepare_base_image_refuses_random_bytes_as_not_a_picture():
@@ -116,6 +145,49 @@ def test_prepare_base_image_refuses_a_picture_past_pillows_bomb_limit_in_plain_w
         prepare_base_image(picture(400, 400, fmt="PNG"), max_bytes=50 * MB, max_pixels=10_000, min_side=32)
 
 
+def test_a_picture_over_100_megapixels_is_refused_on_its_header_in_plain_words():
+    data = png_header_only(12000, 10000)
+    assert len(data) < 100
+
+    for refuse in (lambda: prepare_base_image(data, **APP_LIMITS),
+                   lambda: picture_preview(data, max_bytes=50 * MB, max_pixels=100_000_000)):
+        with pytest.raises(ImageRefused) as refused:
+            refuse()
+        assert str(refused.value) == "The picture has 120.0 megapixels (12000 × 10000); the limit is 100 megapixels."
+    with pytest.raises(ImageRefused, match="The mask has 120.0 megapixels"):
+        prepare_mask(data, base_size=(12000, 10000), **MASK_LIMITS)
+
+
+class Decoded(Exception):
+    pass
+
+
+def test_a_100_megapixel_picture_passes_every_check_up_to_decoding(monkeypatch):
+    def decode(self):
+        raise Decoded
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", decode)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # not even Pillow's bomb warning
+        with pytest.raises(Decoded):
+            prepare_base_image(png_header_only(10000, 10000), **APP_LIMITS)
+
+
+# Pillow alone refuses twice its limit and warns over it. PNG, JPEG and HEIF are not asked again
+# after the header; WebP and TIFF openers ask Pillow themselves, so their case stays below the refusal.
+@pytest.mark.parametrize(("fmt", "pillow_limit"), [("PNG", 1000), ("JPEG", 1000), ("HEIF", 1000), ("WEBP", 100_000),
+                                                   ("TIFF", 100_000)])
+def test_pillows_process_wide_bomb_limit_does_not_refuse_what_the_apps_limit_allows(monkeypatch, fmt, pillow_limit):
+    data = heic(400, 300) if fmt == "HEIF" else picture(400, 300, fmt=fmt, orientation=6 if fmt == "JPEG" else None)
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", pillow_limit)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        prepared = prepare_base_image(data, **APP_LIMITS)
+
+    assert prepared.width * prepared.height == 120_000
+
+
 def test_prepare_base_image_refuses_a_file_over_the_size_limit_naming_both_sizes():
     data = picture(640, 480, fmt="PNG")
 
@@ -125,11 +197,63 @@ def test_prepare_base_image_refuses_a_file_over_the_size_limit_naming_both_sizes
     assert "the limit is" in str(refused.value)
 
 
-def test_a_turned_jpeg_is_stored_upright_as_a_jpeg_encoded_once():
-    prepared = prepare_base_image(picture(640, 480, orientation=6), **APP_LIMITS)
+SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
 
-    assert prepared.extension == "jpg" and open_image(prepared.content).format == "JPEG"
-    assert (prepared.width, prepared.height) == (480, 640)
+
+def test_a_turned_jpeg_is_encoded_once_as_a_jpeg_with_its_sampling_exif_and_profile(monkeypatch):
+    exif = Image.Exif()
+    exif[0x0112], exif[0x010F] = 6, "Test camera"
+    source = open_image(picture(640, 480, fmt="PNG")).convert("RGB")
+    data = encode_with(source, "JPEG", exif=exif.tobytes(), icc_profile=SRGB)
+    assert JpegImagePlugin.get_sampling(open_image(data)) == 2  # a camera's 4:2:0
+    formats_saved = []
+    save = Image.Image.save
+    monkeypatch.setattr(Image.Image, "save", lambda image, fp, fmt=None, **options: formats_saved.append(fmt)
+                        or save(image, fp, fmt, **options))
+    monkeypatch.setattr(png_encode, "png_encode", lambda *args, **kwargs: pytest.fail("a PNG was made on the way"))
+
+    prepared = prepare_base_image(data, **APP_LIMITS)
+
+    assert formats_saved == ["JPEG"]
+    stored = open_image(prepared.content)
+    assert (prepared.extension, stored.format, stored.size) == ("jpg", "JPEG", (480, 640))
+    assert JpegImagePlugin.get_sampling(stored) == 2
+    assert stored.getexif().get(0x0112, 1) == 1 and stored.getexif()[0x010F] == "Test camera"
+    assert stored.info["icc_profile"] == SRGB
+
+
+def encode_with(image: Image.Image, fmt: str, **options) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, **options)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "TIFF", "WEBP"])
+def test_a_lossless_copy_keeps_the_colour_profile(fmt):
+    data = encode_with(open_image(picture(fmt="PNG")).convert("RGB"), fmt, icc_profile=SRGB)
+
+    assert open_image(prepare_base_image(data, **APP_LIMITS).content).info["icc_profile"] == SRGB
+
+
+def test_a_profile_that_does_not_describe_rgb_pixels_is_dropped():
+    lab = ImageCms.ImageCmsProfile(ImageCms.createProfile("LAB")).tobytes()
+    data = encode_with(open_image(picture(fmt="PNG")).convert("RGB"), "PNG", icc_profile=lab)
+
+    assert "icc_profile" not in open_image(prepare_base_image(data, **APP_LIMITS).content).info
+
+
+def test_a_cmyk_jpeg_is_stored_as_rgb():
+    prepared = prepare_base_image(encode(Image.new("CMYK", (64, 48), (0, 255, 255, 0)), "JPEG"), **APP_LIMITS)
+    stored = open_image(prepared.content)
+
+    assert (stored.format, stored.mode) == ("JPEG", "RGB") and is_red(stored.getpixel((10, 10)))
+
+
+def test_a_16_bit_grey_picture_keeps_its_greys():
+    data = encode(Image.fromarray(np.full((48, 64), 32896, dtype=np.uint16)))
+    assert open_image(data).mode.startswith("I")
+
+    assert open_image(prepare_base_image(data, **APP_LIMITS).content).getpixel((5, 5)) == (128, 128, 128)
 
 
 # --- orientation --------------------------------------------------------------------------
@@ -275,6 +399,22 @@ def test_prepare_mask_resizes_same_shape_with_nearest_neighbour():
     assert stored.getpixel((100, 100)) == 0
 
 
+def test_a_mask_already_in_the_stored_form_is_kept_byte_for_byte():
+    data = mask()
+
+    assert prepare_mask(data, base_size=BASE_SIZE, **MASK_LIMITS) == data
+
+
+def test_an_editor_proxy_mask_is_scaled_up_to_the_photo_and_stays_black_and_white():
+    proxy = Image.new("L", (512, 384), 0)
+    ImageDraw.Draw(proxy).ellipse((100, 100, 300, 250), fill=255)
+
+    stored = open_image(prepare_mask(encode(proxy), base_size=(4096, 3072), **MASK_LIMITS))
+
+    assert stored.size == (4096, 3072) and set(stored.tobytes()) == {0, 255}
+    assert stored.getpixel((200 * 8, 175 * 8)) == 255 and stored.getpixel((50 * 8, 50 * 8)) == 0
+
+
 def test_prepare_mask_refuses_other_shape_naming_both_sizes():
     with pytest.raises(ImageRefused) as refused:
         prepare_mask(mask(500, 500), base_size=BASE_SIZE, **MASK_LIMITS)
@@ -330,6 +470,22 @@ def test_prepare_mask_colour_picks_grey_area_of_jpeg_mask():
     assert stored.getpixel((40, 40)) == 0
 
 
+def test_sixteen_mask_colours_are_picked_in_one_pass_each_within_the_tolerance():
+    colours = [[16 * i, 255 - 16 * i, (37 * i) % 256] for i in range(16)]
+    image = Image.new("RGB", (16 * 30, 60), (255, 255, 255))
+    draw = ImageDraw.Draw(image)
+    for i, (red, green, blue) in enumerate(colours):
+        draw.rectangle((30 * i, 0, 30 * i + 29, 29), fill=(red, green, blue))
+        # Just past the tolerance in one channel: not this colour.
+        draw.rectangle((30 * i, 30, 30 * i + 29, 59), fill=(red, green, min(blue + 9, 255) if blue < 200 else blue - 9))
+
+    stored = np.asarray(open_image(prepare_mask(encode(image), base_size=image.size, mask_color=colours,
+                                                **MASK_LIMITS)))
+
+    assert (stored[:30] == 255).all()
+    assert (stored[30:] == 0).all()
+
+
 def test_prepare_mask_refuses_mask_without_listed_colours():
     data = coloured_mask(((0, 0, 199, 479), (20, 200, 20)))
 
@@ -370,6 +526,18 @@ def test_picture_preview_shows_a_heic_photo():
 def test_picture_preview_refuses_in_plain_words():
     with pytest.raises(ImageRefused, match="GIF"):
         picture_preview(picture(fmt="GIF"), max_side=4096, max_bytes=50 * MB, max_pixels=100_000_000)
+    with pytest.raises(ImageRefused, match="animated"):
+        picture_preview(frames("WEBP"), max_bytes=50 * MB, max_pixels=100_000_000)
+
+
+def test_picture_preview_of_a_cmyk_jpeg_is_rgb_and_keeps_an_rgb_profile():
+    cmyk, width, height = picture_preview(encode(Image.new("CMYK", (64, 48), (0, 255, 255, 0)), "JPEG"),
+                                          max_bytes=50 * MB, max_pixels=100_000_000)
+    profiled, _, _ = picture_preview(encode_with(Image.new("RGB", (64, 48)), "PNG", icc_profile=SRGB),
+                                     max_bytes=50 * MB, max_pixels=100_000_000)
+
+    assert (open_image(cmyk).mode, width, height) == ("RGB", 64, 48) and is_red(open_image(cmyk).getpixel((9, 9)))
+    assert open_image(profiled).info["icc_profile"] == SRGB
 
 
 def test_a_result_downloads_as_a_jpeg_at_quality_95_on_white():
