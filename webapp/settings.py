@@ -152,9 +152,9 @@ MEDIA_URL = "/media-not-served/"
 # Hosts with no shared disk keep media in S3 or an S3-compatible store (MinIO, Ceph); the
 # credentials are boto3's own AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY from the environment.
 INPAINT_S3_BUCKET = env("INPAINT_S3_BUCKET", default="")
-# Whether people's browsers and DashScope can reach the bucket's endpoint: then they get
-# presigned bucket URLs; otherwise the web process streams files and DashScope gets app links
-# or its temporary storage.
+# Whether people's browsers and DashScope can reach the bucket's endpoint: then downloads and
+# DashScope's fetches go to presigned bucket URLs; otherwise the web process streams downloads
+# and DashScope gets app links or its temporary storage.
 INPAINT_S3_REACHABLE_FROM_OUTSIDE = bool(INPAINT_S3_BUCKET) and env.bool("INPAINT_S3_REACHABLE_FROM_OUTSIDE",
                                                                          default=False)
 # How long a presigned URL handed to a person works: long enough to start the download.
