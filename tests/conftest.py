@@ -44,9 +44,11 @@ def sent_steps(monkeypatch) -> list[tuple]:
 
 @pytest.fixture
 def standin_settings(settings, dashscope):
-    """The app pointed at the DashScope stand-in with its key."""
+    """The app pointed at the DashScope stand-in with its key; the web server trusts X-Forwarded-For, so
+    tests can post as several people from different addresses."""
     settings.DASHSCOPE_API_KEY = TEST_API_KEY
     settings.DASHSCOPE_BASE_URL = dashscope.base_url
+    settings.INPAINT_BEHIND_PROXY = True
     return settings
 
 

@@ -4,6 +4,7 @@ throttling error may reach a job."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -35,11 +36,15 @@ def cloud_worker(start_worker, dashscope, live_server, *, beat=True, **env):
 
 
 class Visitor:
-    """One browser session posting jobs through the real web server."""
+    """One person's browser session posting jobs through the real web server, from an address of its own
+    (the app counts anonymous visitors' turns and limits by address; the tests' server trusts the header)."""
+
+    addresses = itertools.count(1)
 
     def __init__(self, live_server):
         self.url = live_server.url
         self.session = requests.Session()
+        self.session.headers["X-Forwarded-For"] = f"198.18.0.{next(self.addresses)}"
         self.session.get(self.url + "/", timeout=10)
 
     def post_job(self, prompt: str, n: int = 1, engine: str = "wanx-x-painting") -> None:

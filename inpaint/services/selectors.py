@@ -53,7 +53,8 @@ def engine_task_seconds(engine_key: str) -> float | None:
 def job_poll_delay(job: InpaintJob) -> float:
     """When to ask about the job's task next: often around the time it is expected to end, else at
     the normal interval. With the running limits (1–2 tasks) this stays far under 20 queries a second."""
-    interval, fast = settings.INPAINT_POLL_INTERVAL, settings.INPAINT_POLL_FAST_INTERVAL
+    interval = settings.INPAINT_POLL_INTERVAL
+    fast = min(settings.INPAINT_POLL_FAST_INTERVAL, interval)
     expected = engine_task_seconds(job.engine)
     if expected is None or job.submitted_at is None:
         return interval
