@@ -155,7 +155,7 @@ def test_two_worker_hosts_with_no_shared_disk_finish_a_burst_and_survive_a_kille
         assert result.headers["Content-Disposition"] == f'attachment; filename="inpaint-{str(job.pk)[:8]}-result-1.png"'
         assert Image.open(io.BytesIO(result.content)).size == (640, 480)
     # A copy made on request is stored beside the others and fetched the same way.
-    jpeg = owner_download(visitors, f"/jobs/{jobs[0].pk}/results/0/?format=jpeg")
+    jpeg = owner_download(visitors, f"/jobs/{jobs[0].pk}/results/0/?format=jpeg&download")
     assert Image.open(io.BytesIO(jpeg.content)).format == "JPEG"
     # The bucket is private: an object's plain URL is refused.
     key = f"jobs/{jobs[0].pk}/mask.png"
@@ -179,16 +179,20 @@ def test_a_bucket_people_cannot_reach_is_streamed_by_the_web_process(bucket, set
     assert not os.path.exists(settings.MEDIA_ROOT)
 
 
-def test_a_reachable_bucket_sends_the_owner_to_a_short_lived_presigned_url(bucket, sent_steps, client: Client):
+def test_a_reachable_bucket_sends_the_owner_s_download_to_a_short_lived_presigned_url(
+        bucket, sent_steps, client: Client):
     job = offline_job_create(client)
 
-    response = client.get(f"/jobs/{job.pk}/mask/")
+    response = client.get(f"/jobs/{job.pk}/mask/?download")
     assert response.status_code == 302
     location = response["Location"]
     assert location.startswith(f"{bucket.endpoint_url}/{bucket.name}/jobs/{job.pk}/mask.png?")
     assert "X-Amz-Expires=300" in location
     fetched = requests.get(location, timeout=10)
     assert fetched.headers["Content-Type"] == "image/png"
-    assert fetched.headers["Content-Disposition"] == f'inline; filename="inpaint-{str(job.pk)[:8]}-mask.png"'
+    assert fetched.headers["Content-Disposition"] == f'attachment; filename="inpaint-{str(job.pk)[:8]}-mask.png"'
     assert fetched.content == bucket.content(f"jobs/{job.pk}/mask.png")
-    assert Client().get(f"/jobs/{job.pk}/mask/").status_code == 404, "only the owner is sent on"
+    # What the page shows stays on the app's origin.
+    shown = client.get(f"/jobs/{job.pk}/mask/")
+    assert shown.status_code == 200 and b"".join(shown.streaming_content) == fetched.content
+    assert Client().get(f"/jobs/{job.pk}/mask/?download").status_code == 404, "only the owner is sent on"

@@ -1,5 +1,5 @@
 """Links to stored files: the signed, expiring ones the cloud service fetches pictures through, and the
-presigned bucket URLs a checked view may send a person to."""
+presigned bucket URLs a checked view sends a person's download to."""
 
 from __future__ import annotations
 
@@ -48,17 +48,19 @@ def service_link_choose() -> Callable[[str], str] | None:
 
 
 def download_link_create(name: str, *, filename: str, content_type: str | None, as_attachment: bool) -> str | None:
-    """A presigned bucket URL, valid for minutes, through which a person's browser fetches a stored file
-    the view has already checked is theirs; None when the view must stream it instead.
+    """A presigned bucket URL, valid for minutes, through which a person's browser downloads a stored
+    file the view has already checked is theirs; None when the view must stream it instead.
 
-    Redirecting keeps a 30 MB picture from holding a web worker for the whole download; it needs a
-    bucket that browsers can reach.
+    A download (a full-size picture of up to tens of MB) is sent to the bucket so it does not hold a
+    web worker, when browsers can reach the bucket. What the page itself shows or fetches is streamed:
+    the Content-Security-Policy allows images and fetches from this app only, and a fetch from the
+    bucket would need a CORS rule on it; a download is a plain navigation, bound by neither.
     """
-    if not settings.INPAINT_S3_REACHABLE_FROM_OUTSIDE:
+    if not (settings.INPAINT_S3_REACHABLE_FROM_OUTSIDE and as_attachment):
         return None
     # The bucket answers with the name and type the app would have given, so a download is saved
     # under inpaint-<job>-result-1.png rather than under its storage name.
-    parameters = {"ResponseContentDisposition": content_disposition_header(as_attachment, filename)}
+    parameters = {"ResponseContentDisposition": content_disposition_header(True, filename)}
     if content_type:
         parameters["ResponseContentType"] = content_type
     return default_storage.url(name, parameters=parameters, expire=settings.INPAINT_S3_REDIRECT_TTL)

@@ -80,7 +80,13 @@ def test_a_stored_file_in_a_reachable_bucket_gets_a_download_link_for_minutes(pr
     assert query["response-content-type"] == ["image/png"]
 
 
+def test_what_the_page_shows_is_streamed_even_from_a_reachable_bucket(private_bucket):
+    # The page's images and fetches must stay on the app's own origin (its CSP, no CORS needed).
+    assert links.download_link_create("jobs/abc/mask.png", filename="m.png", content_type="image/png",
+                                      as_attachment=False) is None
+
+
 def test_a_bucket_people_cannot_reach_gives_no_download_link(private_bucket):
     private_bucket.INPAINT_S3_REACHABLE_FROM_OUTSIDE = False
     assert links.download_link_create("jobs/abc/mask.png", filename="m.png", content_type="image/png",
-                                      as_attachment=False) is None
+                                      as_attachment=True) is None
