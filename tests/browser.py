@@ -76,6 +76,22 @@ def open_studio(browser, base_url: str, **context_options) -> Studio:
     return studio
 
 
+def renderer_memory(browser) -> dict[int, tuple[float, float]]:
+    """Each renderer process's resident memory now and at its peak (VmRSS, VmHWM), in MB, by process id.
+    A page draws its canvases in its renderer (in software, with --disable-gpu)."""
+    cdp = browser.new_browser_cdp_session()
+    processes = cdp.send("SystemInfo.getProcessInfo")["processInfo"]
+    cdp.detach()
+    return {process["id"]: (_status_kb(process["id"], "VmRSS") / 1024, _status_kb(process["id"], "VmHWM") / 1024)
+            for process in processes if process["type"] == "renderer"}
+
+
+def _status_kb(pid: int, field: str) -> int:
+    with open(f"/proc/{pid}/status") as status:
+        line = next(line for line in status if line.startswith(field + ":"))
+    return int(line.split()[1])
+
+
 def mask_array(data: bytes) -> np.ndarray:
     image = Image.open(io.BytesIO(data))
     assert image.mode == "L", image.mode

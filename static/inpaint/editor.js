@@ -9,10 +9,15 @@
 // all cancel out and the brush paints exactly under the cursor.
 //
 // The mask canvas keeps the mask in its alpha channel, drawn in the overlay colour; anything at
-// alpha >= 128 is "repaint". Undo and redo store, per stroke, the before and after pixels of the
-// rectangle the stroke touched (a full-size snapshot per stroke would cost 64 MB at 4096²).
+// alpha >= 128 is "repaint". Everything else keeps alpha only, one byte a pixel (mask.js): the
+// committed mask and, per stroke, the before and after of the rectangle the stroke touched, for
+// undo and redo. The canvas is read and written in bands of rows, so no full-size RGBA copy is
+// ever held beside it. The picture is an <img>, which the browser decodes at the scale shown.
 
-import { flagsToMask, hexToRgb, greyToRgba, maskCoverage, maskExport, maskGrow, maskHarden, proxySize, selectMaskPixels } from "./mask.js";
+import {
+  alphaRegion, alphaRegionPut, alphaToRgba, flagsToMask, greyPng, hexToRgb, maskCoverage, maskExport, maskGrow,
+  maskInvert, proxySize, rgbaAlpha, selectMaskPixels,
+} from "./mask.js";
 
 const HISTORY_LIMIT = 60;
 const MIN_SCALE_FACTOR = 0.25; // of the fit scale
@@ -21,24 +26,24 @@ const MIN_BRUSH = 1;
 const MAX_BRUSH = 500;
 // A pen's lightest touch still paints this share of the brush size.
 const MIN_PEN_SHARE = 0.15;
+// Rows read or written at a time: a 4096-wide band is 4 MB of RGBA.
+const BAND_ROWS = 256;
 
 export const TOOLS = ["brush", "eraser", "rect", "lasso"];
 
 export function createMaskEditor(container, { onChange = () => {} } = {}) {
   const stage = container.querySelector("[data-stage]");
   const view = container.querySelector("[data-view]");
-  const pictureCanvas = container.querySelector("[data-picture]");
+  const picture = container.querySelector("[data-picture]");
   const maskCanvas = container.querySelector("[data-mask]");
   const cursor = container.querySelector("[data-cursor]");
   const rectPreview = container.querySelector("[data-rect-preview]");
   const lassoPreview = container.querySelector("[data-lasso-preview]");
   const lassoOutline = lassoPreview.querySelector("svg");
   const lassoPath = lassoOutline.querySelector("polyline");
-  const pictureCtx = pictureCanvas.getContext("2d");
   const maskCtx = maskCanvas.getContext("2d", { willReadFrequently: true });
-  // The mask as it was after the last finished action: the "before" of the next one.
-  const committed = document.createElement("canvas");
-  const committedCtx = committed.getContext("2d", { willReadFrequently: true });
+  // The mask's alpha as it was after the last finished action: the "before" of the next one.
+  let committed = new Uint8Array(0);
 
   const state = {
     width: 0, height: 0, pictureWidth: 0, pictureHeight: 0, loaded: false,
@@ -118,12 +123,12 @@ export function createMaskEditor(container, { onChange = () => {} } = {}) {
 
   // ---- pixels ------------------------------------------------------------------------------
 
-  function recolour(ctx = maskCtx) {
-    ctx.save();
-    ctx.globalCompositeOperation = "source-in";
-    ctx.fillStyle = state.colour;
-    ctx.fillRect(0, 0, state.width, state.height);
-    ctx.restore();
+  function recolour() {
+    maskCtx.save();
+    maskCtx.globalCompositeOperation = "source-in";
+    maskCtx.fillStyle = state.colour;
+    maskCtx.fillRect(0, 0, state.width, state.height);
+    maskCtx.restore();
   }
 
   function clampBox(box) {
@@ -132,40 +137,57 @@ export function createMaskEditor(container, { onChange = () => {} } = {}) {
     return x1 > x0 && y1 > y0 ? { x: x0, y: y0, w: x1 - x0, h: y1 - y0 } : null;
   }
 
-  const fullBox = () => ({ x0: 0, y0: 0, x1: state.width, y1: state.height });
+  const fullArea = () => ({ x: 0, y: 0, w: state.width, h: state.height });
 
-  /** Record what the last action changed inside box, so it can be undone. */
+  /** The mask canvas's alpha inside ``area``, read a band of rows at a time. */
+  function readAlpha(area) {
+    const out = new Uint8Array(area.w * area.h);
+    for (let row = 0; row < area.h; row += BAND_ROWS) {
+      const rows = Math.min(BAND_ROWS, area.h - row);
+      out.set(rgbaAlpha(maskCtx.getImageData(area.x, area.y + row, area.w, rows).data), row * area.w);
+    }
+    return out;
+  }
+
+  /** Draw ``alpha`` (area.w × area.h) into the mask canvas at ``area``, in the overlay colour. */
+  function writeAlpha(area, alpha) {
+    const rgb = hexToRgb(state.colour);
+    for (let row = 0; row < area.h; row += BAND_ROWS) {
+      const rows = Math.min(BAND_ROWS, area.h - row);
+      const band = alphaToRgba(alpha.subarray(row * area.w, (row + rows) * area.w), rgb);
+      maskCtx.putImageData(new ImageData(band, area.w, rows), area.x, area.y + row);
+    }
+  }
+
+  /** Record what the last drawing on the canvas changed inside box, so it can be undone. */
   function commit(box) {
     const area = clampBox(box);
-    if (!area) return;
-    const before = committedCtx.getImageData(area.x, area.y, area.w, area.h);
-    const after = maskCtx.getImageData(area.x, area.y, area.w, area.h);
-    if (sameData(before.data, after.data)) return;
-    committedCtx.putImageData(after, area.x, area.y);
+    if (area) record(area, readAlpha(area));
+  }
+
+  /** Make ``after`` the committed mask inside ``area``, as one undoable action. Between actions the
+   * committed alpha is the canvas's, so whole-mask work reads it instead of the canvas. */
+  function record(area, after) {
+    const before = alphaRegion(committed, state.width, area);
+    if (before.every((v, i) => v === after[i])) return;
+    alphaRegionPut(committed, state.width, area, after);
     state.undo.push({ area, before, after });
     if (state.undo.length > HISTORY_LIMIT) state.undo.shift();
     state.redo = [];
     onChange("mask");
   }
 
-  function sameData(a, b) {
-    for (let i = 3; i < a.length; i += 4) if (a[i] !== b[i]) return false;
-    return true;
-  }
-
   /** Throw away the action in progress: put back the committed pixels. */
   function revert(box) {
     const area = clampBox(box);
-    if (!area) return;
-    maskCtx.putImageData(committedCtx.getImageData(area.x, area.y, area.w, area.h), area.x, area.y);
+    if (area) writeAlpha(area, alphaRegion(committed, state.width, area));
   }
 
   function step(from, to, key) {
     const entry = from.pop();
     if (!entry) return false;
-    maskCtx.putImageData(entry[key], entry.area.x, entry.area.y);
-    committedCtx.putImageData(entry[key], entry.area.x, entry.area.y);
-    recolour();
+    writeAlpha(entry.area, entry[key]);
+    alphaRegionPut(committed, state.width, entry.area, entry[key]);
     to.push(entry);
     onChange("mask");
     return true;
@@ -177,36 +199,27 @@ export function createMaskEditor(container, { onChange = () => {} } = {}) {
   function clear() {
     if (!state.loaded) return;
     maskCtx.clearRect(0, 0, state.width, state.height);
-    commit(fullBox());
+    record(fullArea(), new Uint8Array(committed.length));
   }
 
+  /** Swap painted and unpainted, every pixel fully in or out, so what is shown is what is sent. */
   function invert() {
     if (!state.loaded) return;
-    maskCtx.save();
-    maskCtx.globalCompositeOperation = "xor";
-    maskCtx.fillStyle = state.colour;
-    maskCtx.fillRect(0, 0, state.width, state.height);
-    maskCtx.restore();
-    hardenAlpha();
-    commit(fullBox());
+    const alpha = committed.slice();
+    maskInvert(alpha);
+    writeAlpha(fullArea(), alpha);
+    record(fullArea(), alpha);
   }
 
   /** Grow the mask by ``pixels`` canvas pixels all round (shrink it when negative), as one undoable action. */
   function growMask(pixels) {
     if (!state.loaded || !pixels) return;
-    const data = maskCtx.getImageData(0, 0, state.width, state.height);
-    const area = maskGrow(data.data, state.width, state.height, pixels, hexToRgb(state.colour));
+    const alpha = committed.slice();
+    const area = maskGrow(alpha, state.width, state.height, pixels);
     if (!area) return;
-    maskCtx.putImageData(data, 0, 0, area.x, area.y, area.w, area.h);
-    commit({ x0: area.x, y0: area.y, x1: area.x + area.w, y1: area.y + area.h });
-  }
-
-  /** Snap every mask pixel to in or out, so what is shown is exactly what is sent. */
-  function hardenAlpha() {
-    const data = maskCtx.getImageData(0, 0, state.width, state.height);
-    maskHarden(data.data);
-    maskCtx.putImageData(data, 0, 0);
-    recolour();
+    const grown = alphaRegion(alpha, state.width, area);
+    writeAlpha(area, grown);
+    record(area, grown);
   }
 
   /** The brush's width for a pointer event: its full size, or for a pen, scaled by the pressure. */
@@ -247,7 +260,7 @@ export function createMaskEditor(container, { onChange = () => {} } = {}) {
     if (erase) maskCtx.clearRect(area.x, area.y, area.w, area.h);
     else maskCtx.fillRect(area.x, area.y, area.w, area.h);
     maskCtx.restore();
-    commit({ x0: area.x, y0: area.y, x1: area.x + area.w, y1: area.y + area.h });
+    record(area, readAlpha(area));
   }
 
   /** Fill (or, with erase, clear) the closed outline through ``points``, as one undoable action. */
@@ -269,28 +282,34 @@ export function createMaskEditor(container, { onChange = () => {} } = {}) {
 
   // ---- loading -----------------------------------------------------------------------------
 
+  /** Show ``url`` in the picture <img>; resolves once its size is known, rejects if it cannot be read. */
+  function showPicture(url) {
+    return new Promise((resolve, reject) => {
+      picture.onload = resolve;
+      picture.onerror = () => reject(new Error("The picture cannot be read"));
+      picture.src = url;
+    });
+  }
+
   /**
-   * Show a picture (Blob or ImageBitmap, which this takes over and closes) upright; the mask is
-   * cleared and history forgotten. ``picture`` is the full picture's size when the source is a
-   * smaller proxy of it; a source over 4096 px is itself scaled down to a proxy.
+   * Show a picture (a Blob the browser can read) upright; the mask is cleared and history
+   * forgotten. ``pictureSize`` is the full picture's size when the blob is a smaller proxy of it;
+   * a blob over 4096 px is itself painted on at proxy size. Resolves to the full picture's size.
    */
-  async function loadImage(source, picture = null) {
-    const bitmap = source instanceof ImageBitmap
-      ? source : await createImageBitmap(source, { imageOrientation: "from-image" });
-    const proxy = proxySize(bitmap.width, bitmap.height);
+  async function loadImage(blob, pictureSize = null) {
+    const previous = picture.src;
+    await showPicture(URL.createObjectURL(blob));
+    if (previous.startsWith("blob:")) URL.revokeObjectURL(previous);
+    const proxy = proxySize(picture.naturalWidth, picture.naturalHeight);
     state.width = proxy.width;
     state.height = proxy.height;
-    state.pictureWidth = picture ? picture.width : bitmap.width;
-    state.pictureHeight = picture ? picture.height : bitmap.height;
-    for (const canvas of [pictureCanvas, maskCanvas, committed]) {
-      canvas.width = state.width;
-      canvas.height = state.height;
-    }
+    state.pictureWidth = pictureSize ? pictureSize.width : picture.naturalWidth;
+    state.pictureHeight = pictureSize ? pictureSize.height : picture.naturalHeight;
+    maskCanvas.width = state.width;
+    maskCanvas.height = state.height;
+    committed = new Uint8Array(state.width * state.height);
     view.style.width = `${state.width}px`;
     view.style.height = `${state.height}px`;
-    pictureCtx.imageSmoothingQuality = "high";
-    pictureCtx.drawImage(bitmap, 0, 0, state.width, state.height);
-    bitmap.close();
     state.undo = [];
     state.redo = [];
     state.loaded = true;
@@ -314,27 +333,27 @@ export function createMaskEditor(container, { onChange = () => {} } = {}) {
     try {
       bitmap = await createImageBitmap(blob, { imageOrientation: "from-image", premultiplyAlpha: "none", colorSpaceConversion: "none" });
     } catch {
-      return "This mask file cannot be read. Use a PNG, JPEG or BMP picture.";
+      return "This mask file cannot be read: use a PNG, JPEG or BMP picture.";
     }
-    if (Math.abs(bitmap.width / bitmap.height / (state.width / state.height) - 1) > 0.01) {
+    const { width, height } = bitmap;
+    if (Math.abs(width / height / (state.width / state.height) - 1) > 0.01) {
       bitmap.close();
-      return `The mask is ${bitmap.width} × ${bitmap.height} pixels but the picture is ${state.pictureWidth} × ${state.pictureHeight}; the mask must have the picture's shape.`;
+      return `The mask is ${width} × ${height} pixels but the picture is ${state.pictureWidth} × ${state.pictureHeight}; the mask must have the picture's shape.`;
     }
     // A mask larger than the canvas (a full-size mask over a proxy) is sampled down at once,
     // nearest-neighbour, so its full-size pixels are never held.
-    const larger = bitmap.width > state.width && bitmap.height > state.height;
+    const larger = width > state.width && height > state.height;
     const source = document.createElement("canvas");
-    source.width = larger ? state.width : bitmap.width;
-    source.height = larger ? state.height : bitmap.height;
+    source.width = larger ? state.width : width;
+    source.height = larger ? state.height : height;
     const sourceCtx = source.getContext("2d", { willReadFrequently: true });
     sourceCtx.imageSmoothingEnabled = false;
     sourceCtx.drawImage(bitmap, 0, 0, source.width, source.height);
     bitmap.close();
-    const pixels = sourceCtx.getImageData(0, 0, source.width, source.height);
-    const selected = selectMaskPixels(pixels.data, colours);
-    const { rgba, any } = flagsToMask(selected, source.width, source.height, state.width, state.height, hexToRgb(state.colour));
-    maskCtx.putImageData(new ImageData(rgba, state.width, state.height), 0, 0);
-    commit(fullBox());
+    const selected = selectMaskPixels(sourceCtx.getImageData(0, 0, source.width, source.height).data, colours);
+    const { alpha, any } = flagsToMask(selected, source.width, source.height, state.width, state.height);
+    writeAlpha(fullArea(), alpha);
+    record(fullArea(), alpha);
     if (!any) {
       return colours.length
         ? "The mask has no pixels of the chosen mask colours; check the colours."
@@ -345,25 +364,14 @@ export function createMaskEditor(container, { onChange = () => {} } = {}) {
 
   // ---- export ------------------------------------------------------------------------------
 
-  /** The mask as the server wants it: white (255) = repaint on black, the canvas's size. */
-  function maskCanvasForExport() {
-    const out = document.createElement("canvas");
-    out.width = state.width;
-    out.height = state.height;
-    const grey = maskExport(maskCtx.getImageData(0, 0, state.width, state.height).data);
-    out.getContext("2d").putImageData(new ImageData(greyToRgba(grey), state.width, state.height), 0, 0);
-    return out;
-  }
-
-  function maskBlob() {
-    return new Promise((resolve, reject) => {
-      if (!state.loaded) return reject(new Error("No picture"));
-      maskCanvasForExport().toBlob((blob) => (blob ? resolve(blob) : reject(new Error("Mask export failed"))), "image/png");
-    });
+  /** The mask as the server stores it: a greyscale PNG, white (255) = repaint on black, the canvas's size. */
+  async function maskBlob() {
+    if (!state.loaded) throw new Error("No picture");
+    return new Blob([await greyPng(maskExport(committed), state.width, state.height)], { type: "image/png" });
   }
 
   function coverage() {
-    return state.loaded ? maskCoverage(maskCtx.getImageData(0, 0, state.width, state.height).data) : 0;
+    return state.loaded ? maskCoverage(committed) : 0;
   }
 
   // ---- settings ----------------------------------------------------------------------------

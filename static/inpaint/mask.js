@@ -1,7 +1,8 @@
 // Pure pixel operations on masks: no DOM, so Node's test runner checks them (tests/js/mask.test.mjs).
 //
-// A mask here is RGBA data as a canvas holds it: a pixel is "repaint" when its alpha is at least
-// 128, drawn in the overlay colour. What goes to the server is one channel, 255 = repaint.
+// A mask here is its alpha channel, one byte a pixel (a quarter of the RGBA a canvas holds, which
+// matters on a 4096 × 3072 proxy): a pixel is "repaint" when it is at least 128. The editor shows
+// it in the overlay colour (alphaToRgba); the server gets one channel, 255 = repaint (maskExport).
 
 /** The server's mask rule, for previews of uploaded masks (inpaint/images.py, MASK_COLOUR_TOLERANCE). */
 export const MASK_COLOUR_TOLERANCE = 8;
@@ -9,7 +10,7 @@ export const MASK_COLOUR_TOLERANCE = 8;
 /** Longest side the editor paints at; larger pictures are shown and painted on a proxy this size. */
 export const PROXY_MAX_SIDE = 4096;
 
-const OPAQUE = 128;
+const REPAINT = 128;
 
 export function hexToRgb(hex) {
   const value = parseInt(hex.replace("#", ""), 16);
@@ -28,11 +29,11 @@ export function proxySize(width, height, maxSide = PROXY_MAX_SIDE) {
 }
 
 /** The box of the repaint pixels, {x0, y0, x1, y1} inclusive, or null for an empty mask. */
-export function maskBounds(rgba, width, height) {
+export function maskBounds(alpha, width, height) {
   let x0 = width, y0 = height, x1 = -1, y1 = -1;
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
-      if (rgba[(y * width + x) * 4 + 3] < OPAQUE) continue;
+      if (alpha[y * width + x] < REPAINT) continue;
       if (x < x0) x0 = x;
       if (x > x1) x1 = x;
       if (y < y0) y0 = y;
@@ -43,67 +44,133 @@ export function maskBounds(rgba, width, height) {
 }
 
 /**
- * Grow the mask in ``rgba`` (width × height) by ``pixels`` all round, or shrink it when negative,
- * in place, painting kept pixels in ``rgb``. Exact Euclidean distances: a grown square gets round
- * corners, and a stroke thinner than twice the amount disappears when shrunk. The picture's edge
- * does not eat into the mask. Returns the rectangle {x, y, w, h} that may have changed, or null.
+ * Grow the mask ``alpha`` (width × height) by ``pixels`` all round, or shrink it when negative, in
+ * place. Exact Euclidean distances: a grown square gets round corners, and a stroke thinner than
+ * twice the amount disappears when shrunk. The picture's edge does not eat into the mask. Returns
+ * the rectangle {x, y, w, h} that may have changed, or null.
  */
-export function maskGrow(rgba, width, height, pixels, rgb) {
-  const bounds = pixels ? maskBounds(rgba, width, height) : null;
+export function maskGrow(alpha, width, height, pixels) {
+  const bounds = pixels ? maskBounds(alpha, width, height) : null;
   if (!bounds) return null;
   // Only the mask's box (grown by the amount, or by one pixel to see its outside) can change.
   const margin = pixels > 0 ? Math.ceil(pixels) : 1;
   const x = Math.max(0, bounds.x0 - margin), y = Math.max(0, bounds.y0 - margin);
-  const w = Math.min(width, bounds.x1 + 1 + margin) - x, h = Math.min(height, bounds.y1 + 1 + margin) - y;
-  const inMask = new Uint8Array(w * h);
-  for (let row = 0; row < h; row++) {
-    for (let col = 0; col < w; col++) inMask[row * w + col] = rgba[((y + row) * width + x + col) * 4 + 3] >= OPAQUE ? 1 : 0;
-  }
+  const area = { x, y, w: Math.min(width, bounds.x1 + 1 + margin) - x, h: Math.min(height, bounds.y1 + 1 + margin) - y };
+  const inMask = alphaRegion(alpha, width, area).map((v) => (v >= REPAINT ? 1 : 0));
   const grow = pixels > 0;
-  const distances = squaredDistances(grow ? inMask : inMask.map((v) => 1 - v), w, h);
+  const distances = squaredDistances(grow ? inMask : inMask.map((v) => 1 - v), area.w, area.h);
   const limit = pixels * pixels;
-  const [r, g, b] = rgb;
-  for (let row = 0; row < h; row++) {
-    for (let col = 0; col < w; col++) {
-      const i = row * w + col;
-      const keep = grow ? distances[i] <= limit : inMask[i] === 1 && distances[i] > limit;
-      const o = ((y + row) * width + x + col) * 4;
-      rgba[o] = r; rgba[o + 1] = g; rgba[o + 2] = b; rgba[o + 3] = keep ? 255 : 0;
-    }
-  }
-  return { x, y, w, h };
+  const grown = inMask.map((v, i) => ((grow ? distances[i] <= limit : v === 1 && distances[i] > limit) ? 255 : 0));
+  alphaRegionPut(alpha, width, area, grown);
+  return area;
 }
 
-/** Snap every pixel to in or out, in place, so what is shown is exactly what is sent. */
-export function maskHarden(rgba) {
-  for (let i = 3; i < rgba.length; i += 4) rgba[i] = rgba[i] >= OPAQUE ? 255 : 0;
+/** Swap repaint and keep, in place, leaving every pixel fully in or out. */
+export function maskInvert(alpha) {
+  for (let i = 0; i < alpha.length; i++) alpha[i] = alpha[i] >= REPAINT ? 0 : 255;
 }
 
 /** One byte a pixel, 255 = repaint, 0 = keep: the mask as the server stores it. */
-export function maskExport(rgba) {
-  const out = new Uint8Array(rgba.length / 4);
-  for (let p = 0; p < out.length; p++) out[p] = rgba[p * 4 + 3] >= OPAQUE ? 255 : 0;
+export function maskExport(alpha) {
+  return alpha.map((v) => (v >= REPAINT ? 255 : 0));
+}
+
+/**
+ * An 8-bit greyscale PNG of ``grey`` (width × height, one byte a pixel): the server's own mask
+ * format, made without a canvas, which would need four bytes a pixel and a copy to encode.
+ */
+export async function greyPng(grey, width, height) {
+  let y = 0;
+  // Rows go to the compressor a band at a time, each after its filter byte (0 = none).
+  const rows = new ReadableStream({
+    pull(controller) {
+      if (y === height) return controller.close();
+      const count = Math.min(PNG_BAND_ROWS, height - y);
+      const band = new Uint8Array((width + 1) * count);
+      for (let row = 0; row < count; row++, y++) band.set(grey.subarray(y * width, (y + 1) * width), row * (width + 1) + 1);
+      controller.enqueue(band);
+    },
+  });
+  const zlib = rows.pipeThrough(new CompressionStream("deflate"));
+  const header = new Uint8Array(13);
+  const fields = new DataView(header.buffer);
+  fields.setUint32(0, width);
+  fields.setUint32(4, height);
+  header[8] = 8; // bits a sample; colour type 0 (grey), default compression, filters, no interlace
+  const parts = [PNG_SIGNATURE, pngChunk("IHDR", header), pngChunk("IDAT", new Uint8Array(await new Response(zlib).arrayBuffer())),
+    pngChunk("IEND", new Uint8Array(0))];
+  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
+  parts.reduce((offset, part) => { out.set(part, offset); return offset + part.length; }, 0);
   return out;
 }
 
-/** Single-channel data as opaque grey RGBA, for a canvas to encode as PNG. */
-export function greyToRgba(grey) {
-  const out = new Uint8ClampedArray(grey.length * 4);
-  for (let p = 0; p < grey.length; p++) {
-    const o = p * 4;
-    out[o] = out[o + 1] = out[o + 2] = grey[p];
-    out[o + 3] = 255;
+const PNG_BAND_ROWS = 256;
+const PNG_SIGNATURE = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+function pngChunk(type, data) {
+  const out = new Uint8Array(12 + data.length);
+  const fields = new DataView(out.buffer);
+  fields.setUint32(0, data.length);
+  for (let i = 0; i < 4; i++) out[4 + i] = type.charCodeAt(i);
+  out.set(data, 8);
+  fields.setUint32(8 + data.length, crc32(out.subarray(4, 8 + data.length)));
+  return out;
+}
+
+const CRC_TABLE = Uint32Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c;
+});
+
+/** The CRC-32 that PNG chunks end with. */
+export function crc32(bytes) {
+  let c = 0xffffffff;
+  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+/** The share of pixels to repaint, 0 to 1. */
+export function maskCoverage(alpha) {
+  let count = 0;
+  for (let i = 0; i < alpha.length; i++) if (alpha[i] >= REPAINT) count++;
+  return alpha.length ? count / alpha.length : 0;
+}
+
+/** The rectangle {x, y, w, h} of a grid ``width`` wide, copied out row by row. */
+export function alphaRegion(alpha, width, area) {
+  const out = new Uint8Array(area.w * area.h);
+  for (let row = 0; row < area.h; row++) {
+    const from = (area.y + row) * width + area.x;
+    out.set(alpha.subarray(from, from + area.w), row * area.w);
   }
   return out;
 }
 
-/** The share of pixels to repaint, 0 to 1. */
-export function maskCoverage(rgba) {
-  const n = rgba.length / 4;
-  if (!n) return 0;
-  let count = 0;
-  for (let i = 3; i < rgba.length; i += 4) if (rgba[i] >= OPAQUE) count++;
-  return count / n;
+/** Put ``region`` (area.w × area.h) back into the grid at ``area``. */
+export function alphaRegionPut(alpha, width, area, region) {
+  for (let row = 0; row < area.h; row++) {
+    alpha.set(region.subarray(row * area.w, (row + 1) * area.w), (area.y + row) * width + area.x);
+  }
+}
+
+/** The canvas's RGBA for alpha values: the overlay colour ``rgb`` at each pixel's alpha. */
+export function alphaToRgba(alpha, [r, g, b]) {
+  const out = new Uint8ClampedArray(alpha.length * 4);
+  for (let p = 0, o = 0; p < alpha.length; p++, o += 4) {
+    out[o] = r;
+    out[o + 1] = g;
+    out[o + 2] = b;
+    out[o + 3] = alpha[p];
+  }
+  return out;
+}
+
+/** The alpha channel of canvas RGBA data. */
+export function rgbaAlpha(rgba) {
+  const out = new Uint8Array(rgba.length / 4);
+  for (let p = 0; p < out.length; p++) out[p] = rgba[p * 4 + 3];
+  return out;
 }
 
 /** One flag a pixel: 1 = repaint, by the server's rule (inpaint/images.py, prepare_mask). */
@@ -121,31 +188,29 @@ export function selectMaskPixels(rgba, colours) {
   for (let p = 0; p < n; p++) {
     const i = p * 4;
     selected[p] = transparent
-      ? (rgba[i + 3] >= OPAQUE ? 1 : 0)
+      ? (rgba[i + 3] >= REPAINT ? 1 : 0)
       : (0.299 * rgba[i] + 0.587 * rgba[i + 1] + 0.114 * rgba[i + 2] >= 127.5 ? 1 : 0);
   }
   return selected;
 }
 
 /**
- * Flags of a source grid scaled to width × height nearest-neighbour, as RGBA in ``rgb`` (canvas
- * scaling would interpolate the edge). Returns {rgba, any}: ``any`` says whether anything is set.
+ * Flags (1 = repaint) of a source grid scaled to width × height nearest-neighbour, as alpha (canvas
+ * scaling would interpolate the edge). Returns {alpha, any}: ``any`` says whether anything is set.
  */
-export function flagsToMask(flags, sourceWidth, sourceHeight, width, height, rgb) {
-  const rgba = new Uint8ClampedArray(width * height * 4);
-  const [r, g, b] = rgb;
+export function flagsToMask(flags, sourceWidth, sourceHeight, width, height) {
+  const alpha = new Uint8Array(width * height);
   let any = false;
   for (let y = 0; y < height; y++) {
     const sy = Math.min(sourceHeight - 1, Math.floor((y * sourceHeight) / height));
     for (let x = 0; x < width; x++) {
       const sx = Math.min(sourceWidth - 1, Math.floor((x * sourceWidth) / width));
       if (!flags[sy * sourceWidth + sx]) continue;
-      const i = (y * width + x) * 4;
-      rgba[i] = r; rgba[i + 1] = g; rgba[i + 2] = b; rgba[i + 3] = 255;
+      alpha[y * width + x] = 255;
       any = true;
     }
   }
-  return { rgba, any };
+  return { alpha, any };
 }
 
 /**

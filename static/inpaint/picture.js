@@ -71,16 +71,16 @@ async function serverProxy(file, { previewUrl, csrfToken }) {
   }
   if (response.status === 400) throw new PictureRefused(await response.text());
   if (!response.ok) throw new PictureRefused("The server could not open this picture right now; try again in a moment.");
-  const bitmap = await createImageBitmap(await response.blob());
   return {
-    bitmap, width: Number(response.headers.get("X-Picture-Width")), height: Number(response.headers.get("X-Picture-Height")),
+    blob: await response.blob(),
+    width: Number(response.headers.get("X-Picture-Width")), height: Number(response.headers.get("X-Picture-Height")),
   };
 }
 
 /**
  * Check ``file`` against ``limits`` ({minSide, maxPixels, maxBytes}) and open it: resolves to
- * {bitmap, width, height}, the bitmap upright and at most 4096 px a side, width and height the
- * full picture's. Rejects with PictureRefused.
+ * {blob, width, height}, a blob the browser shows upright and at most 4096 px a side (the file
+ * itself, or the server's proxy), width and height the full picture's. Rejects with PictureRefused.
  */
 export async function pictureOpen(file, limits, server) {
   const name = file.name || "This picture";
@@ -92,25 +92,16 @@ export async function pictureOpen(file, limits, server) {
     throw new PictureRefused(`“${name}” is ${(file.size / MB).toFixed(1)} MB, over the limit of `
       + `${Math.round(limits.maxBytes / MB)} MB: save it smaller or as JPEG and try again.`);
   }
-  const damaged = () => { throw new PictureRefused(`“${name}” cannot be opened; the file may be damaged.`); };
-  let opened;
   if (PICTURE_TYPES[type].browser) {
-    const size = await browserSize(file).catch(damaged);
+    const size = await browserSize(file).catch(() => {
+      throw new PictureRefused(`“${name}” cannot be opened; the file may be damaged.`);
+    });
     const problem = sizeProblem(size.width, size.height, limits);
     if (problem) throw new PictureRefused(problem);
-    if (Math.max(size.width, size.height) > PROXY_MAX_SIDE) {
-      opened = await serverProxy(file, server);
-    } else {
-      const bitmap = await createImageBitmap(file, { imageOrientation: "from-image" }).catch(damaged);
-      opened = { bitmap, width: bitmap.width, height: bitmap.height };
-    }
-  } else {
-    opened = await serverProxy(file, server);
+    if (Math.max(size.width, size.height) <= PROXY_MAX_SIDE) return { blob: file, ...size };
   }
+  const opened = await serverProxy(file, server);
   const problem = sizeProblem(opened.width, opened.height, limits);
-  if (problem) {
-    opened.bitmap.close();
-    throw new PictureRefused(problem);
-  }
+  if (problem) throw new PictureRefused(problem);
   return opened;
 }

@@ -21,7 +21,7 @@ function currentEngine() {
   const d = option.dataset;
   return {
     key: option.value, label: d.label, remote: d.remote === "true", followsPrompt: d.followsPrompt === "true",
-    maxPrompt: Number(d.maxPrompt),
+    supportsStyle: d.supportsStyle === "true", maxPrompt: Number(d.maxPrompt),
   };
 }
 
@@ -55,6 +55,17 @@ function refreshForm() {
       : "";
   }
   note.classList.toggle("bad", tooLong);
+  $("[data-style-field]").hidden = !engine.supportsStyle;
+  refreshSizes();
+}
+
+/** Half and quarter size mean something only for a picture of 2048 px or more on its long side. */
+function refreshSizes() {
+  const { pictureWidth, pictureHeight } = editor.state;
+  const small = Math.max(pictureWidth, pictureHeight) < 2048;
+  const size = $("#job-form [name=size]");
+  for (const option of size.options) if (option.value !== "original") option.hidden = option.disabled = small;
+  if (size.selectedOptions[0].disabled) size.value = "original";
 }
 
 function showPictureMessage(text) {
@@ -91,13 +102,10 @@ async function openPicture(file) {
     }
     return false;
   }
-  if (opening !== openings) {
-    picture.bitmap.close(); // a later picture was chosen meanwhile
-    return false;
-  }
+  if (opening !== openings) return false; // a later picture was chosen meanwhile
   pictureFile = file;
   setFiles(pictureInput, file);
-  await editor.loadImage(picture.bitmap, picture);
+  await editor.loadImage(picture.blob, picture);
   showPictureMessage(null);
   $("[data-mask-message]").hidden = true;
   const { width, height } = editor.state;
