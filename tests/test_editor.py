@@ -322,6 +322,16 @@ def test_job_finishes_shows_results_and_a_result_becomes_the_new_base(
     expect(results).to_have_count(2)
     wait_for(lambda: results.first.evaluate("img => img.complete && img.naturalWidth > 0"), timeout=10)
     result_size = results.first.evaluate("img => [img.naturalWidth, img.naturalHeight]")
+    # True proportions: the before/after figure has the picture's shape, and the card says its size.
+    box = page.locator(".compare").first.bounding_box()
+    assert abs(box["width"] / box["height"] - 640 / 480) < 0.02
+    expect(page.get_by_test_id("result-size").first).to_have_text("640 × 480 px")
+    download = page.get_by_test_id("download").first
+    expect(download).to_have_text("Download PNG")
+    assert download.get_attribute("href").endswith("/results/0/?download")
+    assert page.get_by_test_id("download-jpeg").first.get_attribute("href").endswith("/results/0/?download&format=jpeg")
+    assert page.get_by_test_id("model-output").first.get_attribute("href").endswith("/results/0/model-output/")
+    assert "?preview" in results.first.get_attribute("src")
     # The history catches up once the job has ended.
     expect(page.get_by_test_id("history-item")).to_have_count(1)
     expect(page.get_by_test_id("history-item")).to_contain_text("Done")
@@ -566,3 +576,39 @@ def test_a_heic_photo_opens_through_the_servers_proxy_and_is_sent_as_it_is(studi
 
     assert (job.base_width, job.base_height) == (640, 480)
     assert_capsule(stored_mask(job), start, end, BRUSH / 2)
+
+
+def test_each_engine_shows_only_the_controls_it_uses(studio_factory, settings):
+    settings.DASHSCOPE_API_KEY = TEST_API_KEY
+    studio = studio_factory()
+    page = studio.page
+    style = page.locator("[data-style-field]")
+    page.get_by_test_id("engine").select_option("wanx2.1-imageedit")
+    expect(style).to_be_hidden()  # this model has no styles
+    page.get_by_test_id("engine").select_option("wanx-x-painting")
+    expect(style).to_be_visible()
+    expect(page.get_by_label("Context around the painted area")).to_have_value("normal")
+    expect(page.get_by_label("Edge softness")).to_be_visible()
+
+
+def sizes_offered(page) -> list[str]:
+    return page.locator("#job-form [name=size] option").evaluate_all(
+        "options => options.filter((o) => !o.hidden && !o.disabled).map((o) => o.textContent)")
+
+
+def test_smaller_output_sizes_are_offered_only_for_large_pictures_and_the_choices_are_sent(studio_factory):
+    studio = studio_factory()
+    page = studio.page
+    studio.upload_and_wait(pictures.picture(2400, 1600))
+    assert sizes_offered(page) == ["Original size", "Half size", "Quarter size"]
+    page.locator("#job-form [name=size]").select_option("half")
+    studio.upload_and_wait(pictures.picture(1600, 1200), "small.jpg")
+    expect(page.get_by_test_id("picture-info")).to_contain_text("small.jpg")
+    assert sizes_offered(page) == ["Original size"]
+    expect(page.locator("#job-form [name=size]")).to_have_value("original")
+
+    page.get_by_label("Context around the painted area").select_option("whole")
+    page.get_by_label("Edge softness").fill("20")
+    studio.stroke([studio.screen_point(0.4, 0.4), studio.screen_point(0.6, 0.6)])
+    job = submit(studio)
+    assert (job.size, job.context, job.edge_softness) == ("original", "whole", 20)
