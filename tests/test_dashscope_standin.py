@@ -16,9 +16,10 @@ from pathlib import Path
 
 import pytest
 import requests
-from PIL import Image
+from PIL import Image, UnidentifiedImageError
 
 from tests.dashscope_standin import (
+    MARK_COLOUR,
     MSG_DOWNLOAD_FAILED,
     MSG_INTERNAL_ERROR,
     MSG_RATE_LIMITED,
@@ -26,6 +27,7 @@ from tests.dashscope_standin import (
     DashScopeStandIn,
     fill_colour,
     format_task_time,
+    mark_boxes,
     shift_colour,
 )
 
@@ -761,6 +763,56 @@ def test_imageedit_result_keeps_the_base_size(ds, http, images):
     assert all(abs(a - b) <= 3 for a, b in zip(image.getpixel((50, 260)), shift_colour(BASE_COLOUR)))  # JPEG base
 
 
+def result_of(ds, http, task_id, slot=0) -> str:
+    wait_for_status(ds, task_id, "SUCCEEDED")
+    return query(ds, http, task_id).json()["output"]["results"][slot]["url"]
+
+
+def box_centre(box):
+    left, top, right, bottom = box
+    return (left + right) // 2, (top + bottom) // 2
+
+
+def test_marks_are_drawn_outside_the_mask_only(ds, http, inputs):
+    task_id = create_task(ds, http, painting_body(inputs, prompt="kite", size="1280*720"))
+    image = fetch_image(http, result_of(ds, http, task_id))
+
+    # the mask is the left half: the two left marks are painted over, the two right ones show
+    top_left, top_right, bottom_left, bottom_right = mark_boxes((1280, 720))
+    assert [image.getpixel(box_centre(box)) for box in (top_left, bottom_left)] == [fill_colour("kite", 0)] * 2
+    assert [image.getpixel(box_centre(box)) for box in (top_right, bottom_right)] == [MARK_COLOUR] * 2
+    assert image.getpixel((top_right[0] - 3, top_right[3] + 3)) == shift_colour(BASE_COLOUR)
+
+
+def test_mark_boxes_sit_near_the_corners():
+    boxes = mark_boxes((1024, 1024))
+    assert boxes == [(16, 16, 48, 48), (976, 16, 1008, 48), (16, 976, 48, 1008), (976, 976, 1008, 1008)]
+    small = mark_boxes((300, 300))
+    assert all(0 < left < right < 300 and 0 < top < bottom < 300 for left, top, right, bottom in small)
+
+
+def test_the_inputs_are_recorded_as_received(ds, http, images):
+    base = png_bytes((640, 520), format="JPEG")
+    mask = mask_bytes((640, 520), (10, 20, 110, 220))
+    received = {"base_image_url": images.publish("/b.jpg", base), "mask_image_url": images.publish("/m.png", mask)}
+    task_id = create_task(ds, http, painting_body(received))
+    task = wait_for_status(ds, task_id, "SUCCEEDED")
+
+    assert (task.received_base.format, task.received_base.mode, task.received_base.size) == ("JPEG", "RGB", (640, 520))
+    assert (task.received_mask.format, task.received_mask.mode, task.received_mask.size) == ("PNG", "RGB", (640, 520))
+    assert task.received_base.tobytes() == Image.open(io.BytesIO(base)).tobytes()
+    assert task.received_mask.getbbox() == (10, 20, 110, 220)
+
+
+def test_inputs_are_recorded_even_when_the_task_then_fails(ds, http, images):
+    mismatched = {
+        "base_image_url": images.publish("/b.png", png_bytes((400, 300))),
+        "mask_image_url": images.publish("/m.png", mask_bytes((300, 300), (0, 0, 5, 5))),
+    }
+    task = wait_for_status(ds, create_task(ds, http, painting_body(mismatched)), "FAILED")
+    assert (task.received_base.size, task.received_mask.size) == ((400, 300), (300, 300))
+
+
 # ------------------------------------------------------------------ input downloads
 
 
@@ -796,6 +848,9 @@ def test_input_download_failure(ds, http, inputs, images, base_url):
         (png_bytes((400, 300)), mask_bytes((300, 300), (0, 0, 5, 5)), "does not match"),
         (b"not an image", mask_bytes((400, 300), (0, 0, 5, 5)), "not a decodable image"),
         (png_bytes((400, 300), format="GIF"), mask_bytes((400, 300), (0, 0, 5, 5)), "format"),
+        (png_bytes((400, 300), format="WEBP"), mask_bytes((400, 300), (0, 0, 5, 5)), "format"),
+        (png_bytes((4096, 300)), mask_bytes((4096, 300), (0, 0, 5, 5)), "greater than 256 and less than 4096"),
+        (png_bytes((1900, 1900), format="BMP"), mask_bytes((1900, 1900), (0, 0, 5, 5)), "exceeds the limit of 10MB"),
     ],
 )
 def test_input_image_checks_fail_the_task(ds, http, images, base, mask, message_part):
@@ -810,6 +865,20 @@ def test_imageedit_needs_sides_of_at_least_512(ds, http, inputs):
     task_id = create_task(ds, http, imageedit_body(inputs))  # 400x300 inputs
     task = wait_for_status(ds, task_id, "FAILED")
     assert (task.code, "between 512 and 4096" in task.message) == ("InvalidParameter", True)
+
+
+def test_imageedit_takes_4096_and_webp_but_not_more(ds, http, images):
+    def edit(size, format="PNG"):
+        inputs = {
+            "base_image_url": images.publish(f"/b-{size[0]}.{format}", png_bytes(size, format=format)),
+            "mask_image_url": images.publish(f"/m-{size[0]}.png", mask_bytes(size, (0, 0, 50, 50))),
+        }
+        return wait_for_status(ds, create_task(ds, http, imageedit_body(inputs)), "SUCCEEDED", "FAILED")
+
+    accepted = edit((4096, 512), format="WEBP")
+    assert (accepted.status, accepted.received_base.format) == ("SUCCEEDED", "WEBP")
+    refused = edit((4097, 512))
+    assert (refused.code, "between 512 and 4096" in refused.message) == ("InvalidParameter", True)
 
 
 # ------------------------------------------------------------------ fault injection
@@ -860,6 +929,143 @@ def test_hang_next_create_answers_creates_the_task_before_answering(ds, http, in
     started = time.time()
     create_task(ds, http, painting_body(inputs))
     assert time.time() - started < 0.2
+
+
+def test_fail_creates_always_until_stopped(ds, http, inputs):
+    ds.fail_creates_always(status=503, code="ModelUnavailable", message="Model is unavailable, please try again later.")
+    ds.fail_next_creates(1)  # a queued error goes first
+
+    assert_error(create(ds, http, painting_body(inputs)), 500, "InternalError")
+    for _ in range(5):
+        assert_error(create(ds, http, painting_body(inputs)), 503, "ModelUnavailable")
+    assert ds.creates_accepted == 0 and ds.tasks == {}
+
+    ds.stop_failing_creates()
+    create_task(ds, http, painting_body(inputs))
+    assert ds.creates_accepted == 1
+
+
+def test_suspend_next_tasks_pauses_a_run_and_keeps_its_slot(ds, http, inputs):
+    ds.suspend_next_tasks(1, seconds=0.4, after=0.1)
+    paused = create_task(ds, http, painting_body(inputs))
+    waiting = create_task(ds, http, painting_body(inputs))
+
+    wait_for_status(ds, paused, "SUSPENDED")
+    output = query(ds, http, paused).json()["output"]
+    assert output["task_status"] == "SUSPENDED"
+    assert {"scheduled_time", "submit_time"} <= set(output) and "end_time" not in output
+    assert ds.tasks[waiting].status == "PENDING"  # the suspended task still holds the only running slot
+
+    task = wait_for_status(ds, paused, "SUCCEEDED")
+    assert task.suspended_at - task.started_at == pytest.approx(0.1, abs=1e-6)
+    assert task.resumed_at - task.suspended_at == pytest.approx(0.4, abs=1e-6)
+    assert task.ended_at - task.started_at >= 0.6 - 1e-6  # running_seconds 0.2 plus the pause
+    assert wait_for_status(ds, waiting, "SUCCEEDED").suspended_at is None
+
+
+def test_suspend_task_now_or_as_it_starts(ds, http, inputs):
+    ds.running_seconds = 0.3
+    running = create_task(ds, http, painting_body(inputs))
+    pending = create_task(ds, http, painting_body(inputs))
+    wait_for_status(ds, running, "RUNNING")
+
+    ds.suspend_task(running, 0.2)
+    assert ds.tasks[running].status == "SUSPENDED"
+    ds.suspend_task(pending, 0.2)
+    assert ds.tasks[pending].status == "PENDING"
+    with pytest.raises(ValueError):
+        ds.suspend_task(running, 1.0)  # one pause a task
+
+    task = wait_for_status(ds, pending, "SUSPENDED", timeout=5)
+    assert task.suspended_at == task.started_at
+    assert wait_for_status(ds, pending, "SUCCEEDED").ended_at - task.started_at >= 0.5
+    with pytest.raises(ValueError):
+        ds.suspend_task(pending, 1.0)  # ended
+
+
+# ------------------------------------------------------------------ fault injection: result downloads
+
+
+def test_fail_result_downloads_then_recover(ds, http, inputs):
+    url = result_of(ds, http, create_task(ds, http, painting_body(inputs)))
+    ds.fail_result_downloads(status=403, count=2)
+    ds.fail_result_downloads(status=404, count=1)
+
+    assert_oss_error(http.get(url), 403, "AccessDenied")
+    assert_oss_error(http.get(url), 403, "AccessDenied")
+    assert_oss_error(http.get(url), 404, "NoSuchKey")
+    assert fetch_image(http, url).size == (1024, 1024)
+    assert ds.result_downloads == 4
+    with pytest.raises(ValueError):
+        ds.fail_result_downloads(status=418)
+
+
+def test_result_faults_apply_only_to_valid_links(ds, http, inputs):
+    url = result_of(ds, http, create_task(ds, http, painting_body(inputs)))
+    ds.fail_result_downloads(status=500, count=1)
+
+    assert_oss_error(http.get(url.replace("Signature=", "Signature=x")), 403, "SignatureDoesNotMatch")
+    assert_oss_error(http.get(url), 500, "InternalError")  # still queued for the first valid download
+
+
+def test_redirect_results_to(ds, http, inputs, images):
+    url = result_of(ds, http, create_task(ds, http, painting_body(inputs)))
+    target = images.publish("/elsewhere.png", png_bytes((300, 300)))
+    ds.redirect_results_to(target, count=1)
+
+    redirected = http.get(url, allow_redirects=False)
+    assert (redirected.status_code, redirected.headers["Location"]) == (302, target)
+    assert fetch_image(http, url).size == (1024, 1024)
+
+    ds.redirect_results_to(target)
+    for _ in range(2):
+        assert http.get(url, allow_redirects=False).status_code == 302
+    ds.serve_results_normally()
+    assert fetch_image(http, url).size == (1024, 1024)
+
+
+def test_oversize_results_are_streamed_and_never_read_here_in_full(ds, http, inputs):
+    url = result_of(ds, http, create_task(ds, http, painting_body(inputs)))
+    size = 200 * 1024 * 1024
+    ds.oversize_results(bytes=size)
+
+    with http.get(url, stream=True, timeout=5) as response:
+        assert response.status_code == 200
+        assert (response.headers["Content-Type"], int(response.headers["Content-Length"])) == ("image/png", size)
+        first = next(response.iter_content(chunk_size=1024 * 1024))
+        assert first.startswith(b"\x89PNG\r\n\x1a\n")
+    # the client walked away: the stand-in sent a few socket buffers' worth, not 200 MB
+    deadline = time.time() + 5
+    while ds.result_bytes_sent == 0 and time.time() < deadline:
+        time.sleep(0.01)
+    assert 0 < ds.result_bytes_sent < 64 * 1024 * 1024
+
+
+def test_oversize_results_chunked_are_the_real_png_then_zeros(ds, http, inputs):
+    url = result_of(ds, http, create_task(ds, http, painting_body(inputs)))
+    png = http.get(url).content
+    ds.oversize_results(bytes=3 * 1024 * 1024 + 5, count=1, declare_length=False)
+
+    response = http.get(url)
+    assert "Content-Length" not in response.headers and response.headers["Transfer-Encoding"] == "chunked"
+    assert len(response.content) == 3 * 1024 * 1024 + 5
+    assert response.content.startswith(png) and not response.content[len(png) :].strip(b"\x00")
+    assert ds.result_bytes_sent == len(png) + 3 * 1024 * 1024 + 5
+    assert http.get(url).content == png  # count=1: the next download is the image again
+
+
+def test_corrupt_results_are_html_labelled_as_png(ds, http, inputs):
+    url = result_of(ds, http, create_task(ds, http, painting_body(inputs)))
+    ds.corrupt_results(count=1)
+
+    response = http.get(url)
+    assert (response.status_code, response.headers["Content-Type"]) == (200, "image/png")
+    assert response.content.startswith(b"<!DOCTYPE html>")
+    with pytest.raises(UnidentifiedImageError):
+        Image.open(io.BytesIO(response.content))
+    assert fetch_image(http, url).size == (1024, 1024)
+    ds.corrupt_results(body=b"{}", content_type="application/json")
+    assert http.get(url).headers["Content-Type"] == "application/json"
 
 
 def test_unknown_route_is_404_json(ds, http):
