@@ -33,6 +33,9 @@ CONTEXT_MIN_SIDE = {"little": 256, "normal": 512}
 # may drift by a pixel or two after scaling) is covered.
 MASK_GROWTH = 3
 EDGE_SOFTNESS_DEFAULT = 8
+# An engine may round the size it returns (to a multiple of 8 or 16, say); a shape this close to the
+# region's is that rounding, not a different picture.
+RESULT_SHAPE_TOLERANCE = 0.02
 EDGE_SOFTNESS_MAX = 64
 PREVIEW_SIDE = 2048
 PREVIEW_QUALITY = 85
@@ -83,13 +86,15 @@ def _span(centre: float, length: int, limit: int) -> tuple[int, int]:
 
 
 def region_choose(mask: Image.Image, *, context: str, shapes: Sequence[tuple[int, int]] | None = None,
-                  min_side: int = 0, edge: int = 0) -> Region:
+                  min_side: int = 0, max_aspect: float | None = None, edge: int = 0) -> Region:
     """The work region for a mask (mode L, the picture's size, 255 = repaint).
 
     ``shapes`` are the output sizes the model makes (None: it keeps any shape); the region
     takes the one nearest its own shape by growing its shorter side. ``min_side`` grows a small
-    region (within the picture where it can) so the engine is not sent less than it takes, and
-    ``edge`` keeps the feathered band inside the region.
+    region (within the picture where it can) so the engine is not sent less than it takes;
+    ``max_aspect`` (long side over short side) grows the short side of a long thin region so an
+    engine with a smallest and a largest side can take it without stretching; ``edge`` keeps the
+    feathered band inside the region.
     """
     width, height = mask.size
     box = mask.getbbox()
@@ -107,6 +112,9 @@ def region_choose(mask: Image.Image, *, context: str, shapes: Sequence[tuple[int
     # engine takes is scaled up on sending rather than padded.
     region_w = min(max(right - left, min_side), width)
     region_h = min(max(bottom - top, min_side), height)
+    if max_aspect:
+        region_w = max(region_w, math.ceil(region_h / max_aspect))
+        region_h = max(region_h, math.ceil(region_w / max_aspect))
     if shapes:
         target = _nearest_shape(region_w, region_h, shapes)
         if region_w / region_h < target:
@@ -134,7 +142,10 @@ def _crop_padded(image: Image.Image, region: Region, *, mirror: bool) -> Image.I
 
 def region_inputs(picture: Image.Image, mask: Image.Image, region: Region,
                   send_size: tuple[int, int]) -> tuple[Image.Image, Image.Image]:
-    """The region of the picture (RGB) and of the mask (pure 0/255), both scaled to ``send_size``."""
+    """The region of the picture (RGB) and of the mask (pure 0/255), both scaled to ``send_size``,
+    which must have the region's shape: nothing is ever stretched."""
+    if not _same_shape((region.width, region.height), send_size, tolerance=0.0):
+        raise ValueError(f"a {region.width} × {region.height} region cannot be sent at {send_size[0]} × {send_size[1]}")
     crop = _crop_padded(picture.convert("RGB"), region, mirror=True)
     crop_mask = _crop_padded(mask, region, mirror=False)
     if crop.size != send_size:
@@ -163,18 +174,44 @@ def paste_back(picture: Image.Image, mask: Image.Image, region: Region, result: 
     """The picture (RGB, changed in place and returned) with the engine's result composited in
     through the feathered mask.
 
-    Only the region's part of the picture is touched, so a small mask on a 24 MP photo costs
-    what the region costs; every pixel outside the band is the picture's own.
+    Only the painted area and its band are touched: the result is scaled back to the region's
+    size for that box alone (a "whole picture" region of a 100 MP photo is never scaled or
+    blended in full), and every pixel outside the band is the picture's own.
     """
-    inner = region.inside(picture.size)
-    painted = result.convert("RGB").resize((region.width, region.height), Image.Resampling.LANCZOS)
-    offset_x, offset_y = inner[0] - region.left, inner[1] - region.top
-    painted = painted.crop((offset_x, offset_y, offset_x + inner[2] - inner[0], offset_y + inner[3] - inner[1]))
-    original = picture.crop(inner).convert("RGB")
-    blend = feather(mask.crop(inner), edge_softness)
+    if not _same_shape((region.width, region.height), result.size, tolerance=RESULT_SHAPE_TOLERANCE):
+        raise ValueError(f"the engine returned {result.width} × {result.height} for a {region.width} × "
+                         f"{region.height} region; pasting it back would stretch it")
+    box = _band_box(mask, region.inside(picture.size), MASK_GROWTH + edge_softness + 1)
+    if box is None:
+        return picture
+    scale_x, scale_y = result.width / region.width, result.height / region.height
+    source = ((box[0] - region.left) * scale_x, (box[1] - region.top) * scale_y,
+              (box[2] - region.left) * scale_x, (box[3] - region.top) * scale_y)
+    painted = result.convert("RGB").resize((box[2] - box[0], box[3] - box[1]), Image.Resampling.LANCZOS, box=source)
+    blend = feather(mask.crop(box), edge_softness)
     # The caller's picture is painted in place: a second full-size copy of a 100 MP photo is 300 MB.
-    picture.paste(Image.composite(painted, original, blend), inner[:2])
+    picture.paste(Image.composite(painted, picture.crop(box).convert("RGB"), blend), box[:2])
     return picture
+
+
+def _band_box(mask: Image.Image, inner: tuple[int, int, int, int], reach: int) -> tuple[int, int, int, int] | None:
+    """The box of the painted area inside ``inner``, grown by ``reach`` and kept within ``inner``."""
+    painted = mask.crop(inner).getbbox()
+    if painted is None:
+        return None
+    left, top, right, bottom = (inner[0] + painted[0], inner[1] + painted[1], inner[0] + painted[2],
+                                inner[1] + painted[3])
+    return (max(inner[0], left - reach), max(inner[1], top - reach), min(inner[2], right + reach),
+            min(inner[3], bottom + reach))
+
+
+def _same_shape(size: tuple[int, int], other: tuple[int, int], *, tolerance: float) -> bool:
+    """Whether two sizes have one shape, allowing a pixel of rounding at the smaller of them and a
+    share ``tolerance`` on top (an engine may round the size it returns)."""
+    (width, height), (other_width, other_height) = size, other
+    smaller = min(size + other)
+    return abs(width * other_height - height * other_width) <= max(width * other_height, height * other_width) * (
+        tolerance + 1 / smaller)
 
 
 @dataclass(frozen=True)
@@ -195,10 +232,10 @@ class PreparedRegion:
 
 def region_prepare(picture_bytes: bytes, mask_png: bytes, *, context: str, shapes: Sequence[tuple[int, int]] | None,
                    min_side: int, send_size: Callable[[int, int], tuple[int, int]], max_bytes: int | None,
-                   alpha_png: bytes | None = None) -> PreparedRegion:
+                   alpha_png: bytes | None = None, max_aspect: float | None = None) -> PreparedRegion:
     """Cut the work region out of the stored (upright) picture and scale it to what the engine takes."""
     picture, mask = images.open_rgb(picture_bytes), images.open_mask(mask_png)
-    region = region_choose(mask, context=context, shapes=shapes, min_side=min_side,
+    region = region_choose(mask, context=context, shapes=shapes, min_side=min_side, max_aspect=max_aspect,
                            edge=MASK_GROWTH + EDGE_SOFTNESS_MAX)
     size = send_size(region.width, region.height)
     crop, crop_mask = region_inputs(picture, mask, region, size)

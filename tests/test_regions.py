@@ -158,3 +158,78 @@ def test_result_compose_scales_to_the_size_asked():
     composed = regions.result_compose(buffer.getvalue(), mask_png.getvalue(), Region(100, 0, 700, 600), raw.getvalue(),
                                       edge_softness=8, scale=0.25)
     assert open_image(composed.png).size == (200, 150)
+
+
+@pytest.mark.parametrize(("size", "box"), [
+    ((6000, 4000), (5900, 3900, 5999, 3999)),  # bottom-right corner, touching both edges
+    ((6000, 4000), (5950, 0, 5999, 60)),       # top-right corner
+    ((3000, 8000), (1400, 0, 1600, 30)),       # a tall picture, along the top edge
+    ((8064, 6048), (4000, 3000, 4003, 3003)),  # a tiny mask on a 48 MP photo
+    ((6000, 4000), (0, 0, 5999, 3999)),        # everything
+    ((5040, 2160), (100, 900, 4900, 1300)),    # a 21:9 picture with a long stroke
+])
+def test_every_region_has_an_output_shape_and_holds_the_mask_with_context(size, box):
+    region = region_choose(mask_with(size, box), context="normal", shapes=WANX_SHAPES)
+    assert region.left <= box[0] and region.top <= box[1] and region.right > box[2] and region.bottom > box[3]
+    assert min(abs(math.log(shape_of(region) * h / w)) for w, h in WANX_SHAPES) < 0.005
+    assert min(region.width, region.height) >= regions.CONTEXT_MIN_SIDE["normal"]
+    # Inside the picture wherever the shape fits, padded only along the side where it cannot.
+    if region.width <= size[0]:
+        assert 0 <= region.left and region.right <= size[0]
+    if region.height <= size[1]:
+        assert 0 <= region.top and region.bottom <= size[1]
+
+
+def test_a_tiny_mask_on_a_big_photo_still_gets_a_region_with_context():
+    region = region_choose(mask_with((8064, 6048), (4000, 3000, 4003, 3003)), context="normal", shapes=WANX_SHAPES)
+    assert (region.width, region.height) == (512, 512)
+    assert (region.left + region.right) // 2 == 4002 and (region.top + region.bottom) // 2 == 3002
+
+
+def test_max_aspect_widens_a_long_thin_region_so_a_sided_engine_takes_it_unstretched():
+    # A 12:1 panorama for an engine taking 512 to 4096 px a side: 8:1 at most, padded above and below.
+    region = region_choose(mask_with((12000, 1000), (100, 400, 11000, 600)), context="whole", max_aspect=8)
+    assert (region.left, region.top, region.right, region.bottom) == (0, -250, 12000, 1250)
+    within = region_choose(mask_with((6000, 4000), (0, 1990, 5999, 2010)), context="little", max_aspect=8)
+    assert within == region_choose(mask_with((6000, 4000), (0, 1990, 5999, 2010)), context="little")
+
+
+def test_a_send_size_of_another_shape_is_refused_rather_than_stretched():
+    picture, mask = textured((800, 600)), mask_with((800, 600), (300, 200, 400, 300))
+    with pytest.raises(ValueError, match="cannot be sent"):
+        region_inputs(picture, mask, Region(0, 0, 800, 600), (1024, 1024))
+    crop, crop_mask = region_inputs(picture, mask, Region(0, 0, 800, 600), (1024, 768))
+    assert crop.size == crop_mask.size == (1024, 768)
+
+
+def test_a_result_of_another_shape_is_refused_rather_than_stretched_back():
+    picture, mask = textured((800, 600)), mask_with((800, 600), (300, 200, 400, 300))
+    with pytest.raises(ValueError, match="would stretch"):
+        paste_back(picture, mask, Region(0, 0, 800, 600), Image.new("RGB", (1024, 1024)), edge_softness=8)
+    # An engine rounding its size a little (to a multiple of 16) is not a different shape.
+    paste_back(picture, mask, Region(0, 0, 800, 600), Image.new("RGB", (1024, 768 - 16)), edge_softness=8)
+
+
+@pytest.mark.parametrize("edge_softness", [0, 8, 64])
+def test_only_the_feathered_band_changes_for_any_edge_softness(edge_softness):
+    picture = textured((2000, 1500), seed=3)
+    mask = mask_with((2000, 1500), (900, 700, 1000, 760))
+    original = np.asarray(picture).copy()
+    composed = np.asarray(paste_back(picture, mask, Region(0, 0, 2000, 1500), Image.new("RGB", (1024, 768), "white"),
+                                     edge_softness=edge_softness))
+    changed = np.argwhere((composed != original).any(axis=2))
+    reach = MASK_GROWTH + edge_softness
+    assert changed[:, 0].min() >= 700 - reach and changed[:, 0].max() <= 760 + reach
+    assert changed[:, 1].min() >= 900 - reach and changed[:, 1].max() <= 1000 + reach
+    assert (composed[700:761, 900:1001] == 255).all()
+
+
+def test_paste_back_scales_only_the_band_yet_matches_scaling_the_whole_result():
+    picture = textured((3000, 2000), seed=4)
+    mask = mask_with((3000, 2000), (2000, 400, 2300, 600))
+    region = Region(0, -400, 3000, 2400)  # a "whole picture" region, padded above and below
+    gradient = Image.linear_gradient("L").resize((1500, 1400)).convert("RGB")
+    composed = np.asarray(paste_back(picture, mask, region, gradient, edge_softness=8)).astype(int)
+    expected = np.asarray(gradient.resize((3000, 2800), Image.Resampling.LANCZOS).crop((0, 400, 3000, 2400))).astype(int)
+    inside = np.asarray(mask) == 255
+    assert np.abs(composed[inside] - expected[inside]).max() <= 1
