@@ -8,26 +8,18 @@
 // mask canvas's getBoundingClientRect(), so page zoom, CSS scaling and the device pixel ratio
 // all cancel out and the brush paints exactly under the cursor.
 //
-// The mask canvas keeps the mask in its alpha channel, drawn in the overlay colour; anything at
-// alpha >= 128 is "repaint". Everything else keeps alpha only, one byte a pixel (mask.js): the
-// committed mask and, per stroke, the before and after of the rectangle the stroke touched, for
-// undo and redo. The canvas is read and written in bands of rows, so no full-size RGBA copy is
-// ever held beside it. The picture is an <img>, which the browser decodes at the scale shown.
+// The mask itself, what is drawn on it and its undo history live in mask-layer.js. The picture is
+// an <img>, which the browser decodes at the scale it is shown.
 
-import {
-  alphaRegion, alphaRegionPut, alphaToRgba, flagsToMask, greyPng, hexToRgb, maskCoverage, maskExport, maskGrow,
-  maskInvert, proxySize, rgbaAlpha, selectMaskPixels,
-} from "./mask.js";
+import { createMaskLayer, growBox } from "./mask-layer.js";
+import { proxySize, selectMaskPixels } from "./mask.js";
 
-const HISTORY_LIMIT = 60;
 const MIN_SCALE_FACTOR = 0.25; // of the fit scale
 const MAX_SCALE = 16;
 const MIN_BRUSH = 1;
 const MAX_BRUSH = 500;
 // A pen's lightest touch still paints this share of the brush size.
 const MIN_PEN_SHARE = 0.15;
-// Rows read or written at a time: a 4096-wide band is 4 MB of RGBA.
-const BAND_ROWS = 256;
 
 export const TOOLS = ["brush", "eraser", "rect", "lasso"];
 
@@ -41,15 +33,12 @@ export function createMaskEditor(container, { onChange = () => {} } = {}) {
   const lassoPreview = container.querySelector("[data-lasso-preview]");
   const lassoOutline = lassoPreview.querySelector("svg");
   const lassoPath = lassoOutline.querySelector("polyline");
-  const maskCtx = maskCanvas.getContext("2d", { willReadFrequently: true });
-  // The mask's alpha as it was after the last finished action: the "before" of the next one.
-  let committed = new Uint8Array(0);
+  const layer = createMaskLayer(maskCanvas, { onChange });
 
   const state = {
     width: 0, height: 0, pictureWidth: 0, pictureHeight: 0, loaded: false,
     tool: "brush", brushSize: 40, colour: "#ff2d55", opacity: 0.55, visible: true,
     scale: 1, tx: 0, ty: 0,
-    undo: [], redo: [],
   };
   const pointers = new Map(); // pointerId -> {x, y, type}
   let action = null; // the gesture in progress: {kind: "paint"|"rect"|"lasso"|"pan"|"pinch", ...}
@@ -121,163 +110,10 @@ export function createMaskEditor(container, { onChange = () => {} } = {}) {
     return { x: (clientX - rect.left) * k, y: (clientY - rect.top) * k, k };
   }
 
-  // ---- pixels ------------------------------------------------------------------------------
-
-  function recolour() {
-    maskCtx.save();
-    maskCtx.globalCompositeOperation = "source-in";
-    maskCtx.fillStyle = state.colour;
-    maskCtx.fillRect(0, 0, state.width, state.height);
-    maskCtx.restore();
-  }
-
-  function clampBox(box) {
-    const x0 = Math.max(0, Math.floor(box.x0)), y0 = Math.max(0, Math.floor(box.y0));
-    const x1 = Math.min(state.width, Math.ceil(box.x1)), y1 = Math.min(state.height, Math.ceil(box.y1));
-    return x1 > x0 && y1 > y0 ? { x: x0, y: y0, w: x1 - x0, h: y1 - y0 } : null;
-  }
-
-  const fullArea = () => ({ x: 0, y: 0, w: state.width, h: state.height });
-
-  /** The mask canvas's alpha inside ``area``, read a band of rows at a time. */
-  function readAlpha(area) {
-    const out = new Uint8Array(area.w * area.h);
-    for (let row = 0; row < area.h; row += BAND_ROWS) {
-      const rows = Math.min(BAND_ROWS, area.h - row);
-      out.set(rgbaAlpha(maskCtx.getImageData(area.x, area.y + row, area.w, rows).data), row * area.w);
-    }
-    return out;
-  }
-
-  /** Draw ``alpha`` (area.w × area.h) into the mask canvas at ``area``, in the overlay colour. */
-  function writeAlpha(area, alpha) {
-    const rgb = hexToRgb(state.colour);
-    for (let row = 0; row < area.h; row += BAND_ROWS) {
-      const rows = Math.min(BAND_ROWS, area.h - row);
-      const band = alphaToRgba(alpha.subarray(row * area.w, (row + rows) * area.w), rgb);
-      maskCtx.putImageData(new ImageData(band, area.w, rows), area.x, area.y + row);
-    }
-  }
-
-  /** Record what the last drawing on the canvas changed inside box, so it can be undone. */
-  function commit(box) {
-    const area = clampBox(box);
-    if (area) record(area, readAlpha(area));
-  }
-
-  /** Make ``after`` the committed mask inside ``area``, as one undoable action. Between actions the
-   * committed alpha is the canvas's, so whole-mask work reads it instead of the canvas. */
-  function record(area, after) {
-    const before = alphaRegion(committed, state.width, area);
-    if (before.every((v, i) => v === after[i])) return;
-    alphaRegionPut(committed, state.width, area, after);
-    state.undo.push({ area, before, after });
-    if (state.undo.length > HISTORY_LIMIT) state.undo.shift();
-    state.redo = [];
-    onChange("mask");
-  }
-
-  /** Throw away the action in progress: put back the committed pixels. */
-  function revert(box) {
-    const area = clampBox(box);
-    if (area) writeAlpha(area, alphaRegion(committed, state.width, area));
-  }
-
-  function step(from, to, key) {
-    const entry = from.pop();
-    if (!entry) return false;
-    writeAlpha(entry.area, entry[key]);
-    alphaRegionPut(committed, state.width, entry.area, entry[key]);
-    to.push(entry);
-    onChange("mask");
-    return true;
-  }
-
-  const undo = () => step(state.undo, state.redo, "before");
-  const redo = () => step(state.redo, state.undo, "after");
-
-  function clear() {
-    if (!state.loaded) return;
-    maskCtx.clearRect(0, 0, state.width, state.height);
-    record(fullArea(), new Uint8Array(committed.length));
-  }
-
-  /** Swap painted and unpainted, every pixel fully in or out, so what is shown is what is sent. */
-  function invert() {
-    if (!state.loaded) return;
-    const alpha = committed.slice();
-    maskInvert(alpha);
-    writeAlpha(fullArea(), alpha);
-    record(fullArea(), alpha);
-  }
-
-  /** Grow the mask by ``pixels`` canvas pixels all round (shrink it when negative), as one undoable action. */
-  function growMask(pixels) {
-    if (!state.loaded || !pixels) return;
-    const alpha = committed.slice();
-    const area = maskGrow(alpha, state.width, state.height, pixels);
-    if (!area) return;
-    const grown = alphaRegion(alpha, state.width, area);
-    writeAlpha(area, grown);
-    record(area, grown);
-  }
-
   /** The brush's width for a pointer event: its full size, or for a pen, scaled by the pressure. */
   function strokeWidth(event) {
     if (event.pointerType !== "pen" || !(event.pressure > 0)) return state.brushSize;
     return state.brushSize * Math.max(MIN_PEN_SHARE, Math.min(1, event.pressure));
-  }
-
-  function paintSegment(from, to, erase, width = state.brushSize) {
-    maskCtx.save();
-    maskCtx.globalCompositeOperation = erase ? "destination-out" : "source-over";
-    maskCtx.strokeStyle = maskCtx.fillStyle = state.colour;
-    maskCtx.lineWidth = width;
-    maskCtx.lineCap = maskCtx.lineJoin = "round";
-    maskCtx.beginPath();
-    if (from.x === to.x && from.y === to.y) {
-      maskCtx.arc(to.x, to.y, width / 2, 0, Math.PI * 2);
-      maskCtx.fill();
-    } else {
-      maskCtx.moveTo(from.x, from.y);
-      maskCtx.lineTo(to.x, to.y);
-      maskCtx.stroke();
-    }
-    maskCtx.restore();
-  }
-
-  function growBox(box, p, r) {
-    box.x0 = Math.min(box.x0, p.x - r); box.y0 = Math.min(box.y0, p.y - r);
-    box.x1 = Math.max(box.x1, p.x + r); box.y1 = Math.max(box.y1, p.y + r);
-  }
-
-  function fillRect(a, b, erase) {
-    const box = { x0: Math.min(a.x, b.x), y0: Math.min(a.y, b.y), x1: Math.max(a.x, b.x), y1: Math.max(a.y, b.y) };
-    const area = clampBox({ x0: Math.round(box.x0), y0: Math.round(box.y0), x1: Math.round(box.x1), y1: Math.round(box.y1) });
-    if (!area) return;
-    maskCtx.save();
-    maskCtx.fillStyle = state.colour;
-    if (erase) maskCtx.clearRect(area.x, area.y, area.w, area.h);
-    else maskCtx.fillRect(area.x, area.y, area.w, area.h);
-    maskCtx.restore();
-    record(area, readAlpha(area));
-  }
-
-  /** Fill (or, with erase, clear) the closed outline through ``points``, as one undoable action. */
-  function fillLasso(points, erase) {
-    if (points.length < 3) return;
-    const box = { x0: Infinity, y0: Infinity, x1: -Infinity, y1: -Infinity };
-    for (const p of points) growBox(box, p, 2);
-    maskCtx.save();
-    maskCtx.globalCompositeOperation = erase ? "destination-out" : "source-over";
-    maskCtx.fillStyle = state.colour;
-    maskCtx.beginPath();
-    maskCtx.moveTo(points[0].x, points[0].y);
-    for (const p of points.slice(1)) maskCtx.lineTo(p.x, p.y);
-    maskCtx.closePath();
-    maskCtx.fill();
-    maskCtx.restore();
-    commit(box);
   }
 
   // ---- loading -----------------------------------------------------------------------------
@@ -305,13 +141,9 @@ export function createMaskEditor(container, { onChange = () => {} } = {}) {
     state.height = proxy.height;
     state.pictureWidth = pictureSize ? pictureSize.width : picture.naturalWidth;
     state.pictureHeight = pictureSize ? pictureSize.height : picture.naturalHeight;
-    maskCanvas.width = state.width;
-    maskCanvas.height = state.height;
-    committed = new Uint8Array(state.width * state.height);
+    layer.reset(state.width, state.height);
     view.style.width = `${state.width}px`;
     view.style.height = `${state.height}px`;
-    state.undo = [];
-    state.redo = [];
     state.loaded = true;
     container.dataset.loaded = "true";
     setBrushSize(Math.round(Math.max(8, Math.min(state.width, state.height) / 18)));
@@ -351,27 +183,12 @@ export function createMaskEditor(container, { onChange = () => {} } = {}) {
     sourceCtx.drawImage(bitmap, 0, 0, source.width, source.height);
     bitmap.close();
     const selected = selectMaskPixels(sourceCtx.getImageData(0, 0, source.width, source.height).data, colours);
-    const { alpha, any } = flagsToMask(selected, source.width, source.height, state.width, state.height);
-    writeAlpha(fullArea(), alpha);
-    record(fullArea(), alpha);
-    if (!any) {
+    if (!layer.useFlags(selected, source.width, source.height)) {
       return colours.length
         ? "The mask has no pixels of the chosen mask colours; check the colours."
         : "The mask file is empty: it marks nothing to repaint.";
     }
     return null;
-  }
-
-  // ---- export ------------------------------------------------------------------------------
-
-  /** The mask as the server stores it: a greyscale PNG, white (255) = repaint on black, the canvas's size. */
-  async function maskBlob() {
-    if (!state.loaded) throw new Error("No picture");
-    return new Blob([await greyPng(maskExport(committed), state.width, state.height)], { type: "image/png" });
-  }
-
-  function coverage() {
-    return state.loaded ? maskCoverage(committed) : 0;
   }
 
   // ---- settings ----------------------------------------------------------------------------
@@ -391,7 +208,7 @@ export function createMaskEditor(container, { onChange = () => {} } = {}) {
 
   function setColour(colour) {
     state.colour = colour;
-    if (state.loaded) recolour();
+    layer.setColour(colour);
     onChange("overlay");
   }
 
@@ -468,7 +285,7 @@ export function createMaskEditor(container, { onChange = () => {} } = {}) {
     }
     const r = state.brushSize / 2 + 2;
     action = { kind: "paint", id: event.pointerId, last: point, erase, box: { x0: point.x - r, y0: point.y - r, x1: point.x + r, y1: point.y + r } };
-    paintSegment(point, point, erase, strokeWidth(event));
+    layer.paintSegment(point, point, erase, strokeWidth(event));
   }
 
   function onPointerMove(event) {
@@ -506,7 +323,7 @@ export function createMaskEditor(container, { onChange = () => {} } = {}) {
       } else if (action.kind === "lasso") {
         action.points.push(point);
       } else {
-        paintSegment(action.last, point, action.erase, strokeWidth(e));
+        layer.paintSegment(action.last, point, action.erase, strokeWidth(e));
         growBox(action.box, point, state.brushSize / 2 + 2);
         action.last = point;
       }
@@ -524,14 +341,14 @@ export function createMaskEditor(container, { onChange = () => {} } = {}) {
       return;
     }
     if (event.pointerId !== action.id) return;
-    if (action.kind === "paint") commit(action.box);
+    if (action.kind === "paint") layer.commit(action.box);
     if (action.kind === "rect") {
       rectPreview.hidden = true;
-      fillRect(action.start, toImage(event.clientX, event.clientY), action.erase);
+      layer.fillRect(action.start, toImage(event.clientX, event.clientY), action.erase);
     }
     if (action.kind === "lasso") {
       lassoPreview.hidden = true;
-      fillLasso([...action.points, toImage(event.clientX, event.clientY)], action.erase);
+      layer.fillLasso([...action.points, toImage(event.clientX, event.clientY)], action.erase);
     }
     if (action.kind === "pan") delete container.dataset.panning;
     action = null;
@@ -539,7 +356,7 @@ export function createMaskEditor(container, { onChange = () => {} } = {}) {
 
   function cancelAction() {
     if (!action) return;
-    if (action.kind === "paint") revert(action.box);
+    if (action.kind === "paint") layer.revert(action.box);
     if (action.kind === "rect") rectPreview.hidden = true;
     if (action.kind === "lasso") lassoPreview.hidden = true;
     delete container.dataset.panning;
@@ -600,8 +417,14 @@ export function createMaskEditor(container, { onChange = () => {} } = {}) {
   }
 
   return {
-    loadImage, loadMask, maskBlob, maskCoverage: coverage,
-    clear, invert, growMask, undo, redo, fit, actualSize,
+    loadImage, loadMask, fit, actualSize,
+    maskBlob: () => (state.loaded ? layer.png() : Promise.reject(new Error("No picture"))),
+    maskCoverage: () => layer.coverage(),
+    clear: () => layer.clear(),
+    invert: () => layer.invert(),
+    growMask: (pixels) => layer.grow(pixels),
+    undo: () => layer.undo(),
+    redo: () => layer.redo(),
     setTool, setBrushSize, setColour, setOpacity, setVisible, setSpaceHeld,
     zoomBy: (factor) => { const { w, h } = stageSize(); zoomAround(w / 2, h / 2, factor); },
     get state() {
@@ -609,7 +432,7 @@ export function createMaskEditor(container, { onChange = () => {} } = {}) {
         width: state.width, height: state.height, pictureWidth: state.pictureWidth, pictureHeight: state.pictureHeight,
         loaded: state.loaded, tool: state.tool,
         brushSize: state.brushSize, colour: state.colour, opacity: state.opacity, visible: state.visible,
-        scale: state.scale, canUndo: state.undo.length > 0, canRedo: state.redo.length > 0,
+        scale: state.scale, canUndo: layer.canUndo, canRedo: layer.canRedo,
       };
     },
   };
