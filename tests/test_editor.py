@@ -538,6 +538,9 @@ def test_a_48_mp_photo_is_painted_on_a_proxy_and_the_stroke_lands_on_its_full_si
     growth, pid = max((peak - before.get(pid, (0, 0))[0], pid) for pid, (_, peak) in after.items())
     print(f"48 MP photo: renderer peak {after[pid][1]:.0f} MB, {growth:.0f} MB over the page before it")
     job = submit(studio)
+    # The new job's tile in the history does not load the full photo while its preview is not made yet.
+    expect(page.get_by_test_id("history-item")).to_have_count(1)
+    assert not any("/picture/" in url for url in studio.requests)
 
     assert (job.base_width, job.base_height) == (8064, 6048)
     mask = stored_mask(job)
