@@ -345,6 +345,13 @@ def test_job_finishes_shows_results_and_a_result_becomes_the_new_base(
     assert studio.mask_painted() is False
     expect(page.get_by_test_id("undo")).to_be_disabled()
 
+    # Deleting the job, once confirmed, takes its card and its tile in the history away.
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_test_id("delete-job").click()
+    expect(page.get_by_test_id("job-card")).to_have_count(0)
+    expect(page.get_by_test_id("history-item")).to_have_count(0)
+    assert not InpaintJob.objects.exists()
+
 
 def test_a_transparent_picture_keeps_its_transparency_through_a_job_and_its_reuse(
         studio_factory, live_server, settings, start_worker):
