@@ -20,7 +20,7 @@ function currentEngine() {
   if (!option) return null;
   const d = option.dataset;
   return {
-    key: option.value, label: d.label, remote: d.remote === "true", followsPrompt: d.followsPrompt === "true",
+    key: option.value, followsPrompt: d.followsPrompt === "true",
     supportsStyle: d.supportsStyle === "true", maxPrompt: Number(d.maxPrompt),
   };
 }
