@@ -127,34 +127,47 @@ def region_choose(mask: Image.Image, *, context: str, shapes: Sequence[tuple[int
     return Region(left, top, right, bottom)
 
 
-def _crop_padded(image: Image.Image, region: Region, *, mirror: bool) -> Image.Image:
-    """The region of an image; where it reaches past the picture, mirrored picture or black mask."""
-    inner = region.inside(image.size)
-    crop = image.crop(inner)
-    pads = (inner[0] - region.left, inner[1] - region.top, region.right - inner[2], region.bottom - inner[3])
-    if not any(pads):
-        return crop
-    array = np.asarray(crop)
-    widths = [(pads[1], pads[3]), (pads[0], pads[2])] + [(0, 0)] * (array.ndim - 2)
-    padded = np.pad(array, widths, mode="symmetric") if mirror else np.pad(array, widths, mode="constant")
-    return Image.fromarray(padded, mode=crop.mode)
-
-
 def region_inputs(picture: Image.Image, mask: Image.Image, region: Region,
                   send_size: tuple[int, int]) -> tuple[Image.Image, Image.Image]:
     """The region of the picture (RGB) and of the mask (pure 0/255), both scaled to ``send_size``,
-    which must have the region's shape: nothing is ever stretched."""
+    which must have the region's shape: nothing is ever stretched. Where the region reaches past
+    the picture, the picture is mirrored and the mask is black.
+
+    Both are scaled straight out of the full-size images (no full-size crop or padding is made, so a
+    "whole picture" region of a 48 MP photo costs no extra copy of it) and padded at the sent size.
+    """
     if not _same_shape((region.width, region.height), send_size, tolerance=0.0):
         raise ValueError(f"a {region.width} × {region.height} region cannot be sent at {send_size[0]} × {send_size[1]}")
-    crop = _crop_padded(picture.convert("RGB"), region, mirror=True)
-    crop_mask = _crop_padded(mask, region, mirror=False)
-    if crop.size != send_size:
-        crop = crop.resize(send_size, Image.Resampling.LANCZOS)
-        # Shrinking: any covered pixel stays painted, so a thin stroke is never lost; growing: nearest.
-        shrinking = send_size[0] < crop_mask.width
-        crop_mask = crop_mask.resize(send_size, Image.Resampling.BOX if shrinking else Image.Resampling.NEAREST)
-        crop_mask = crop_mask.point(lambda value: 255 if value > (0 if shrinking else 127) else 0)
-    return crop, crop_mask
+    inner = region.inside(picture.size)
+    scale_x, scale_y = send_size[0] / region.width, send_size[1] / region.height
+    placed = (round((inner[0] - region.left) * scale_x), round((inner[1] - region.top) * scale_y),
+              round((inner[2] - region.left) * scale_x), round((inner[3] - region.top) * scale_y))
+    size = (placed[2] - placed[0], placed[3] - placed[1])
+    # Shrinking the mask, any covered pixel stays painted, so a thin stroke is never lost.
+    shrinking = size[0] < inner[2] - inner[0]
+    crop = _scaled(picture if picture.mode == "RGB" else picture.convert("RGB"), inner, size,
+                   Image.Resampling.LANCZOS)
+    crop_mask = _scaled(mask, inner, size, Image.Resampling.BOX if shrinking else Image.Resampling.NEAREST)
+    crop_mask = crop_mask.point([0] + [255] * 255 if shrinking else [0] * 128 + [255] * 128)
+    pads = (placed[0], placed[1], send_size[0] - placed[2], send_size[1] - placed[3])
+    return _padded(crop, pads, mirror=True), _padded(crop_mask, pads, mirror=False)
+
+
+def _scaled(image: Image.Image, box: tuple[int, int, int, int], size: tuple[int, int],
+            resample: Image.Resampling) -> Image.Image:
+    if size == (box[2] - box[0], box[3] - box[1]):
+        return image.crop(box)
+    return image.resize(size, resample, box=box)
+
+
+def _padded(image: Image.Image, pads: tuple[int, int, int, int], *, mirror: bool) -> Image.Image:
+    """The image with (left, top, right, bottom) pixels added: its own edge mirrored, or black."""
+    if not any(pads):
+        return image
+    array = np.asarray(image)
+    widths = [(pads[1], pads[3]), (pads[0], pads[2])] + [(0, 0)] * (array.ndim - 2)
+    padded = np.pad(array, widths, mode="symmetric") if mirror else np.pad(array, widths, mode="constant")
+    return Image.fromarray(padded, mode=image.mode)
 
 
 def feather(mask: Image.Image, edge_softness: int) -> Image.Image:
@@ -248,9 +261,11 @@ def region_prepare(picture_bytes: bytes, mask_png: bytes, *, context: str, shape
 
 def preview(picture: Image.Image, *, alpha_png: bytes | None = None) -> bytes:
     """A WebP of at most PREVIEW_SIDE a side for the page, with the picture's transparency if it has any."""
+    # Scaled straight from the picture (a copy to scale in place would be a second full-size picture);
     # reducing_gap: a fast integer reduction first, then a proper filter over the last steps.
-    small = picture.copy()
-    small.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE), Image.Resampling.BICUBIC, reducing_gap=2.0)
+    scale = min(1.0, PREVIEW_SIDE / max(picture.size))
+    size = (max(1, round(picture.width * scale)), max(1, round(picture.height * scale)))
+    small = picture.resize(size, Image.Resampling.BICUBIC, reducing_gap=2.0) if scale < 1 else picture.copy()
     if alpha_png:
         small.putalpha(images.open_mask(alpha_png).resize(small.size, Image.Resampling.BILINEAR))
     buffer = io.BytesIO()

@@ -233,3 +233,17 @@ def test_paste_back_scales_only_the_band_yet_matches_scaling_the_whole_result():
     expected = np.asarray(gradient.resize((3000, 2800), Image.Resampling.LANCZOS).crop((0, 400, 3000, 2400))).astype(int)
     inside = np.asarray(mask) == 255
     assert np.abs(composed[inside] - expected[inside]).max() <= 1
+
+
+def test_a_padded_region_is_scaled_then_mirrored_at_the_sent_size():
+    picture = textured((1000, 300), seed=5)
+    mask = mask_with((1000, 300), (0, 0, 999, 299))
+    region = region_choose(mask, context="whole", shapes=WANX_SHAPES)
+    assert (region.top, region.bottom) == (-131, 431)  # 1000 × 562.5 → 563: 16:9
+    crop, crop_mask = region_inputs(picture, mask, region, (1280, 720))
+    sent, sent_mask = np.asarray(crop), np.asarray(crop_mask)
+    top = round(131 * 1280 / 1000)
+    assert (sent_mask[:top] == 0).all() and (sent_mask[top:top + 384] == 255).all() and (sent_mask[top + 384:] == 0).all()
+    scaled = np.asarray(picture.resize((1280, 384), Image.Resampling.LANCZOS))
+    assert np.array_equal(sent[top:top + 384], scaled)
+    assert np.array_equal(sent[top - 1], scaled[0]) and np.array_equal(sent[top - 20], scaled[19])
