@@ -252,9 +252,9 @@ def picture_preview(data: bytes, *, max_side: int = 4096, max_bytes: int, max_pi
 
 
 def open_rgb(data: bytes) -> Image.Image:
-    """A stored (upright, opaque) picture, decoded as RGB; its colour profile stays in ``info``."""
-    image = Image.open(io.BytesIO(data))
-    image.load()
+    """A stored (upright, opaque) picture as RGB, its profile in ``info``; opened as at upload (no bomb warning)."""
+    image = _open_lazily(data, "picture")
+    _decode(image, "picture")
     rgb, icc_profile = _as_rgb(image, image.info.get("icc_profile"))
     if icc_profile:
         rgb.info["icc_profile"] = icc_profile
@@ -262,8 +262,9 @@ def open_rgb(data: bytes) -> Image.Image:
 
 
 def open_mask(data: bytes) -> Image.Image:
-    with Image.open(io.BytesIO(data)) as image:
-        return image.convert("L")
+    image = _open_lazily(data, "mask")
+    _decode(image, "mask")
+    return image if image.mode == "L" else image.convert("L")
 
 
 def encode_png(image: Image.Image, *, icc_profile: bytes | None = None) -> bytes:
