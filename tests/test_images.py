@@ -11,8 +11,8 @@ import pytest
 from PIL import Image, ImageCms, ImageDraw, ImageFile, ImageOps, JpegImagePlugin
 
 from inpaint import png_encode
-from inpaint.images import (ImageRefused, picture_extension, picture_preview, prepare_base_image, prepare_mask,
-                            result_as_jpeg, with_alpha, with_transparency)
+from inpaint.images import (ImageRefused, open_mask, open_rgb, picture_extension, picture_preview, prepare_base_image,
+                            prepare_mask, result_as_jpeg, with_alpha, with_transparency)
 from tests.pictures import frames, mask, open_image, picture, png_header_only
 
 MB = 1024 * 1024
@@ -557,3 +557,12 @@ def test_prepare_mask_takes_at_most_16_colours_quickly():
     colours = [[value, value, value] for value in range(3000)]
     with pytest.raises(ImageRefused, match="at most 16"):
         prepare_mask(mask(), base_size=BASE_SIZE, mask_color=colours, **MASK_LIMITS)
+
+
+def test_a_stored_picture_and_mask_open_without_pillows_bomb_warning(monkeypatch):
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100_000)  # Pillow alone warns at 120 000 pixels
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert open_rgb(picture(400, 300, fmt="PNG")).size == (400, 300)
+        assert open_mask(mask(400, 300)).mode == "L"
