@@ -155,9 +155,9 @@ def _flatten_on_white(image: Image.Image) -> Image.Image:
 def prepare_base_image(data: bytes, *, max_bytes: int, max_pixels: int, min_side: int) -> PreparedImage:
     """Check a picture against the app's own limits and return it upright, ready to store.
 
-    An upright JPEG is kept byte for byte. A turned JPEG is turned once and encoded once, as a
-    JPEG at quality 95 with its colour profile, its chroma sampling and its EXIF (less the
-    orientation, so nothing turns it twice). Any other format is stored as a lossless PNG.
+    An upright JPEG, or an upright opaque 8-bit PNG, is kept byte for byte. A turned JPEG is turned
+    once and encoded once, as a JPEG at quality 95 with its colour profile, its chroma sampling and
+    its EXIF (less the orientation, so nothing turns it twice). Anything else is stored as a lossless PNG.
     """
     image = _open_checked(data, what="picture", max_bytes=max_bytes, max_pixels=max_pixels)
     orientation = _orientation(image, "picture")
@@ -165,12 +165,13 @@ def prepare_base_image(data: bytes, *, max_bytes: int, max_pixels: int, min_side
     if min(width, height) < min_side:
         raise ImageRefused(f"The picture is {width} × {height} pixels; each side must be at least {min_side} pixels.")
     is_jpeg = image.format in ("JPEG", "MPO")
-    if is_jpeg and orientation == 1 and image.mode in ("RGB", "L"):
-        # Decoded at 1/8 scale only to find a damaged file: the entropy data is all read, the costly
-        # inverse transforms mostly skipped.
+    if (is_jpeg or image.format == "PNG") and orientation == 1 and image.mode in ("RGB", "L") and (
+            "transparency" not in image.info):
+        # Decoded only to find a damaged file; a JPEG at 1/8 scale: the entropy data is all read, the
+        # costly inverse transforms mostly skipped.
         image.draft(image.mode, (image.width // 8, image.height // 8))
         _decode(image, "picture")
-        return PreparedImage(data, "jpg", width, height, [])
+        return PreparedImage(data, "jpg" if is_jpeg else "png", width, height, [])
 
     _decode(image, "picture")
     upright = ImageOps.exif_transpose(image) if orientation != 1 else image
@@ -256,8 +257,7 @@ def open_rgb(data: bytes) -> Image.Image:
     image = _open_lazily(data, "picture")
     _decode(image, "picture")
     rgb, icc_profile = _as_rgb(image, image.info.get("icc_profile"))
-    if icc_profile:
-        rgb.info["icc_profile"] = icc_profile
+    rgb.info = {"icc_profile": icc_profile} if icc_profile else {}  # only a profile that describes the pixels
     return rgb
 
 

@@ -235,11 +235,12 @@ def test_a_lossless_copy_keeps_the_colour_profile(fmt):
     assert open_image(prepare_base_image(data, **APP_LIMITS).content).info["icc_profile"] == SRGB
 
 
-def test_a_profile_that_does_not_describe_rgb_pixels_is_dropped():
+@pytest.mark.parametrize("fmt", ["PNG", "TIFF"])  # a PNG is kept as sent; a TIFF is stored as a new PNG
+def test_a_profile_that_does_not_describe_rgb_pixels_is_never_used(fmt):
     lab = ImageCms.ImageCmsProfile(ImageCms.createProfile("LAB")).tobytes()
-    data = encode_with(open_image(picture(fmt="PNG")).convert("RGB"), "PNG", icc_profile=lab)
+    data = encode_with(open_image(picture(fmt="PNG")).convert("RGB"), fmt, icc_profile=lab)
 
-    assert "icc_profile" not in open_image(prepare_base_image(data, **APP_LIMITS).content).info
+    assert "icc_profile" not in open_rgb(prepare_base_image(data, **APP_LIMITS).content).info
 
 
 def test_a_cmyk_jpeg_is_stored_as_rgb():
@@ -287,6 +288,15 @@ def test_prepare_base_image_leaves_no_rotation_to_apply_again(orientation):
     again = ImageOps.exif_transpose(stored)
     assert again.size == stored.size
     assert again.tobytes() == stored.convert(again.mode).tobytes()
+
+
+@pytest.mark.parametrize("mode", ["RGB", "L"])
+def test_an_upright_opaque_png_is_kept_byte_for_byte(mode):
+    data = picture(fmt="PNG", mode=mode)
+
+    prepared = prepare_base_image(data, **APP_LIMITS)
+
+    assert (prepared.content, prepared.extension, prepared.alpha) == (data, "png", None)
 
 
 def test_prepare_base_image_keeps_upright_rgb_jpeg_byte_for_byte():
