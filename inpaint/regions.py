@@ -32,6 +32,9 @@ CONTEXT_MIN_SIDE = {"little": 256, "normal": 512}
 # The painted area is grown by this many pixels before feathering, so the model's edge (which
 # may drift by a pixel or two after scaling) is covered.
 MASK_GROWTH = 3
+# The band's smoothstep has a steepest slope of 1.5 / softness, so a model whose colours drift by
+# 12 levels (common after its scaling and encoding) steps by at most 2.25 levels a pixel at 8 px:
+# under what the eye finds in a smooth sky, while the model's pixels reach only 10 px past the mask.
 EDGE_SOFTNESS_DEFAULT = 8
 # An engine may round the size it returns (to a multiple of 8 or 16, say); a shape this close to the
 # region's is that rounding, not a different picture.
