@@ -116,8 +116,6 @@ def owner_download(visitors: list[Visitor], path: str) -> requests.Response:
 def test_two_worker_hosts_with_no_shared_disk_finish_a_burst_and_survive_a_killed_host(
         live_server, dashscope, standin_settings, start_worker, bucket, settings, tmp_path):
     dashscope.running_seconds = 0.5
-    # Every visitor here posts from 127.0.0.1, which the per-person limit counts as one person.
-    settings.INPAINT_MAX_ACTIVE_JOBS = 0
     common = {**bucket.host_env(reachable=True), **FAST_RECOVERY,
               "DASHSCOPE_BASE_URL": dashscope.base_url, "DASHSCOPE_API_KEY": TEST_API_KEY}
     web_temp = tmp_path / "web-host-tmp"
