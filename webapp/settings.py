@@ -12,7 +12,7 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
-from kombu import Queue
+from kombu import Exchange, Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -222,14 +222,20 @@ else:
 CELERY_TASK_IGNORE_RESULT = True
 # Two queues: short steps that submit and poll cloud jobs, and offline fills that hold a worker
 # for seconds. Declared here, so a plain `celery -A webapp worker` serves both; `make run` gives
-# each its own worker process (`-Q steps`, `-Q fills`).
+# each its own worker process (`-Q steps`, `-Q fills`). Each has its own exchange: a queue declared
+# without one is bound to the default queue's exchange and key, so on RabbitMQ a message published
+# there would land in both.
 CELERY_TASK_DEFAULT_QUEUE = "steps"
 INPAINT_FILL_QUEUE = "fills"
-CELERY_TASK_QUEUES = (Queue(CELERY_TASK_DEFAULT_QUEUE), Queue(INPAINT_FILL_QUEUE))
+CELERY_TASK_QUEUES = tuple(Queue(name, Exchange(name), routing_key=name)
+                           for name in (CELERY_TASK_DEFAULT_QUEUE, INPAINT_FILL_QUEUE))
 # A worker killed mid-step has its task handed to another at once; the step's token makes the
 # second run harmless (and a paid call is guarded by its claim, not by the broker).
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# The pool reports a killed process's task lost only after this wait (Celery's default is 10 s,
+# for a result still in the pipe); results are ignored here, so the task goes back at once.
+CELERY_WORKER_LOST_WAIT = 1.0
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
