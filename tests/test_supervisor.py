@@ -248,6 +248,7 @@ def test_two_supervisors_with_their_own_var_dirs_share_nothing(var_dir, tmp_path
         wait_for(lambda: _beat_schedule_written(var_dir) and _beat_schedule_written(other_dir),
                  timeout=30, message="each beat to write its own schedule")
         assert (var_dir / "secret_key").read_text() != (other_dir / "secret_key").read_text()
+        assert (var_dir / "gunicorn.ctl").is_socket() and (other_dir / "gunicorn.ctl").is_socket()
     finally:
         _stop(first)
         _stop(second)

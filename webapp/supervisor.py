@@ -31,10 +31,13 @@ STOP_GRACE = 25.0
 
 def _commands(port: str, var_dir: Path) -> dict[str, list[str]]:
     celery = [sys.executable, "-m", "celery", "-A", "webapp"]
-    # Node names carry the port, so two `make run`s on one machine never answer for each other.
+    # Node names carry the port, so two `make run`s on one machine never answer for each other;
+    # gunicorn's control socket would otherwise be one per user (~/.gunicorn/gunicorn.ctl), taken
+    # over by whichever `make run` started last.
     return {
         "web": [sys.executable, "-m", "gunicorn", "webapp.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2",
                 "--threads", "4", "--timeout", "60", "--access-logfile", "-",
+                "--control-socket", str(var_dir / "gunicorn.ctl"),
                 "--logger-class", "webapp.gunicorn_logging.TokenHidingLogger"],
         "steps": [*celery, "worker", "--loglevel", "INFO", "--queues", "steps", "--concurrency", "2",
                   "--hostname", f"steps-{port}@%h"],
