@@ -127,7 +127,8 @@ def test_burst_with_the_process_holding_a_submit_killed(live_server, dashscope, 
     worker = cloud_worker(start_worker, dashscope, live_server, INPAINT_STEP_LEASE="6", INPAINT_SWEEP_GRACE="4",
                           INPAINT_SWEEP_INTERVAL="2", INPAINT_ADMISSION_RECHECK="5")
     dashscope.hang_next_create_answers(1, seconds=30)
-    post_burst(live_server, jobs=jobs_in_burst, sessions=4)
+    # At most INPAINT_MAX_ACTIVE_JOBS (4) in progress per person: enough people for the burst.
+    post_burst(live_server, jobs=jobs_in_burst, sessions=max(4, -(-jobs_in_burst // 4)))
     wait_for(lambda: dashscope.creates_accepted >= 1, timeout=30, message="the first paid call")
     holder = wait_for(lambda: next((pid for pid in worker.pool_pids() if connected_to(pid, dashscope.port)), None),
                       timeout=10, message="the pool process holding the paid call")

@@ -76,7 +76,11 @@ def job_region_prepare(job: InpaintJob, engine: Engine) -> bool:
         prepared = regions.region_prepare(
             picture, mask_png, context=job.context, shapes=engine.output_shapes,
             min_side=engine.limits.min_side if engine.remote else 0, send_size=engine.send_size,
-            max_bytes=engine.limits.max_bytes or None, alpha_png=alpha)
+            max_bytes=engine.limits.max_bytes or None, alpha_png=alpha,
+            # A model that keeps any shape still has a longest and a shortest side: a panorama's
+            # region is widened to a shape it can take, never stretched.
+            max_aspect=engine.limits.max_side / engine.limits.min_side if engine.remote and not engine.output_shapes
+            else None)
     except Exception:  # noqa: BLE001 - our own work failing must end the job in plain words, not loop
         logger.exception("could not prepare the work region of job %s", job.pk)
         job_fail(job, code="PrepareFailed", message=PREPARE_FAILED)
