@@ -57,6 +57,7 @@ def _page_context(request: HttpRequest, *, form: JobForm, job: InpaintJob | None
         "jobs": visitor_jobs.prefetch_related("results")[:HISTORY_LENGTH],
         "engines": engines_listed(),
         "picture_limits": _picture_limits(),
+        "retention_days": settings.INPAINT_RETENTION_DAYS,
         "images_this_month": usage.usage_images_this_month(jobs=visitor_jobs),
     }
 

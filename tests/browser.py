@@ -70,6 +70,8 @@ def open_studio(browser, base_url: str, **context_options) -> Studio:
     page.on("request", lambda request: studio.requests.append(request.url))
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    # A Content-Security-Policy violation is reported on the console; every browser test fails on one.
+    page.on("console", lambda message: "Content Security Policy" in message.text and errors.append(message.text))
     page.goto(base_url + "/")
     page.wait_for_selector("[data-editor][data-ready]", state="attached")
     studio.errors = errors

@@ -47,7 +47,7 @@ def studio_factory(browser, live_server, settings):
 
     yield make
     for studio in studios:
-        # No file from another host, ever (fonts, scripts, CDNs), and no script errors.
+        # No file from another host, ever (fonts, scripts, CDNs), no script errors and no CSP violation.
         assert studio.foreign_requests() == []
         assert studio.errors == []
         studio.page.context.close()
@@ -622,3 +622,26 @@ def test_smaller_output_sizes_are_offered_only_for_large_pictures_and_the_choice
     studio.stroke([studio.screen_point(0.4, 0.4), studio.screen_point(0.6, 0.6)])
     job = submit(studio)
     assert (job.size, job.context, job.edge_softness) == ("original", "whole", 20)
+
+
+def test_a_csp_violation_fails_the_browser_tests(studio_factory):
+    studio = studio_factory()
+    studio.page.evaluate("() => { const s = document.createElement('script'); s.textContent = '1'; "
+                         "document.body.append(s); }")  # an inline script, refused by the policy
+    studio.page.wait_for_timeout(300)
+    assert any("Content Security Policy" in error for error in studio.errors)
+    studio.errors.clear()
+
+
+def test_login_mode_in_a_real_browser(browser, live_server, settings, django_user_model):
+    settings.INPAINT_ACCESS = "login"
+    django_user_model.objects.create_user("ada", password="a-long-password-1")
+    page = browser.new_context().new_page()
+    page.goto(live_server.url + "/")
+    assert "/accounts/login/" in page.url
+    page.fill("#id_username", "ada")
+    page.fill("#id_password", "a-long-password-1")
+    page.click("button[type=submit]")
+    page.wait_for_selector("[data-editor][data-ready]", state="attached")
+    assert page.url.rstrip("/") == live_server.url
+    page.context.close()

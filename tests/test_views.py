@@ -448,3 +448,8 @@ def test_a_transparent_picture_is_put_back_together_once(client, media_root):
     stamp = made[0].stat().st_mtime_ns
     assert open_image(body(client.get(f"/jobs/{job.pk}/picture/"))).mode == "RGBA"
     assert made[0].stat().st_mtime_ns == stamp
+
+
+def test_the_page_says_how_long_pictures_are_kept(client, settings):
+    settings.INPAINT_RETENTION_DAYS = 12
+    assert "kept for 12 days" in client.get("/").content.decode()
