@@ -167,7 +167,10 @@ def job_delete(request: HttpRequest, pk) -> HttpResponse:
         return _job_card(request, job, ended_here=False, notice=str(refusal))
     if not request.htmx:
         return redirect("inpaint:studio")
-    return trigger_client_event(HttpResponse(""), "job-finished")
+    # Deleted from its card or from the history: the history refreshes, and the page drops the
+    # job's card if it shows it (studio.js).
+    response = trigger_client_event(HttpResponse(""), "job-finished")
+    return trigger_client_event(response, "job-deleted", {"id": str(pk)})
 
 
 def _file_etag(request: HttpRequest, pk, kind: str, slot: int | None = None) -> str:

@@ -378,6 +378,42 @@ def test_a_transparent_picture_keeps_its_transparency_through_a_job_and_its_reus
     assert np.array_equal(stored_mask(second), stored_mask(first))
 
 
+def test_a_job_deleted_from_the_history_takes_its_open_card_with_it(studio_factory, live_server, settings,
+                                                                      start_worker):
+    settings.DASHSCOPE_API_KEY = ""
+    start_worker(DASHSCOPE_API_KEY="", DASHSCOPE_BASE_URL="http://127.0.0.1:9/unreachable")
+    studio = studio_factory()
+    page = studio.page
+    studio.upload_and_wait(pictures.picture(320, 240), "photo.jpg", "image/jpeg")
+    studio.stroke([studio.screen_point(0.3, 0.5), studio.screen_point(0.7, 0.5)])
+    for count in (1, 2):
+        page.get_by_test_id("generate").click()
+        job = wait_for(lambda: InpaintJob.objects.count() == count and InpaintJob.objects.latest("created_at"),
+                       timeout=15, message=f"job {count}")
+        expect(page.locator(f"#job-{job.pk}")).to_have_attribute("data-status", "SUCCEEDED", timeout=60_000)
+    first, second = InpaintJob.objects.order_by("created_at")
+    tiles = page.get_by_test_id("history-item")
+    expect(tiles).to_have_count(2)
+    expect(tiles.get_by_test_id("history-delete")).to_have_count(2)
+
+    # Open the first job's card from the history, then delete that job from its tile.
+    tile = tiles.filter(has=page.locator(f'a[href$="/jobs/{first.pk}/"]'))
+    tile.get_by_role("link").click()
+    expect(page.locator(f"#job-{first.pk}")).to_be_visible()
+    page.once("dialog", lambda dialog: dialog.accept())
+    tile.get_by_test_id("history-delete").click()
+    expect(tiles).to_have_count(1)
+    expect(tiles.locator(f'a[href$="/jobs/{second.pk}/"]')).to_have_count(1)
+    expect(page.get_by_test_id("job-card")).to_have_count(0)
+    assert list(InpaintJob.objects.values_list("pk", flat=True)) == [second.pk]
+
+    # Dismissing the question keeps the job.
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    tiles.get_by_test_id("history-delete").click()
+    expect(tiles).to_have_count(1)
+    assert InpaintJob.objects.count() == 1
+
+
 def test_stroke_stays_under_the_cursor_after_wheel_zoom_and_space_pan(studio_factory):
     studio = studio_factory()
     page = studio.page

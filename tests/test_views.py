@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
@@ -453,3 +454,44 @@ def test_a_transparent_picture_is_put_back_together_once(client, media_root):
 def test_the_page_says_how_long_pictures_are_kept(client, settings):
     settings.INPAINT_RETENTION_DAYS = 12
     assert "kept for 12 days" in client.get("/").content.decode()
+
+
+# --- Deleting a job from its card or the history ------------------------------------------------
+
+def test_the_history_offers_delete_for_finished_jobs_only(client):
+    finished = create_job(client, prompt="done")
+    set_status(finished, Status.SUCCEEDED)
+    client.post("/jobs/", form_data(prompt="waiting"), headers=HTMX)
+    waiting = InpaintJob.objects.get(prompt="waiting")
+    page = client.get("/").content.decode()
+    assert page.count('data-testid="history-delete"') == 1
+    assert f'hx-post="/jobs/{finished.pk}/delete/"' in page and f"/jobs/{waiting.pk}/delete/" not in page
+
+
+def test_deleting_a_job_removes_it_and_its_files_and_tells_the_page(client, media_root,
+                                                                    django_capture_on_commit_callbacks):
+    job = create_job(client)
+    set_status(job, Status.SUCCEEDED)
+    files = [media_root / add_result(job).image.name, media_root / job.base_image.name]
+    assert all(path.exists() for path in files)
+    with django_capture_on_commit_callbacks(execute=True):  # files go once the deletion has committed
+        response = client.post(f"/jobs/{job.pk}/delete/", headers=HTMX)
+    assert response.status_code == 200 and response.content == b""
+    # The history refreshes itself, and the page drops the job's card if it shows it.
+    assert json.loads(response.headers["HX-Trigger"]) == {"job-finished": {}, "job-deleted": {"id": str(job.pk)}}
+    assert not InpaintJob.objects.filter(pk=job.pk).exists()
+    assert not any(path.exists() for path in files)
+
+
+def test_another_visitor_cannot_delete_a_job(client):
+    job = create_job(client)
+    set_status(job, Status.SUCCEEDED)
+    assert Client().post(f"/jobs/{job.pk}/delete/", headers=HTMX).status_code == 404
+    assert InpaintJob.objects.filter(pk=job.pk).exists()
+
+
+def test_deleting_without_htmx_goes_back_to_the_page(client):
+    job = create_job(client)
+    set_status(job, Status.FAILED)
+    response = client.post(f"/jobs/{job.pk}/delete/")
+    assert response.status_code == 302 and response.headers["Location"] == "/"

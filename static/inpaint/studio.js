@@ -344,6 +344,8 @@ document.addEventListener("htmx:afterSettle", (event) => {
     $("#current-job").closest("section").scrollIntoView({ behavior: "smooth", block: "start" });
   }
 });
+// A job deleted from the history may be the one whose card is open.
+document.addEventListener("job-deleted", (event) => document.getElementById(`job-${event.detail.id}`)?.remove());
 document.addEventListener("htmx:responseError", (event) => {
   if (event.detail.requestConfig.elt.id !== "job-form") return;
   const hint = $("[data-generate-hint]");
