@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
 import re
 import sys
 import zoneinfo
@@ -21,6 +22,7 @@ from inpaint.engines.dashscope import (
     WanxImageEditEngine,
     WanxPaintingEngine,
     error_is_transient,
+    keep_alive_session,
 )
 
 BASE = "https://dashscope.example.test/api/v1"
@@ -276,6 +278,22 @@ def test_client_from_settings_uses_base_url_key_and_timeout(settings):
 
     assert (client.base_url, client.api_key, client.timeout) == (
         "https://dashscope-intl.example.test/api/v1", API_KEY, (2.0, 9.0))
+
+
+def test_calls_from_one_process_reuse_one_connection_to_the_service(standin_settings, dashscope):
+    for _ in range(3):  # as a poll every second does, each through a client made afresh
+        assert DashScopeClient.from_settings().query_task("no-such-task").status == TaskStatus.UNKNOWN
+    pools = keep_alive_session().get_adapter(dashscope.base_url).poolmanager.pools
+    keys = pools.keys()  # urllib3's pool container has keys() but refuses plain iteration
+    opened = sum(pools[key].num_connections for key in keys if key.key_port == dashscope.port)
+    assert opened == 1, "each call opened a connection (and, to the real service, a TLS session)"
+
+
+def test_a_forked_worker_process_never_shares_its_parents_connections(monkeypatch):
+    parents = keep_alive_session()
+    assert keep_alive_session() is parents
+    monkeypatch.setattr(os, "getpid", lambda: -1)
+    assert keep_alive_session() is not parents
 
 
 # --- engines ------------------------------------------------------------------------------

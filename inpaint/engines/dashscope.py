@@ -11,6 +11,8 @@ import datetime
 import logging
 import math
 import mimetypes
+import os
+import threading
 import zoneinfo
 
 import requests
@@ -122,6 +124,17 @@ def _request_failed(exc: requests.RequestException, *, creates: bool) -> DashSco
                           maybe_created=creates and not never_sent)
 
 
+# One keep-alive session per process and thread: a poll every second, or the create that follows a freed
+# running slot, reuses its connection (and its TLS) to the service instead of opening a new one.
+_sessions = threading.local()
+
+
+def keep_alive_session() -> requests.Session:
+    if getattr(_sessions, "pid", None) != os.getpid():  # a forked worker never shares its parent's sockets
+        _sessions.session, _sessions.pid = requests.Session(), os.getpid()
+    return _sessions.session
+
+
 class DashScopeClient:
     """The task API calls the app needs: create, query, cancel, list, and temporary uploads."""
 
@@ -133,7 +146,8 @@ class DashScopeClient:
 
     @classmethod
     def from_settings(cls) -> "DashScopeClient":
-        return cls(base_url=settings.DASHSCOPE_BASE_URL, api_key=settings.DASHSCOPE_API_KEY, timeout=settings.DASHSCOPE_TIMEOUT)
+        return cls(base_url=settings.DASHSCOPE_BASE_URL, api_key=settings.DASHSCOPE_API_KEY, timeout=settings.DASHSCOPE_TIMEOUT,
+                   session=keep_alive_session())
 
     @sensitive_variables("headers", "kwargs")
     def _call(self, method: str, path: str, *, creates: bool = False, headers: dict | None = None, **kwargs) -> dict:

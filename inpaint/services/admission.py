@@ -21,7 +21,7 @@ from django.utils import timezone
 from inpaint.engines import engine_get
 from inpaint.engines.base import Engine
 from inpaint.models import EngineGate, InpaintJob
-from inpaint.services.scheduling import Steps, step_rearm, step_retry_delay
+from inpaint.services.scheduling import Steps, step_next, step_retry_delay
 from inpaint.services.states import IN_FLIGHT, Status
 
 # A job holds one of the account's running slots from its claim until its remote task ends.
@@ -46,9 +46,8 @@ def job_admit(job: InpaintJob, engine: Engine) -> float:
     first come, first served.
     """
     rate, running_limit = engine_limits(engine)
-    EngineGate.objects.get_or_create(engine=engine.key)
     with transaction.atomic():
-        gate = EngineGate.objects.select_for_update().get(engine=engine.key)
+        gate = _gate_locked(engine.key)
         now = timezone.now()
         if gate.paused_until and gate.paused_until > now:
             return (gate.paused_until - now).total_seconds()
@@ -67,19 +66,36 @@ def job_admit(job: InpaintJob, engine: Engine) -> float:
             return TAKEN_ELSEWHERE
         gate.recent_submits = recent + [now.isoformat()]
         gate.save(update_fields=["recent_submits"])
-    job.refresh_from_db()
+    # The claim was conditional on the token this step holds, so nothing else changed the job meanwhile;
+    # no reload stands between a freed slot and the paid call.
+    job.submit_claimed_at, job.submit_attempts, job.updated_at = now, job.submit_attempts + 1, now
     return 0.0
+
+
+def _gate_locked(engine_key: str) -> EngineGate:
+    """The engine's gate row, locked until the transaction ends (created the first time it is needed)."""
+    gate = EngineGate.objects.select_for_update().filter(engine=engine_key).first()
+    if gate is None:
+        EngineGate.objects.get_or_create(engine=engine_key)
+        gate = EngineGate.objects.select_for_update().get(engine=engine_key)
+    return gate
 
 
 def waiting_in_turn(engine_key: str) -> list:
     """The ids of the engine's waiting jobs in the order they take turns (see the module's docstring)."""
-    waiting = InpaintJob.objects.filter(WAITING, engine=engine_key).order_by("created_at", "pk")
+    return [job.pk for job in _jobs_waiting_in_turn(engine_key)]
+
+
+def _jobs_waiting_in_turn(engine_key: str) -> list[InpaintJob]:
+    # Only what ordering and re-arming need, in one query: this runs between a freed slot and the next paid call.
+    waiting = (InpaintJob.objects.filter(WAITING, engine=engine_key).order_by("created_at", "pk")
+               .only("pk", "owner_key", "created_at", "step_token", "engine"))
     seen: dict[str, int] = {}
     order = []
-    for pk, owner_key, created_at in waiting.values_list("pk", "owner_key", "created_at"):
-        rank = seen[owner_key] = seen.get(owner_key, -1) + 1
-        order.append((rank, created_at, pk))
-    return [pk for _, _, pk in sorted(order)]
+    for index, job in enumerate(waiting):
+        rank = seen[job.owner_key] = seen.get(job.owner_key, -1) + 1
+        order.append((rank, index, job))
+    return [job for _, _, job in sorted(order, key=lambda entry: entry[:2])]
 
 
 def engine_throttle(engine: Engine) -> float:
@@ -104,8 +120,9 @@ def jobs_wake_waiting(engine_key: str) -> Steps:
         return []
     _, running_limit = engine_limits(engine)
     steps: Steps = []
-    for job in InpaintJob.objects.filter(pk__in=waiting_in_turn(engine_key)[:running_limit]):
-        steps += step_rearm(job, "submit")
+    for job in _jobs_waiting_in_turn(engine_key)[:running_limit]:
+        # Just read, so its token is current: a new chain replaces whatever recheck it was waiting for.
+        steps += step_next(job, "submit")
     return steps
 
 

@@ -18,7 +18,8 @@ from inpaint.engines.base import Engine, EngineError, TaskState, TaskStatus
 from inpaint.models import InpaintJob
 from inpaint.services.admission import job_remote_ended
 from inpaint.services.results import ResultRetry, job_results_finish, job_results_store
-from inpaint.services.scheduling import Steps, step_is_current, step_leased, step_next, step_retry_delay, steps_dispatch
+from inpaint.services.scheduling import (Steps, step_is_current, step_lateness, step_leased, step_next, step_retry_delay,
+                                        steps_dispatch)
 from inpaint.services.selectors import job_poll_delay
 from inpaint.services.states import Status, job_fail, job_transition, job_wait
 
@@ -34,8 +35,9 @@ DOWNLOAD_GAVE_UP = "This image could not be downloaded from the painting service
 def job_poll(job: InpaintJob, token: str) -> Steps:
     if not step_is_current(job, token) or job.status not in (Status.SUBMITTED, Status.RUNNING):
         return []
+    started_late = step_lateness(job)
     with step_leased(job):
-        return _poll_once(job, engine_get(job.engine))
+        return _poll_once(job, engine_get(job.engine), started_late)
 
 
 def _deadline_passed(job: InpaintJob) -> bool:
@@ -43,7 +45,7 @@ def _deadline_passed(job: InpaintJob) -> bool:
     return timezone.now() - started > datetime.timedelta(seconds=settings.INPAINT_JOB_DEADLINE)
 
 
-def _poll_once(job: InpaintJob, engine: Engine) -> Steps:
+def _poll_once(job: InpaintJob, engine: Engine, started_late: float) -> Steps:
     try:
         state = engine.poll(job.remote_task_id)
     except EngineError as error:
@@ -52,15 +54,16 @@ def _poll_once(job: InpaintJob, engine: Engine) -> Steps:
             return step_next(job, "poll", max(settings.INPAINT_POLL_INTERVAL, step_retry_delay(job.poll_errors + 1)))
         job_fail(job, code=error.code, message=engine.explain_error(error.code, error.message))
         return job_remote_ended(job)
+    if state.ended:
+        # The next waiting job is sent before anything else is written, so the slot never idles.
+        steps_dispatch(job_remote_ended(job))
     _record_remote_state(job, state)
     if not state.ended:
         if _deadline_passed(job):
             return _give_up(job, engine, state)
         if state.status == TaskStatus.RUNNING:
             job_transition(job, Status.RUNNING, sources=[Status.SUBMITTED], started_at=timezone.now())
-        return step_next(job, "poll", job_poll_delay(job))
-    # The next waiting job is sent before this one's images download, so the slot never idles.
-    steps_dispatch(job_remote_ended(job))
+        return step_next(job, "poll", job_poll_delay(job, started_late))
     if state.status == TaskStatus.SUCCEEDED:
         return _store_or_retry(job, state)
     if state.status == TaskStatus.CANCELED:

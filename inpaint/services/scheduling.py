@@ -79,6 +79,14 @@ def step_is_current(job: InpaintJob, token: str) -> bool:
     return bool(token) and token == job.step_token
 
 
+def step_lateness(job: InpaintJob) -> float:
+    """How long after its due time the job's current step started: the broker's and the worker's
+    hand-over, which the job's next step will take again (0 when unknown)."""
+    if job.step_due_at is None:
+        return 0.0
+    return max((timezone.now() - job.step_due_at).total_seconds(), 0.0)
+
+
 def step_retry_delay(attempt: int) -> float:
     """Exponential back-off with jitter: about 1, 2, 4, 8 … s, capped, each drawn from its upper half."""
     ceiling = min(settings.INPAINT_RETRY_MAX_DELAY, settings.INPAINT_RETRY_BASE_DELAY * 2 ** max(attempt - 1, 0))

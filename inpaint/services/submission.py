@@ -20,7 +20,7 @@ from inpaint.services.admission import (TAKEN_ELSEWHERE, engine_throttle, engine
 from inpaint.services.links import service_link_choose
 from inpaint.services.recovery import RECONCILE_LIST_DELAY
 from inpaint.services.results import job_results_store
-from inpaint.services.scheduling import Steps, step_is_current, step_leased, step_next, step_retry_delay
+from inpaint.services.scheduling import Steps, step_is_current, step_lateness, step_leased, step_next, step_retry_delay
 from inpaint.services.selectors import job_poll_delay
 from inpaint.services.states import Status, job_fail, job_transition, job_wait
 
@@ -36,6 +36,7 @@ def job_submit(job: InpaintJob, token: str) -> Steps:
     """Send a queued job to its engine, at most once, when the engine's limits allow."""
     if not step_is_current(job, token) or job.status != Status.QUEUED or job.remote_task_id:
         return []
+    started_late = step_lateness(job)
     if job.submit_claimed_at:
         # An earlier attempt claimed the job and never recorded the outcome.
         return step_next(job, "reconcile")
@@ -61,7 +62,7 @@ def job_submit(job: InpaintJob, token: str) -> Steps:
     job_transition(job, Status.SUBMITTED, sources=[Status.QUEUED], remote_task_id=state.task_id,
                    remote_request_id=state.request_id, remote_status=state.status, submitted_at=timezone.now(),
                    waiting_reason="")
-    return step_next(job, "poll", job_poll_delay(job))
+    return step_next(job, "poll", job_poll_delay(job, started_late))
 
 
 def job_region_prepare(job: InpaintJob, engine: Engine) -> bool:

@@ -10,6 +10,7 @@ from django.utils import timezone
 from inpaint.engines.base import SlotResult, TaskState, TaskStatus
 from inpaint.engines.dashscope import DashScopeError
 from inpaint.engines.dashscope_messages import ERROR_MESSAGES
+from inpaint.models import InpaintJob
 from inpaint.services import polling, selectors
 from inpaint.services.scheduling import Step
 from tests.pictures import picture
@@ -161,17 +162,35 @@ def test_a_suspended_task_is_named_and_polled_on(cloud):
     assert not reload(job).is_suspended
 
 
-def test_polls_come_faster_around_the_time_a_task_usually_ends(cloud, settings):
+def sent_ago(job, seconds: float, **fields):
+    """The job as if sent `seconds` ago, set just before the call under test so its own making does not count."""
+    InpaintJob.objects.filter(pk=job.pk).update(submitted_at=timezone.now() - datetime.timedelta(seconds=seconds),
+                                                **fields)
+    return reload(job)
+
+
+def test_polls_land_when_a_task_usually_ends_then_come_faster(cloud, settings):
     settings.INPAINT_POLL_INTERVAL, settings.INPAINT_POLL_FAST_INTERVAL = 1.0, 0.25
     now = timezone.now()
     for _ in range(3):  # earlier jobs whose tasks took 3 s on the service's clock
         submitted_job(status=Status.SUCCEEDED, finished_at=now, remote_submit_time=now - datetime.timedelta(seconds=3),
                       remote_end_time=now)
-    early = submitted_job(submitted_at=now)
-    assert selectors.job_poll_delay(early) == 1.0
-    due = submitted_job(submitted_at=now - datetime.timedelta(seconds=2.9))
-    assert selectors.job_poll_delay(due) == 0.25
-    late = submitted_job(submitted_at=now - datetime.timedelta(seconds=30))
-    assert selectors.job_poll_delay(late) == 1.0
+    job = submitted_job()
+    assert selectors.job_poll_delay(sent_ago(job, 0)) == 1.0
+    assert 0.49 < selectors.job_poll_delay(sent_ago(job, 2.5)) <= 0.5, "lands at the expected end, not later"
+    # The last step started 20 ms after it was due; the next will too, so it is sent that much sooner.
+    assert 0.47 < selectors.job_poll_delay(sent_ago(job, 2.5), started_late=0.02) <= 0.48
+    # A backlog of seconds says nothing about the next hand-over: at most 50 ms is taken off.
+    assert 0.44 < selectors.job_poll_delay(sent_ago(job, 2.5), started_late=3.0) <= 0.45
+    assert selectors.job_poll_delay(sent_ago(job, 3.2)) == 0.25
+    assert selectors.job_poll_delay(sent_ago(job, 30)) == 1.0
 
 
+def test_the_next_poll_is_timed_with_how_late_this_one_started(cloud, settings):
+    settings.INPAINT_POLL_INTERVAL = 1.0
+    now = timezone.now()
+    submitted_job(status=Status.SUCCEEDED, finished_at=now, remote_submit_time=now - datetime.timedelta(seconds=3),
+                  remote_end_time=now)
+    job = sent_ago(submitted_job(), 2.5, step_due_at=timezone.now() - datetime.timedelta(seconds=0.03))
+    [step] = poll_with(cloud, job, TaskState(status=TaskStatus.RUNNING))
+    assert 0.4 < step.countdown < 0.48, step.countdown

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.utils import timezone
 
 from inpaint.engines.dashscope import DashScopeError
-from inpaint.models import EngineGate
+from inpaint.models import EngineGate, InpaintJob
 from inpaint.services import recovery, submission
 from inpaint.services.scheduling import Step
 from tests.services.fakes import CLOUD, Status, make_job, reload
@@ -22,6 +24,18 @@ def test_job_submit_success_records_the_remote_task(cloud):
     assert (job.remote_task_id, job.remote_request_id) == ("task-1", "req-1")
     assert job.submitted_at is not None
     assert steps == [Step("poll", str(job.pk), job.step_token, 1.0)]
+
+
+def test_job_submit_times_the_first_poll_for_the_expected_end(cloud):
+    now = timezone.now()
+    make_job(status=Status.SUCCEEDED, finished_at=now, remote_submit_time=now - datetime.timedelta(seconds=0.8),
+             remote_end_time=now, submitted_at=now)
+    job = make_job()
+    # Woken 20 ms ago: the poll is sent that much ahead of the task's usual 0.8 s.
+    InpaintJob.objects.filter(pk=job.pk).update(step_due_at=timezone.now() - datetime.timedelta(seconds=0.02))
+    job = reload(job)
+    [step] = submission.job_submit(job, job.step_token)
+    assert step.action == "poll" and 0.7 < step.countdown <= 0.78, step.countdown
 
 
 def test_job_submit_twice_with_the_same_token_submits_once(cloud):
