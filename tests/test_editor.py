@@ -388,7 +388,7 @@ def test_a_job_deleted_from_the_history_takes_its_open_card_with_it(studio_facto
     studio.stroke([studio.screen_point(0.3, 0.5), studio.screen_point(0.7, 0.5)])
     for count in (1, 2):
         page.get_by_test_id("generate").click()
-        job = wait_for(lambda: InpaintJob.objects.count() == count and InpaintJob.objects.latest("created_at"),
+        job = wait_for(lambda count=count: InpaintJob.objects.count() == count and InpaintJob.objects.latest("created_at"),
                        timeout=15, message=f"job {count}")
         expect(page.locator(f"#job-{job.pk}")).to_have_attribute("data-status", "SUCCEEDED", timeout=60_000)
     first, second = InpaintJob.objects.order_by("created_at")

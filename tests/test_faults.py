@@ -29,6 +29,9 @@ FAST_RECOVERY = {
     "INPAINT_STEP_LEASE": "2",
 }
 
+# settings.py's defaults for what FAST_RECOVERY speeds up in the burst.
+DOCUMENTED_TIMING = {"INPAINT_POLL_INTERVAL": "1.0", "INPAINT_POLL_FAST_INTERVAL": "0.25", "INPAINT_ADMISSION_RECHECK": "5"}
+
 
 def cloud_worker(start_worker, dashscope, live_server, *, beat=True, **env):
     return start_worker(beat=beat, **{"DASHSCOPE_BASE_URL": dashscope.base_url, "DASHSCOPE_API_KEY": TEST_API_KEY,
@@ -108,7 +111,9 @@ def report_figures(figures: dict) -> None:
 
 def test_burst_of_20_jobs_from_5_sessions_keeps_the_slot_busy(live_server, dashscope, standin_settings, start_worker):
     dashscope.running_seconds = float(os.environ.get("INPAINT_BENCH_RUNNING_SECONDS", "2.0"))
-    cloud_worker(start_worker, dashscope, live_server)
+    # The bench also runs this with the documented poll and recheck timing instead of the suite's fast one.
+    timing = DOCUMENTED_TIMING if os.environ.get("INPAINT_BENCH_DOCUMENTED_TIMING") else {}
+    cloud_worker(start_worker, dashscope, live_server, **timing)
 
     post_burst(live_server, jobs=20, sessions=5)
     jobs = wait_all_final(20, timeout=180)
