@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import uuid
 
 from django import forms
 from django.conf import settings
 
 from inpaint import images, regions
 from inpaint.engines import engine_default, engines_listed
+from inpaint.services import results
 
 STYLE_CHOICES = [
     ("<auto>", "Automatic"),
@@ -35,7 +37,11 @@ EDGE_SOFTNESS_MAX = 64
 
 class JobForm(forms.Form):
     engine = forms.ChoiceField(label="Engine")
-    base_image = forms.FileField(label="Picture")
+    base_image = forms.FileField(label="Picture", required=False)
+    # Instead of the file, a picture the server already holds for this person: "result:<job id>:<slot>"
+    # (Use as new base) or "job:<job id>" (a job's own picture). A finished photo is often larger than
+    # any upload may be, and sending it back would cost the upload time again.
+    base_source = forms.CharField(required=False, widget=forms.HiddenInput)
     mask_image = forms.FileField(label="Mask", help_text="White (or the mask colours) marks the area to repaint.")
     prompt = forms.CharField(label="What should be there", required=False, max_length=800,
                              widget=forms.TextInput(attrs={"autocomplete": "off"}))
@@ -51,8 +57,9 @@ class JobForm(forms.Form):
     mask_color = forms.CharField(label="Mask colours", required=False,
                                  help_text='Only for coloured masks, e.g. [[0, 0, 0], [134, 134, 134]].')
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, owned_jobs=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.owned_jobs = owned_jobs
         self.fields["engine"].choices = [(engine.key, engine.label) for engine in engines_listed()]
         default = engine_default()
         if default is not None:
@@ -110,13 +117,20 @@ class JobForm(forms.Form):
         # The app's own limits: the engine's are met by the work region, never by the person.
         base_upload, mask_upload = cleaned.get("base_image"), cleaned.get("mask_image")
         limits = {"max_bytes": settings.INPAINT_MAX_UPLOAD_BYTES, "max_pixels": settings.INPAINT_MAX_PIXELS}
-        if base_upload is not None:
-            try:
+        try:
+            if base_upload is not None:
                 images.check_file_size(base_upload.size, what="picture", max_bytes=limits["max_bytes"])
                 self.prepared_base = images.prepare_base_image(base_upload.read(), min_side=settings.INPAINT_MIN_SIDE,
                                                                **limits)
-            except images.ImageRefused as refusal:
-                self.add_error("base_image", str(refusal))
+            elif cleaned.get("base_source"):
+                held = self._held_picture(cleaned["base_source"])
+                # The app made or took this file itself: the upload's byte limit is not the person's to meet.
+                self.prepared_base = images.prepare_base_image(held, min_side=settings.INPAINT_MIN_SIDE, max_bytes=len(held),
+                                                               max_pixels=limits["max_pixels"])
+            else:
+                self.add_error("base_image", "Choose a picture to paint on.")
+        except images.ImageRefused as refusal:
+            self.add_error("base_image", str(refusal))
         if mask_upload is not None and self.prepared_base is not None and "mask_color" in cleaned:
             try:
                 images.check_file_size(mask_upload.size, what="mask", max_bytes=limits["max_bytes"])
@@ -125,3 +139,19 @@ class JobForm(forms.Form):
                     mask_color=cleaned["mask_color"], **limits)
             except images.ImageRefused as refusal:
                 self.add_error("mask_image", str(refusal))
+
+    def _held_picture(self, source: str) -> bytes:
+        """The bytes of a picture the server holds for this person (see ``base_source``)."""
+        kind, _, rest = source.partition(":")
+        job_id, _, slot = rest.partition(":")
+        try:
+            job = self.owned_jobs.filter(pk=uuid.UUID(job_id)).first() if self.owned_jobs is not None else None
+            if job is None or kind not in ("result", "job"):
+                raise results.NoSuchFile(source)
+            stream, _ = results.job_file_open(job, "result" if kind == "result" else "base",
+                                              int(slot) if kind == "result" else None)
+        except (ValueError, results.NoSuchFile):
+            raise images.ImageRefused("That picture is no longer here (its job may have been deleted); "
+                                      "choose a picture again.") from None
+        with stream:
+            return stream.read()

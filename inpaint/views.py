@@ -105,7 +105,7 @@ def _job_card(request: HttpRequest, job: InpaintJob, *, ended_here: bool, notice
 
 @require_POST
 def job_create(request: HttpRequest) -> HttpResponse:
-    form = JobForm(request.POST, request.FILES)
+    form = JobForm(request.POST, request.FILES, owned_jobs=_visitor_jobs(request))
     try:
         usage.client_rate_check(_client_address(request))
     except JobActionRefused as refusal:
@@ -177,7 +177,9 @@ def _file_etag(request: HttpRequest, pk, kind: str, slot: int | None = None) -> 
     # A job's files never change once written, so the job, the file and the form asked for name it;
     # its owner's browser that has it gets 304 before any file is opened or made.
     job = _visitor_job(request, pk)
-    return f"{job.pk}-{kind}-{slot}-{'preview' if 'preview' in request.GET else request.GET.get('format', 'own')}"
+    form = "editor" if request.resolver_match.url_name.endswith("-editor") else (
+        "preview" if "preview" in request.GET else request.GET.get("format", "own"))
+    return f"{job.pk}-{kind}-{slot}-{form}"
 
 
 @require_GET
@@ -225,6 +227,27 @@ def picture_preview(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(jpeg, content_type="image/jpeg")
     response["X-Picture-Width"] = str(width)
     response["X-Picture-Height"] = str(height)
+    return response
+
+
+@require_GET
+@condition(etag_func=_file_etag)
+def job_file_for_editor(request: HttpRequest, pk, kind: str, slot: int | None = None) -> HttpResponse:
+    """A job's picture or finished result as picture_preview answers for an upload, for the editor to take
+    as a new base without the browser downloading (or sending back) a file larger than any upload may be."""
+    job = _visitor_job(request, pk)
+    try:
+        stream, _ = results.job_file_open(job, kind, slot)
+    except results.NoSuchFile:
+        raise Http404("No such file") from None
+    with stream:
+        data = stream.read()
+    jpeg, width, height = images.picture_preview(data, max_side=PREVIEW_MAX_SIDE, max_bytes=len(data),
+                                                 max_pixels=settings.INPAINT_MAX_PIXELS)
+    response = HttpResponse(jpeg, content_type="image/jpeg")
+    response["X-Picture-Width"] = str(width)
+    response["X-Picture-Height"] = str(height)
+    patch_cache_control(response, private=True, max_age=FILE_CACHE_SECONDS)
     return response
 
 

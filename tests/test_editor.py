@@ -340,7 +340,9 @@ def test_job_finishes_shows_results_and_a_result_becomes_the_new_base(
     # The result has the picture's own size, so wait for its name, not its size.
     expect(page.get_by_test_id("picture-info")).to_have_text(
         f"inpaint-result-1.png · {result_size[0]} × {result_size[1]} px")
-    assert page.get_by_test_id("upload").evaluate("input => input.files[0].name") == "inpaint-result-1.png"
+    # The server holds the result: the form names it instead of sending it back.
+    assert page.get_by_test_id("upload").evaluate("input => input.files.length") == 0
+    assert page.locator("#id_base_source").input_value() == f"result:{InpaintJob.objects.get().pk}:0"
     # The mask is cleared: not one pixel of the overlay is painted.
     assert studio.mask_painted() is False
     expect(page.get_by_test_id("undo")).to_be_disabled()
@@ -412,6 +414,55 @@ def test_a_job_deleted_from_the_history_takes_its_open_card_with_it(studio_facto
     tiles.get_by_test_id("history-delete").click()
     expect(tiles).to_have_count(1)
     assert InpaintJob.objects.count() == 1
+
+
+def noise_jpeg(width: int, height: int) -> bytes:
+    out = io.BytesIO()
+    Image.frombytes("RGB", (width, height), os.urandom(width * height * 3)).save(out, "JPEG", quality=90)
+    return out.getvalue()
+
+
+def canvas_still(studio):
+    """A check that is true once the canvas has not moved since the last time it was asked."""
+    last = []
+
+    def still() -> bool:
+        last.append(studio.canvas_box())
+        return len(last) > 1 and last[-1] == last[-2]
+
+    return still
+
+
+def test_a_wide_result_over_the_upload_limit_becomes_the_new_base_and_is_painted_again(
+        studio_factory, live_server, settings, start_worker):
+    settings.DASHSCOPE_API_KEY = ""
+    start_worker(DASHSCOPE_API_KEY="", DASHSCOPE_BASE_URL="http://127.0.0.1:9/unreachable")
+    photo = noise_jpeg(4400, 400)  # wider than the editor's 4096 px: it paints on a proxy
+    settings.INPAINT_MAX_UPLOAD_BYTES = 2 * len(photo)
+    studio = studio_factory()
+    page = studio.page
+    studio.upload_and_wait(photo, "wide.jpg", "image/jpeg")
+    # The picture is wider than the window at the editor's zoom: strokes stay in its visible part.
+    studio.stroke([studio.screen_point(0.05, 0.5), studio.screen_point(0.15, 0.5)])
+    page.get_by_test_id("generate").click()
+    first = wait_for(lambda: InpaintJob.objects.first(), timeout=15, message="the first job")
+    expect(page.locator(f"#job-{first.pk}")).to_have_attribute("data-status", "SUCCEEDED", timeout=60_000)
+    result = first.results.get()
+    assert result.image.size > settings.INPAINT_MAX_UPLOAD_BYTES, "the lossless result is over the upload limit"
+
+    page.get_by_test_id("use-as-base").click()
+    expect(page.get_by_test_id("picture-info")).to_contain_text("inpaint-result-1.png · 4400 × 400 px · painted at 4096 ×")
+    assert not studio.mask_painted()
+    wait_for(canvas_still(studio), timeout=10, message="the page to stop scrolling to the editor")
+    studio.stroke([studio.screen_point(0.25, 0.5), studio.screen_point(0.4, 0.5)])
+    page.get_by_test_id("generate").click()
+    second = wait_for(lambda: InpaintJob.objects.exclude(pk=first.pk).first(), timeout=15, message="the second job")
+    expect(page.locator(f"#job-{second.pk}")).to_have_attribute("data-status", "SUCCEEDED", timeout=60_000)
+    with result.image.open("rb") as finished, second.base_image.open("rb") as taken:
+        assert pictures.open_image(taken.read()).tobytes() == pictures.open_image(finished.read()).tobytes()
+    # The second stroke, painted on the proxy, landed where it was drawn on the full picture.
+    left, _, right, _ = painted_bounds(stored_mask(second))
+    assert 0.2 * 4400 < left < right < 0.45 * 4400
 
 
 def test_stroke_stays_under_the_cursor_after_wheel_zoom_and_space_pan(studio_factory):

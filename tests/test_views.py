@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import os
 import uuid
 
 import pytest
@@ -12,6 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 from django.utils.html import escape
+from PIL import Image
 
 from inpaint.models import InpaintJob, JobResult
 from inpaint.services import links
@@ -495,3 +498,68 @@ def test_deleting_without_htmx_goes_back_to_the_page(client):
     set_status(job, Status.FAILED)
     response = client.post(f"/jobs/{job.pk}/delete/")
     assert response.status_code == 302 and response.headers["Location"] == "/"
+
+
+# --- A picture the server holds as the new base -------------------------------------------------
+
+def noise_png(width: int = 640, height: int = 480) -> bytes:
+    """A picture no compressor can shrink: its PNG is larger than the upload limit the tests set."""
+    image = Image.frombytes("RGB", (width, height), os.urandom(width * height * 3))
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+def test_a_result_over_the_upload_limit_becomes_the_next_jobs_picture_without_being_sent(client, settings):
+    first = create_job(client)
+    set_status(first, Status.SUCCEEDED)
+    result_png = noise_png()
+    add_result(first, result_png)
+    settings.INPAINT_MAX_UPLOAD_BYTES = 200_000
+    assert len(result_png) > settings.INPAINT_MAX_UPLOAD_BYTES
+    response = client.post("/jobs/", form_data(base_source=f"result:{first.pk}:0", base_image=""), headers=HTMX)
+    assert response.status_code == 200 and 'data-testid="job-card"' in response.content.decode()
+    second = InpaintJob.objects.exclude(pk=first.pk).get()
+    with second.base_image.open("rb") as stored:
+        assert open_image(stored.read()).tobytes() == open_image(result_png).tobytes()
+
+
+def test_a_jobs_own_picture_is_taken_again_by_reference(client):
+    first = create_job(client)
+    client.post("/jobs/", form_data(base_source=f"job:{first.pk}", base_image=""), headers=HTMX)
+    second = InpaintJob.objects.exclude(pk=first.pk).get()
+    with first.base_image.open("rb") as original, second.base_image.open("rb") as again:
+        assert original.read() == again.read()
+
+
+@pytest.mark.parametrize("source", ["result:{other}:0", "job:{other}", "result:{mine}:3", "job:not-a-job", "elsewhere:{mine}"])
+def test_a_picture_that_is_not_the_visitors_or_not_there_is_refused_in_plain_words(client, source):
+    mine = create_job(client)
+    other = create_job(Client())
+    set_status(other, Status.SUCCEEDED)
+    add_result(other, noise_png(64, 64))
+    response = client.post("/jobs/", form_data(base_source=source.format(mine=mine.pk, other=other.pk), base_image=""),
+                           headers=HTMX)
+    assert "That picture is no longer here" in response.content.decode()
+    assert InpaintJob.objects.count() == 2
+
+
+def test_no_picture_at_all_is_asked_for(client):
+    response = client.post("/jobs/", form_data(base_image=""), headers=HTMX)
+    assert "Choose a picture to paint on." in response.content.decode()
+    assert not InpaintJob.objects.exists()
+
+
+def test_the_editor_gets_a_large_result_as_a_proxy_with_its_full_size(client):
+    job = create_job(client)
+    set_status(job, Status.SUCCEEDED)
+    add_result(job, noise_png(5000, 600))
+    response = client.get(f"/jobs/{job.pk}/results/0/editor/")
+    assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
+    assert (response["X-Picture-Width"], response["X-Picture-Height"]) == ("5000", "600")
+    assert max(open_image(response.content).size) == 4096
+    assert "private" in response["Cache-Control"] and response.has_header("ETag")
+    assert Client().get(f"/jobs/{job.pk}/results/0/editor/").status_code == 404
+    assert client.get(f"/jobs/{job.pk}/results/1/editor/").status_code == 404
+    picture = client.get(f"/jobs/{job.pk}/picture/editor/")
+    assert (picture["X-Picture-Width"], picture["X-Picture-Height"]) == ("640", "480")

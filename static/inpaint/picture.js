@@ -59,13 +59,25 @@ function browserSize(file) {
   }).finally(() => URL.revokeObjectURL(url));
 }
 
-async function serverProxy(file, { previewUrl, csrfToken }) {
+function serverProxy(file, { previewUrl, csrfToken }) {
   const body = new FormData();
   body.append("picture", file);
   body.append("csrfmiddlewaretoken", csrfToken);
+  return proxyFetch(previewUrl, { method: "POST", body });
+}
+
+/**
+ * The editor's proxy of a picture the server already holds (a job's picture or result), as pictureOpen
+ * resolves: nothing is uploaded, and the full file (often over the upload limit) is never downloaded.
+ */
+export function heldPictureProxy(url) {
+  return proxyFetch(url, {});
+}
+
+async function proxyFetch(url, init) {
   let response;
   try {
-    response = await fetch(previewUrl, { method: "POST", body, credentials: "same-origin" });
+    response = await fetch(url, { ...init, credentials: "same-origin" });
   } catch {
     throw new PictureRefused("No connection to the server to open this picture; check your network and try again.");
   }

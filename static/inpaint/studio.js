@@ -1,11 +1,13 @@
 // The studio page: wires the mask editor to the job form, the job card and the history.
 import { createMaskEditor, TOOLS } from "./editor.js";
-import { pictureOpen, PictureRefused } from "./picture.js";
+import { PROXY_MAX_SIDE } from "./mask.js";
+import { heldPictureProxy, pictureOpen, PictureRefused } from "./picture.js";
 import { shortcutFor, shortcutKeys, shortcutsList } from "./shortcuts.js";
 
 const root = document.querySelector("[data-editor]");
 const $ = (selector, scope = document) => scope.querySelector(selector);
 const pictureInput = $("#id_base_image");
+const baseSource = $("#id_base_source"); // set instead of the file for a picture the server holds
 const maskInput = $("[data-mask-input]");
 let pictureFile = null; // the File behind the picture in the editor
 let openings = 0; // pictures asked for so far: only the latest one is shown
@@ -84,33 +86,45 @@ document.addEventListener("change", (event) => {
 // ---- getting the picture in ----------------------------------------------------------------
 
 /** Check a file, show it, and make it the form's picture. Returns true if taken. */
-async function openPicture(file) {
+function openPicture(file) {
+  return showPicture(file.name || "Pasted picture", () => pictureOpen(file, pictureLimits(), {
+    previewUrl: root.dataset.previewUrl, csrfToken: $("#job-form [name=csrfmiddlewaretoken]").value,
+  }), { file });
+}
+
+// A picture the server already holds for this person (a result, a job's picture) becomes the base
+// without being sent back: a finished photo is often over the upload limit, and would cost its upload again.
+function openHeldPicture({ fileUrl, editorUrl, source, name, width, height }) {
+  return showPicture(name, async () => {
+    if (Math.max(width, height) > PROXY_MAX_SIDE) return heldPictureProxy(editorUrl);
+    return { blob: await fetchFile(fileUrl, name), width, height };
+  }, { source });
+}
+
+async function showPicture(name, open, { file = null, source = "" }) {
   const opening = ++openings;
   const info = $("[data-picture-info]");
   const shown = info.textContent;
-  info.textContent = `Opening ${file.name || "the pasted picture"}…`;
+  info.textContent = `Opening ${name}…`;
   let picture;
   try {
-    picture = await pictureOpen(file, pictureLimits(), {
-      previewUrl: root.dataset.previewUrl, csrfToken: $("#job-form [name=csrfmiddlewaretoken]").value,
-    });
+    picture = await open();
   } catch (error) {
+    if (opening === openings) info.textContent = shown;
     if (!(error instanceof PictureRefused)) throw error;
-    if (opening === openings) {
-      info.textContent = shown;
-      refusePicture(error.message);
-    }
+    if (opening === openings) refusePicture(error.message);
     return false;
   }
   if (opening !== openings) return false; // a later picture was chosen meanwhile
   pictureFile = file;
   setFiles(pictureInput, file);
+  baseSource.value = source;
   await editor.loadImage(picture.blob, picture);
   showPictureMessage(null);
   $("[data-mask-message]").hidden = true;
   const { width, height } = editor.state;
   const proxy = width === picture.width ? "" : ` · painted at ${width} × ${height}`;
-  info.textContent = `${file.name || "Pasted picture"} · ${picture.width} × ${picture.height} px${proxy}`;
+  info.textContent = `${name} · ${picture.width} × ${picture.height} px${proxy}`;
   return true;
 }
 
@@ -378,8 +392,10 @@ document.addEventListener("click", async (event) => {
   if (useButton) {
     useButton.disabled = true;
     try {
-      const file = await fetchFile(useButton.dataset.useAsBase, useButton.dataset.name);
-      if (await openPicture(file)) root.scrollIntoView({ behavior: "smooth", block: "start" });
+      const { useAsBase, editorUrl, source, name, width, height } = useButton.dataset;
+      const opened = await openHeldPicture({ fileUrl: useAsBase, editorUrl, source, name,
+                                             width: Number(width), height: Number(height) });
+      if (opened) root.scrollIntoView({ behavior: "smooth", block: "start" });
     } catch {
       showPictureMessage("This result could not be loaded into the editor. Try again.");
     } finally {
@@ -391,8 +407,10 @@ document.addEventListener("click", async (event) => {
   if (reuseButton) {
     const card = reuseButton.closest("[data-job]");
     try {
-      const picture = await fetchFile(card.dataset.pictureUrl, `job-${card.dataset.job.slice(0, 8)}.png`);
-      if (!(await openPicture(picture))) return;
+      const { job, pictureUrl, pictureEditorUrl, width, height } = card.dataset;
+      const opened = await openHeldPicture({ fileUrl: pictureUrl, editorUrl: pictureEditorUrl, source: `job:${job}`,
+                                             name: `job-${job.slice(0, 8)}.png`, width: Number(width), height: Number(height) });
+      if (!opened) return;
       const mask = await fetchFile(card.dataset.maskUrl, "mask.png");
       await editor.loadMask(mask, []);
       const prompt = $("[data-testid=prompt]");
