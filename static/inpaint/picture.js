@@ -66,6 +66,14 @@ function serverProxy(file, { previewUrl, csrfToken }) {
   return proxyFetch(previewUrl, { method: "POST", body });
 }
 
+/** A file of the app's own (a result, a job's picture or mask) as a File named ``name``. */
+export async function pictureFetch(url, name) {
+  const response = await fetch(url, { credentials: "same-origin" });
+  if (!response.ok) throw new Error(`${response.status}`);
+  const blob = await response.blob();
+  return new File([blob], name, { type: blob.type });
+}
+
 /**
  * The editor's proxy of a picture the server already holds (a job's picture or result), as pictureOpen
  * resolves: nothing is uploaded, and the full file (often over the upload limit) is never downloaded.

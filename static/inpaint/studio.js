@@ -1,7 +1,8 @@
 // The studio page: wires the mask editor to the job form, the job card and the history.
 import { createMaskEditor, TOOLS } from "./editor.js";
 import { PROXY_MAX_SIDE } from "./mask.js";
-import { heldPictureProxy, pictureOpen, PictureRefused } from "./picture.js";
+import { jobCardsWire } from "./job-cards.js";
+import { heldPictureProxy, pictureFetch, pictureOpen, PictureRefused } from "./picture.js";
 import { shortcutFor, shortcutKeys, shortcutsList } from "./shortcuts.js";
 
 const root = document.querySelector("[data-editor]");
@@ -97,7 +98,7 @@ function openPicture(file) {
 function openHeldPicture({ fileUrl, editorUrl, source, name, width, height }) {
   return showPicture(name, async () => {
     if (Math.max(width, height) > PROXY_MAX_SIDE) return heldPictureProxy(editorUrl);
-    return { blob: await fetchFile(fileUrl, name), width, height };
+    return { blob: await pictureFetch(fileUrl, name), width, height };
   }, { source });
 }
 
@@ -359,7 +360,6 @@ document.addEventListener("htmx:afterSettle", (event) => {
   }
 });
 // A job deleted from the history may be the one whose card is open.
-document.addEventListener("job-deleted", (event) => document.getElementById(`job-${event.detail.id}`)?.remove());
 document.addEventListener("htmx:responseError", (event) => {
   if (event.detail.requestConfig.elt.id !== "job-form") return;
   const hint = $("[data-generate-hint]");
@@ -374,54 +374,16 @@ document.addEventListener("htmx:sendError", () => {
 
 // ---- results -------------------------------------------------------------------------------
 
-document.addEventListener("input", (event) => {
-  if (event.target.matches("[data-compare]")) {
-    event.target.closest(".compare").style.setProperty("--pos", `${event.target.value}%`);
-  }
-});
-
-async function fetchFile(url, name) {
-  const response = await fetch(url, { credentials: "same-origin" });
-  if (!response.ok) throw new Error(`${response.status}`);
-  const blob = await response.blob();
-  return new File([blob], name, { type: blob.type });
-}
-
-document.addEventListener("click", async (event) => {
-  const useButton = event.target.closest("[data-use-as-base]");
-  if (useButton) {
-    useButton.disabled = true;
-    try {
-      const { useAsBase, editorUrl, source, name, width, height } = useButton.dataset;
-      const opened = await openHeldPicture({ fileUrl: useAsBase, editorUrl, source, name,
-                                             width: Number(width), height: Number(height) });
-      if (opened) root.scrollIntoView({ behavior: "smooth", block: "start" });
-    } catch {
-      showPictureMessage("This result could not be loaded into the editor. Try again.");
-    } finally {
-      useButton.disabled = false;
-    }
-    return;
-  }
-  const reuseButton = event.target.closest("[data-reuse-job]");
-  if (reuseButton) {
-    const card = reuseButton.closest("[data-job]");
-    try {
-      const { job, pictureUrl, pictureEditorUrl, width, height } = card.dataset;
-      const opened = await openHeldPicture({ fileUrl: pictureUrl, editorUrl: pictureEditorUrl, source: `job:${job}`,
-                                             name: `job-${job.slice(0, 8)}.png`, width: Number(width), height: Number(height) });
-      if (!opened) return;
-      const mask = await fetchFile(card.dataset.maskUrl, "mask.png");
-      await editor.loadMask(mask, []);
-      const prompt = $("[data-testid=prompt]");
-      const text = card.querySelector(".job-prompt").lastChild.textContent.trim();
-      if (prompt && text !== "(no prompt)") prompt.value = text;
-      refreshForm();
-      root.scrollIntoView({ behavior: "smooth", block: "start" });
-    } catch {
-      showPictureMessage("This job's picture could not be loaded into the editor.");
-    }
-  }
+jobCardsWire({
+  openHeldPicture,
+  async loadJobMask(file, prompt) {
+    await editor.loadMask(file, []);
+    const promptField = $("[data-testid=prompt]");
+    if (promptField && prompt) promptField.value = prompt;
+    refreshForm();
+  },
+  showEditor: () => root.scrollIntoView({ behavior: "smooth", block: "start" }),
+  showPictureMessage,
 });
 
 shortcutsList($("[data-shortcuts] dl"));

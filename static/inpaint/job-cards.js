@@ -1,0 +1,52 @@
+// The job cards and the history: the before/after slider, a result or a job's picture and mask taken
+// back into the editor, and the card of a job deleted from the history.
+import { pictureFetch } from "./picture.js";
+
+/**
+ * ``openHeldPicture`` opens a picture the server holds in the editor (resolves false if refused);
+ * ``loadJobMask(file, prompt)`` puts a job's mask and prompt back; ``showEditor`` brings the editor into
+ * view; ``showPictureMessage`` says what went wrong.
+ */
+export function jobCardsWire({ openHeldPicture, loadJobMask, showEditor, showPictureMessage }) {
+  document.addEventListener("input", (event) => {
+    if (event.target.matches("[data-compare]")) {
+      event.target.closest(".compare").style.setProperty("--pos", `${event.target.value}%`);
+    }
+  });
+
+  // A job deleted from the history may be the one whose card is open.
+  document.addEventListener("job-deleted", (event) => document.getElementById(`job-${event.detail.id}`)?.remove());
+
+  document.addEventListener("click", async (event) => {
+    const useButton = event.target.closest("[data-use-as-base]");
+    if (useButton) {
+      useButton.disabled = true;
+      try {
+        const { useAsBase, editorUrl, source, name, width, height } = useButton.dataset;
+        const opened = await openHeldPicture({ fileUrl: useAsBase, editorUrl, source, name,
+                                               width: Number(width), height: Number(height) });
+        if (opened) showEditor();
+      } catch {
+        showPictureMessage("This result could not be loaded into the editor. Try again.");
+      } finally {
+        useButton.disabled = false;
+      }
+      return;
+    }
+    const reuseButton = event.target.closest("[data-reuse-job]");
+    if (reuseButton) {
+      const card = reuseButton.closest("[data-job]");
+      try {
+        const { job, pictureUrl, pictureEditorUrl, maskUrl, width, height } = card.dataset;
+        const opened = await openHeldPicture({ fileUrl: pictureUrl, editorUrl: pictureEditorUrl, source: `job:${job}`,
+                                               name: `job-${job.slice(0, 8)}.png`, width: Number(width), height: Number(height) });
+        if (!opened) return;
+        const text = card.querySelector(".job-prompt").lastChild.textContent.trim();
+        await loadJobMask(await pictureFetch(maskUrl, "mask.png"), text === "(no prompt)" ? "" : text);
+        showEditor();
+      } catch {
+        showPictureMessage("This job's picture could not be loaded into the editor.");
+      }
+    }
+  });
+}
