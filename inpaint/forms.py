@@ -148,10 +148,8 @@ class JobForm(forms.Form):
             job = self.owned_jobs.filter(pk=uuid.UUID(job_id)).first() if self.owned_jobs is not None else None
             if job is None or kind not in ("result", "job"):
                 raise results.NoSuchFile(source)
-            stream, _ = results.job_file_open(job, "result" if kind == "result" else "base",
-                                              int(slot) if kind == "result" else None)
+            return results.job_file_read(job, "result" if kind == "result" else "base",
+                                         int(slot) if kind == "result" else None)
         except (ValueError, results.NoSuchFile):
             raise images.ImageRefused("That picture is no longer here (its job may have been deleted); "
                                       "choose a picture again.") from None
-        with stream:
-            return stream.read()

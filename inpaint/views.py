@@ -168,7 +168,7 @@ def job_delete(request: HttpRequest, pk) -> HttpResponse:
     if not request.htmx:
         return redirect("inpaint:studio")
     # Deleted from its card or from the history: the history refreshes, and the page drops the
-    # job's card if it shows it (studio.js).
+    # job's card if it shows it (static/inpaint/job-cards.js).
     response = trigger_client_event(HttpResponse(""), "job-finished")
     return trigger_client_event(response, "job-deleted", {"id": str(pk)})
 
@@ -221,13 +221,10 @@ def picture_preview(request: HttpRequest) -> HttpResponse:
     try:
         # Before reading: a file over the limit is never taken into memory.
         images.check_file_size(upload.size, what="picture", max_bytes=limits["max_bytes"])
-        jpeg, width, height = images.picture_preview(upload.read(), max_side=PREVIEW_MAX_SIDE, **limits)
+        proxy = images.picture_preview(upload.read(), max_side=PREVIEW_MAX_SIDE, **limits)
     except images.ImageRefused as refusal:
         return _refused(str(refusal))
-    response = HttpResponse(jpeg, content_type="image/jpeg")
-    response["X-Picture-Width"] = str(width)
-    response["X-Picture-Height"] = str(height)
-    return response
+    return _editor_picture(*proxy)
 
 
 @require_GET
@@ -237,17 +234,20 @@ def job_file_for_editor(request: HttpRequest, pk, kind: str, slot: int | None = 
     as a new base without the browser downloading (or sending back) a file larger than any upload may be."""
     job = _visitor_job(request, pk)
     try:
-        stream, _ = results.job_file_open(job, kind, slot)
+        data = results.job_file_read(job, kind, slot)
     except results.NoSuchFile:
         raise Http404("No such file") from None
-    with stream:
-        data = stream.read()
-    jpeg, width, height = images.picture_preview(data, max_side=PREVIEW_MAX_SIDE, max_bytes=len(data),
-                                                 max_pixels=settings.INPAINT_MAX_PIXELS)
+    response = _editor_picture(*images.picture_preview(data, max_side=PREVIEW_MAX_SIDE, max_bytes=len(data),
+                                                       max_pixels=settings.INPAINT_MAX_PIXELS))
+    patch_cache_control(response, private=True, max_age=FILE_CACHE_SECONDS)
+    return response
+
+
+def _editor_picture(jpeg: bytes, width: int, height: int) -> HttpResponse:
+    # The proxy the editor paints on, with the full picture's upright size (static/inpaint/picture.js).
     response = HttpResponse(jpeg, content_type="image/jpeg")
     response["X-Picture-Width"] = str(width)
     response["X-Picture-Height"] = str(height)
-    patch_cache_control(response, private=True, max_age=FILE_CACHE_SECONDS)
     return response
 
 

@@ -157,6 +157,13 @@ def job_file_open(job: InpaintJob, kind: str, slot: int | None = None, *, previe
     return field.open("rb"), field.name.rsplit(".", 1)[-1]
 
 
+def job_file_read(job: InpaintJob, kind: str, slot: int | None = None) -> bytes:
+    """The whole of one of the job's files (see job_file_open), for the server's own use of it."""
+    stream, _ = job_file_open(job, kind, slot)
+    with stream:
+        return stream.read()
+
+
 def _derived(job: InpaintJob, name: str, make: Callable[[], bytes]) -> IO[bytes]:
     """A file made from the job's own files, stored beside them the first time it is asked for."""
     storage, path = job.base_image.storage, job_file_path(job, name)
