@@ -7,6 +7,7 @@ import uuid
 
 from django import forms
 from django.conf import settings
+from django.forms.utils import ErrorDict
 
 from inpaint import images, regions
 from inpaint.engines import engine_default, engines_listed
@@ -66,6 +67,11 @@ class JobForm(forms.Form):
             self.fields["engine"].initial = default.key
         self.prepared_base: images.PreparedImage | None = None
         self.mask_png: bytes = b""
+
+    def refuse_unchecked(self, message: str) -> None:
+        """Answer the post with ``message`` alone, without checking (or decoding) what it sent."""
+        self.cleaned_data, self._errors = {}, ErrorDict()
+        self.add_error(None, message)
 
     def clean_mask_color(self) -> list[list[int]]:
         raw = self.cleaned_data["mask_color"].strip()

@@ -15,7 +15,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HTMX_STOP_POLLING, reswap, retarget, trigger_client_event
 
 from inpaint import images
-from inpaint.services import jobs, links, owners, results, retention, selectors, usage
+from inpaint.services import floods, jobs, links, owners, results, retention, selectors, usage
 from inpaint.services.refusals import JobActionRefused
 from inpaint.engines import engines_listed
 from inpaint.forms import JobForm
@@ -29,7 +29,8 @@ PREVIEW_MAX_SIDE = 4096
 
 
 def _visitor_jobs(request: HttpRequest):
-    # Reading makes no session: a visitor gets one only when they make a job.
+    if request.user.is_authenticated:
+        return selectors.job_list(user=request.user, visitor_id="")
     return selectors.job_list(user=request.user, visitor_id=owners.visitor_id_get(request.session))
 
 
@@ -81,6 +82,10 @@ def _card_context(job: InpaintJob) -> dict:
 def studio(request: HttpRequest) -> HttpResponse:
     # The page refreshes its history list alone when a job ends.
     template = "inpaint/studio.html#job-history" if request.htmx.target == "job-history" else "inpaint/studio.html"
+    if not request.user.is_authenticated:
+        # The visitor is made with the page, so the first posts of a new browser (a double-click,
+        # two tabs) already share one session and both belong to this visitor.
+        owners.visitor_id_get(request.session, create=True)
     return render(request, template, _page_context(request, form=JobForm(), job=None))
 
 
@@ -106,21 +111,25 @@ def _job_card(request: HttpRequest, job: InpaintJob, *, ended_here: bool, notice
 @require_POST
 def job_create(request: HttpRequest) -> HttpResponse:
     form = JobForm(request.POST, request.FILES, owned_jobs=_visitor_jobs(request))
+    network = owners.address_network(_client_address(request))
+    visitor_id = "" if request.user.is_authenticated else owners.visitor_id_get(request.session, create=True)
     try:
-        usage.client_rate_check(_client_address(request))
+        # Flood limits first: a refused post costs no decoding of its pictures.
+        floods.network_job_rate_check(network)
+        if visitor_id:
+            floods.visitor_arrival_check(visitor_id, network)
     except JobActionRefused as refusal:
-        form.is_valid()
-        form.add_error(None, str(refusal))
+        form.refuse_unchecked(str(refusal))
         return _form_again(request, form)
     if not form.is_valid():
         return _form_again(request, form)
     data = form.cleaned_data
     try:
         job = jobs.job_create(
-            user=request.user, visitor_id=owners.visitor_id_get(request.session, create=True),
-            client_address=_client_address(request), engine=data["engine_obj"], prompt=data["prompt"], style=data["style"], size=data["size"], n=data["n"],
-            mask_color=data["mask_color"], context=data["context"], edge_softness=data["edge_softness"],
-            base=form.prepared_base, mask_png=form.mask_png,
+            user=request.user, visitor_id=visitor_id, engine=data["engine_obj"], prompt=data["prompt"],
+            style=data["style"], size=data["size"], n=data["n"], mask_color=data["mask_color"],
+            context=data["context"], edge_softness=data["edge_softness"], base=form.prepared_base,
+            mask_png=form.mask_png,
         )
     except JobActionRefused as refusal:
         form.add_error(None, str(refusal))

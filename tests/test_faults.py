@@ -39,15 +39,15 @@ def cloud_worker(start_worker, dashscope, live_server, *, beat=True, **env):
 
 
 class Visitor:
-    """One person's browser session posting jobs through the real web server, from an address of its own
-    (the app counts anonymous visitors' turns and limits by address; the tests' server trusts the header)."""
+    """One person's browser session posting jobs through the real web server (the tests' server trusts
+    X-Forwarded-For; each visitor has an address of its own unless one is given, as in a room)."""
 
     addresses = itertools.count(1)
 
-    def __init__(self, live_server):
+    def __init__(self, live_server, address: str = ""):
         self.url = live_server.url
         self.session = requests.Session()
-        self.session.headers["X-Forwarded-For"] = f"198.18.0.{next(self.addresses)}"
+        self.session.headers["X-Forwarded-For"] = address or f"198.18.0.{next(self.addresses)}"
         self.session.get(self.url + "/", timeout=10)
 
     def post_job(self, prompt: str, n: int = 1, engine: str = "wanx-x-painting") -> None:

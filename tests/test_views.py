@@ -103,7 +103,7 @@ def test_job_create_offline_stores_the_job_for_this_session(client):
     job = InpaintJob.objects.get()
     assert job.visitor_id == client.session[VISITOR_SESSION_KEY]
     assert job.visitor_id != client.session.session_key  # the app's own id, never the session key
-    assert job.owner_key == "address:127.0.0.1"  # turns and limits count the visitor's address
+    assert job.owner_key == f"visitor:{job.visitor_id}"  # turns and limits are the person's, not the address's
     assert (job.engine, job.status, job.base_width, job.base_height) == ("offline", Status.QUEUED, 640, 480)
 
 

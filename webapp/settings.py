@@ -296,12 +296,17 @@ INPAINT_SWEEP_GRACE = env.float("INPAINT_SWEEP_GRACE", default=4.0)
 # picked up this long (plus the sweep's grace) after it stopped renewing.
 INPAINT_STEP_LEASE = env.float("INPAINT_STEP_LEASE", default=6.0)
 INPAINT_MONTHLY_IMAGE_CAP = env.int("INPAINT_MONTHLY_IMAGE_CAP", default=0)
-# Per person (a signed-in account, or an anonymous browser): cloud images a month (0: no cap), and
-# jobs in progress at once.
+# Per person (a signed-in account, or an anonymous browser's session): cloud images a month (0: no
+# cap), and jobs in progress at once.
 INPAINT_MONTHLY_IMAGE_CAP_PER_OWNER = env.int("INPAINT_MONTHLY_IMAGE_CAP_PER_OWNER", default=0)
 INPAINT_MAX_ACTIVE_JOBS = env.int("INPAINT_MAX_ACTIVE_JOBS", default=4)
-# New jobs a client address may create, as "count/seconds".
-INPAINT_CREATE_RATE = env("INPAINT_CREATE_RATE", default="20/60")
+# Flood limits per client network (an IPv4 address, an IPv6 /64), as "count/seconds", sized for a
+# room of thirty phones on one Wi-Fi: new jobs, and new visitors (a cookie-less script is a new
+# visitor on every post). A bigger group uses a room, which has its own limits.
+INPAINT_CREATE_RATE = env("INPAINT_CREATE_RATE", default="60/60")
+INPAINT_NEW_VISITOR_RATE = env("INPAINT_NEW_VISITOR_RATE", default="30/600")
+# Room joins per client network, "count/seconds": a join link posted in public is as open as open mode.
+INPAINT_JOIN_RATE = env("INPAINT_JOIN_RATE", default="60/600")
 # Finished jobs and their files are deleted this many days after they were made.
 INPAINT_RETENTION_DAYS = env.int("INPAINT_RETENTION_DAYS", default=30)
 

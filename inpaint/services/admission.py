@@ -4,9 +4,10 @@ A job is claimed for its one paid submission only while fewer than the engine's 
 limit of remote tasks are in progress and fewer than its submit rate went out in the last
 second. The decision is taken with the engine's ``EngineGate`` row locked, so workers agree.
 
-Waiting jobs take turns between people: each person's first waiting job comes before anyone's
-second, first come first served within those rounds, so one person's twenty jobs never keep
-another's single job waiting for more than one turn.
+Waiting jobs take turns between people: each person's first job comes before anyone's second
+(a job already holding a slot counts as that person's turn), first come first served within
+those rounds, so one person's twenty jobs never keep another's single job waiting for more
+than one turn.
 """
 
 from __future__ import annotations
@@ -90,7 +91,11 @@ def _jobs_waiting_in_turn(engine_key: str) -> list[InpaintJob]:
     # Only what ordering and re-arming need, in one query: this runs between a freed slot and the next paid call.
     waiting = (InpaintJob.objects.filter(WAITING, engine=engine_key).order_by("created_at", "pk")
                .only("pk", "owner_key", "created_at", "step_token", "engine"))
+    # A person whose job holds a slot now has had this round's turn: their next job waits behind
+    # everyone's first, so a room of people posting two jobs each gets one job from each person first.
     seen: dict[str, int] = {}
+    for owner_key in InpaintJob.objects.filter(HOLDS_SLOT, engine=engine_key).values_list("owner_key", flat=True):
+        seen[owner_key] = seen.get(owner_key, -1) + 1
     order = []
     for index, job in enumerate(waiting):
         rank = seen[job.owner_key] = seen.get(job.owner_key, -1) + 1

@@ -24,7 +24,7 @@ from inpaint.services.usage import usage_limits_check
 CREATION_LOCK = "job-create"
 
 
-def job_create(*, user, visitor_id: str, client_address: str, engine: Engine, prompt: str, style: str, size: str, n: int,
+def job_create(*, user, visitor_id: str, engine: Engine, prompt: str, style: str, size: str, n: int,
                mask_color: list, base: PreparedImage, mask_png: bytes, context: str = "normal",
                edge_softness: int = 8, seed: int | None = None) -> InpaintJob:
     """Store a new job and send its first step; raises JobActionRefused past a cap or limit.
@@ -32,7 +32,7 @@ def job_create(*, user, visitor_id: str, client_address: str, engine: Engine, pr
     The caps are checked and the job inserted with one lock held, so parallel posts cannot all
     pass a check that only one of them fits.
     """
-    owner_key = owner_key_for(user, client_address)
+    owner_key = owner_key_for(user, visitor_id)
     job = InpaintJob(
         owner=user if user is not None and user.is_authenticated else None, owner_key=owner_key,
         visitor_id=visitor_id, engine=engine.key, prompt=prompt, style=style, size=size, n=n,

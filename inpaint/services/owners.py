@@ -1,13 +1,17 @@
-"""Who a job belongs to: a signed-in person, or an anonymous visitor known by an id in their session
-(and counted, for turns and limits, by their address).
+"""Who a job belongs to: a signed-in person, or an anonymous visitor known by an id in their own
+browser session. A person is a person, not an address: thirty phones behind one Wi-Fi are thirty
+visitors, each with their own jobs in progress, turn in the queue and monthly cap. The address
+carries only flood limits (inpaint.services.floods).
 
 The id is the app's own, stored in the session: the session key changes when a person signs in
 (and is a live credential, never to be shown), the visitor id does not, so the jobs made before
-signing in move to the account then.
+signing in move to the account then. The page makes the id when it is served, so two posts a new
+browser sends at once (a double-click, two tabs) carry the same session and both belong to it.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 
 from django.contrib.auth.signals import user_logged_in
@@ -16,6 +20,8 @@ from django.dispatch import receiver
 from inpaint.models import InpaintJob
 
 VISITOR_SESSION_KEY = "inpaint_visitor"
+# An IPv6 visitor may take a fresh address for every request from their /64; it counts as one network.
+IPV6_NETWORK_PREFIX = 64
 
 
 def visitor_id_get(session, *, create: bool = False) -> str:
@@ -34,12 +40,25 @@ def _legacy_visitor_id(session) -> str:
     return key if key and InpaintJob.objects.filter(owner__isnull=True, visitor_id=key).exists() else ""
 
 
-def owner_key_for(user, client_address: str) -> str:
-    """Whose turn and limits a job counts against: the account, or for an anonymous visitor their
-    address, so that a script that drops its cookie on every post is still one person."""
+def owner_key_for(user, visitor_id: str) -> str:
+    """Whose turn and limits a job counts against: the account, or the anonymous visitor."""
     if user is not None and user.is_authenticated:
         return f"user:{user.pk}"
-    return f"address:{client_address}"
+    return f"visitor:{visitor_id}"
+
+
+def address_network(address: str) -> str:
+    """The network a client address stands for in flood limits: the address itself for IPv4, its /64
+    for IPv6 (one household or phone gets a whole /64 and may use a new address for every request)."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if parsed.version == 4:
+        return str(parsed)
+    if parsed.ipv4_mapped is not None:
+        return str(parsed.ipv4_mapped)
+    return str(ipaddress.ip_network(f"{parsed}/{IPV6_NETWORK_PREFIX}", strict=False))
 
 
 @receiver(user_logged_in, dispatch_uid="inpaint.jobs_move_to_account")
@@ -48,4 +67,4 @@ def jobs_move_to_account(sender, request, user, **kwargs) -> None:
     visitor_id = request.session.get(VISITOR_SESSION_KEY) if request is not None else None
     if visitor_id:
         InpaintJob.objects.filter(owner__isnull=True, visitor_id=visitor_id).update(
-            owner=user, owner_key=owner_key_for(user, ""))
+            owner=user, owner_key=owner_key_for(user, visitor_id))

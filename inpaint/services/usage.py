@@ -1,12 +1,11 @@
-"""Spend guards: images billed by cloud jobs, the monthly caps, jobs in progress per person, and how
-fast one client address may create jobs."""
+"""Spend guards per person and for the whole app: images billed by cloud jobs, the monthly caps, and
+jobs in progress per person."""
 
 from __future__ import annotations
 
 import datetime
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
@@ -60,14 +59,3 @@ def usage_limits_check(engine: Engine, n: int, owner_key: str) -> None:
         raise JobActionRefused(
             f"You have used your {own_cap} cloud images for this month. Use the offline engine, "
             "or ask the administrator for more.")
-
-
-def client_rate_check(address: str) -> None:
-    """At most INPAINT_CREATE_RATE new jobs per client address, counted in the shared cache."""
-    count, seconds = (int(part) for part in settings.INPAINT_CREATE_RATE.split("/"))
-    window = int(timezone.now().timestamp() // seconds)
-    key = f"inpaint:create-rate:{address}:{window}"
-    cache.add(key, 0, timeout=seconds * 2)
-    if cache.incr(key) > count:
-        raise JobActionRefused(f"Too many new jobs from your address; wait a minute and try again "
-                               f"(at most {count} every {seconds} seconds).")

@@ -32,7 +32,7 @@ def test_the_engines_are_the_configured_classes(fake_engine_registered):
 def test_a_job_runs_through_an_engine_registered_from_the_test_suite(fake_engine_registered, settings, start_worker):
     start_worker(INPAINT_ENGINE_CLASSES=",".join(settings.INPAINT_ENGINE_CLASSES),
                  INPAINT_ENGINES=",".join(settings.INPAINT_ENGINES))
-    job = jobs.job_create(user=None, visitor_id="visitor-s", client_address="192.0.2.1",
+    job = jobs.job_create(user=None, visitor_id="visitor-s",
                           engine=all_engines()["flat-colour"], prompt="", style="<auto>", size="original", n=1,
                           mask_color=[], base=PreparedImage(picture(400, 300), "jpg", 400, 300), mask_png=mask(400, 300))
     wait_for(lambda: InpaintJob.objects.get(pk=job.pk).is_final, timeout=60, message="the job to end")

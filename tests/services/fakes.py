@@ -62,7 +62,7 @@ def make_job(engine: str = CLOUD, *, base: PreparedImage | None = None, mask_png
              **fields) -> InpaintJob:
     """A job made by the real job_create: a 320 × 320 picture with its centre quarter painted, unless given."""
     base = base or PreparedImage(picture(320, 320), "jpg", 320, 320)
-    job = jobs.job_create(user=None, visitor_id="visitor-a", client_address="192.0.2.1", engine=engine_get(engine),
+    job = jobs.job_create(user=None, visitor_id="visitor-a", engine=engine_get(engine),
                           prompt="a red boat", style="<auto>", size="original", n=1, mask_color=[], base=base,
                           mask_png=mask_png or mask(base.width, base.height), seed=7)
     if fields:

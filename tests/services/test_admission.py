@@ -11,6 +11,7 @@ from inpaint.engines.base import SlotResult, TaskState, TaskStatus
 from inpaint.models import InpaintJob
 from inpaint.services import admission, selectors, submission
 from inpaint.services.scheduling import Step
+from inpaint.services.states import Status
 from tests.pictures import picture
 from tests.services.fakes import CLOUD, make_job, poll_with, reload, submitted_job
 
@@ -111,9 +112,21 @@ def test_waiting_jobs_take_turns_between_people(cloud):
         InpaintJob.objects.filter(pk=job.pk).update(owner_key=person)
         return job
 
-    flood = [job_of("address:203.0.113.66") for _ in range(5)]
-    single = job_of("address:198.51.100.2")
-    later = job_of("address:203.0.113.66")
+    flood = [job_of("visitor:flood") for _ in range(5)]
+    single = job_of("visitor:single")
+    later = job_of("visitor:flood")
     order = admission.waiting_in_turn(CLOUD)
     assert order == [flood[0].pk, single.pk, *[job.pk for job in flood[1:]], later.pk]
     assert selectors.job_queue_position(reload(single)) == 1
+
+
+def test_a_person_whose_job_holds_a_slot_waits_behind_everyones_first(cloud):
+    def job_of(person: str, **fields):
+        job = make_job()
+        InpaintJob.objects.filter(pk=job.pk).update(owner_key=person, **fields)
+        return job
+
+    job_of("visitor:ada", status=Status.SUBMITTED, submit_claimed_at=timezone.now(), remote_task_id="t-1")
+    ada_second = job_of("visitor:ada")
+    bob_first = job_of("visitor:bob")
+    assert admission.waiting_in_turn(CLOUD) == [bob_first.pk, ada_second.pk]

@@ -22,9 +22,12 @@ def post_job(client: Client) -> None:
     assert response.status_code == 200 and b'data-testid="job-card"' in response.content
 
 
-def test_reading_the_page_makes_no_session(client):
+def test_the_page_makes_the_visitor_once(client):
     client.get("/")
-    assert "sessionid" not in client.cookies
+    visitor_id = client.session[VISITOR_SESSION_KEY]
+    client.get("/")
+    post_job(client)
+    assert client.session[VISITOR_SESSION_KEY] == visitor_id == InpaintJob.objects.get().visitor_id
 
 
 def test_jobs_made_before_signing_in_are_the_accounts_after(client, sent_steps):
