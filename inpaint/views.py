@@ -22,6 +22,13 @@ from inpaint.forms import JobForm
 from inpaint.models import InpaintJob
 
 HISTORY_LENGTH = 30
+# Photos offered to people who brought none (static/inpaint/samples/, licences in LICENSE.txt there).
+SAMPLE_PICTURES = [
+    {"key": key, "label": label, "name": f"sample-{key}.jpg", "path": f"inpaint/samples/{key}.jpg",
+     "thumb": f"inpaint/samples/thumb-{key}.jpg"}
+    for key, label in (("coffee", "A cup of coffee"), ("cat", "A cat"), ("rocket", "A rocket on its launch pad"),
+                       ("astronaut", "An astronaut"))
+]
 # A job's files never change; the owner's browser may keep them (private: never a shared cache).
 FILE_CACHE_SECONDS = 3600
 # The editor paints on a proxy no larger than this (static/inpaint/mask.js, PROXY_MAX_SIDE).
@@ -57,6 +64,7 @@ def _page_context(request: HttpRequest, *, form: JobForm, job: InpaintJob | None
         "job": job,
         "jobs": visitor_jobs.prefetch_related("results")[:HISTORY_LENGTH],
         "engines": engines_listed(),
+        "samples": SAMPLE_PICTURES,
         "picture_limits": _picture_limits(),
         "retention_days": settings.INPAINT_RETENTION_DAYS,
         "images_this_month": usage.usage_images_this_month(jobs=visitor_jobs),
