@@ -12,8 +12,28 @@ from pathlib import Path
 
 import pytest
 
+from webapp import settings as documented_settings
+
 TEST_API_KEY = "sk-test-0123456789"
 WORKER_READY_TIMEOUT = 60
+
+
+# The flood limits count per address in the shared cache, which outlives each test, and the suite posts from
+# 127.0.0.1 as more new browsers in ten minutes than a room has; tests of the limits ask for their defaults.
+UNLIMITED_RATE = "1000000/60"
+
+
+@pytest.fixture(autouse=True)
+def flood_limits_lifted(settings):
+    settings.INPAINT_CREATE_RATE = settings.INPAINT_NEW_VISITOR_RATE = UNLIMITED_RATE
+
+
+@pytest.fixture
+def documented_flood_limits(settings):
+    """The flood limits at their documented defaults (webapp/settings.py), for the tests that check them."""
+    settings.INPAINT_CREATE_RATE = documented_settings.INPAINT_CREATE_RATE
+    settings.INPAINT_NEW_VISITOR_RATE = documented_settings.INPAINT_NEW_VISITOR_RATE
+    return settings
 
 
 @pytest.fixture(autouse=True)

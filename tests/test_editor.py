@@ -36,8 +36,7 @@ def browser():
 
 
 @pytest.fixture
-def studio_factory(browser, live_server, settings):
-    settings.INPAINT_CREATE_RATE = "1000/60"  # these tests post more jobs a minute than one person may
+def studio_factory(browser, live_server):
     studios = []
 
     def make(**context_options):

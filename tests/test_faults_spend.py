@@ -33,7 +33,7 @@ def accepted(response: requests.Response) -> bool:
 
 
 def test_a_cookieless_flood_is_limited_and_what_it_was_allowed_is_paid_once(
-        live_server, dashscope, standin_settings, start_worker):
+        live_server, dashscope, standin_settings, documented_flood_limits, start_worker):
     standin_settings.INPAINT_BEHIND_PROXY = True
     dashscope.running_seconds = 0.2
     cloud_worker(start_worker, dashscope, live_server)

@@ -17,9 +17,9 @@ ROOM_ADDRESS = "203.0.113.50"
 
 
 @pytest.fixture
-def behind_proxy(settings):
-    settings.INPAINT_BEHIND_PROXY = True  # so each test says which address its posts come from
-    return settings
+def behind_proxy(documented_flood_limits):
+    documented_flood_limits.INPAINT_BEHIND_PROXY = True  # so each test says which address its posts come from
+    return documented_flood_limits
 
 
 def offline_post(session: requests.Session, url: str, prompt: str) -> requests.Response:
