@@ -5,7 +5,6 @@ the page's own form and read the jobs back from the database."""
 from __future__ import annotations
 
 import contextlib
-import datetime
 import os
 import shutil
 import signal
@@ -17,7 +16,6 @@ import tempfile
 from pathlib import Path
 
 import pytest
-import redis
 import requests
 
 from tests import pictures
@@ -26,8 +24,6 @@ from tests.conftest import wait_for
 ROOT = Path(__file__).resolve().parent.parent
 # A fill of this picture with its mask lasts seconds: long enough to be caught in the middle.
 SLOW_FILL_SIDE = 2000
-# steps --concurrency 2, fills --concurrency 1 (webapp/supervisor.py)
-POOL_PROCESSES = 3
 
 
 @pytest.fixture
@@ -38,17 +34,6 @@ def var_dir():
     assert ROOT not in folder.parents
     yield folder
     shutil.rmtree(folder, ignore_errors=True)
-
-
-@pytest.fixture(params=["filesystem", "redis"])
-def broker_url(request) -> str:
-    """Each test that takes this runs on the embedded filesystem broker and on the suite's Redis."""
-    if request.param == "filesystem":
-        return "filesystem://"
-    url = os.environ.get("CELERY_BROKER_URL", "")
-    assert url.startswith("redis://"), "this test needs Redis: run it with `make test`"
-    redis.Redis.from_url(url).flushdb()  # nothing left over from an earlier run
-    return url
 
 
 def children(pid: int) -> list[int]:
@@ -169,43 +154,3 @@ def jobs_read(var_dir: Path, *columns: str) -> list[tuple]:
     """These columns of every job, oldest first."""
     with contextlib.closing(sqlite3.connect(var_dir / "db.sqlite3", timeout=10)) as db:
         return db.execute(f"SELECT {', '.join(columns)} FROM inpaint_inpaintjob ORDER BY created_at").fetchall()
-
-
-def pools_kill(supervisor) -> tuple[datetime.datetime, list[int]]:
-    """SIGKILL every pool process of both workers at once: (when, which)."""
-    victims = pool_pids(supervisor, "steps") + pool_pids(supervisor, "fills")
-    assert len(victims) == POOL_PROCESSES, victims
-    killed_at = datetime.datetime.now(datetime.timezone.utc)
-    for pid in victims:
-        os.kill(pid, signal.SIGKILL)
-    for pid in victims:
-        wait_for(lambda pid=pid: not alive(pid), timeout=5, interval=0.05, message=f"pool process {pid} to die")
-    return killed_at, victims
-
-
-def pools_back(supervisor, killed: list[int]) -> None:
-    def back():
-        pools = pool_pids(supervisor, "steps") + pool_pids(supervisor, "fills")
-        return len(pools) == POOL_PROCESSES and not set(pools) & set(killed) and all(alive(pid) for pid in pools)
-
-    wait_for(back, timeout=30, message="both workers' pools to be started again")
-
-
-def jobs_list(var_dir: Path) -> list[dict]:
-    """Every job, oldest first, as a dict of the columns tests look at."""
-    columns = ("engine", "status", "error_code", "owner_key", "remote_task_id", "started_at", "submitted_at",
-               "finished_at")
-    return [dict(zip(columns, row)) for row in jobs_read(var_dir, *columns)]
-
-
-def jobs_all_succeeded(var_dir: Path, count: int, timeout: float = 120) -> list[dict]:
-    """Wait until there are this many jobs and every one has ended; each must have succeeded."""
-    def done():
-        jobs = jobs_list(var_dir)
-        final = {"SUCCEEDED", "FAILED", "CANCELED"}
-        return len(jobs) == count and all(job["status"] in final for job in jobs) and jobs
-
-    jobs = wait_for(done, timeout=timeout, interval=0.5,
-                    message=f"{count} jobs to end: {[job['status'] for job in jobs_list(var_dir)]}")
-    assert all(job["status"] == "SUCCEEDED" for job in jobs), jobs
-    return jobs
