@@ -208,6 +208,9 @@ CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     for sub in ("queue", "processed", "control"):
         (BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
+    # The same transport, run from the worker's event loop: without it a pool process killed while
+    # idle stops its worker for good (webapp/broker.py says why).
+    CELERY_BROKER_TRANSPORT = "webapp.broker:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         # Every folder under var/: kombu's default for the control folder is ./control.
         "control_folder": str(BROKER_DIR / "control"),
