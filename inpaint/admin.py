@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.db.models import Sum
 
-from inpaint.models import EngineGate, InpaintJob, JobResult
+from inpaint.models import EngineGate, InpaintJob, JobResult, Room, RoomGuest
 
 
 class JobResultInline(admin.TabularInline):
@@ -40,3 +40,16 @@ class InpaintJobAdmin(admin.ModelAdmin):
 @admin.register(EngineGate)
 class EngineGateAdmin(admin.ModelAdmin):
     list_display = ("engine", "paused_until", "throttle_strikes")
+
+
+@admin.register(Room)
+class RoomAdmin(admin.ModelAdmin):
+    list_display = ("name", "presenter", "created_at", "ends_at", "closed_at", "image_cap")
+    # The token hashes open nothing, but nobody needs to edit them by hand.
+    readonly_fields = ("join_token_hash", "wall_token_hash", "created_at")
+
+
+@admin.register(RoomGuest)
+class RoomGuestAdmin(admin.ModelAdmin):
+    list_display = ("pk", "room", "joined_at")
+    list_filter = ("room",)

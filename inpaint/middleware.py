@@ -8,17 +8,29 @@ from django.contrib.auth.middleware import LoginRequiredMiddleware
 from django.http import HttpResponse
 from django.utils.html import escape
 
+from inpaint.services import rooms
+
 # Room for the form's other fields beside a picture and a mask of the upload limit each.
 FORM_OVERHEAD_BYTES = 1024 * 1024
+
+
+# What a room guest may use without an account in login mode: the studio, their own jobs and files.
+GUEST_VIEWS = frozenset({
+    "studio", "job-create", "picture-preview", "job-detail", "job-cancel", "job-delete", "job-picture",
+    "job-mask", "job-picture-editor", "job-result-file", "job-result-editor", "job-result-raw"})
 
 
 class AccessMiddleware(LoginRequiredMiddleware):
     """With INPAINT_ACCESS=login every page and file for people needs sign-in (Django's own
     LoginRequiredMiddleware); the links the cloud service fetches stay signed, not signed-in
-    (their view is marked login_not_required). With "open" anyone may use the page."""
+    (their view is marked login_not_required), and a room guest (who joined by the room's link)
+    may use the studio and their own jobs, nothing else. With "open" anyone may use the page."""
 
     def process_view(self, request, view_func, view_args, view_kwargs):
         if settings.INPAINT_ACCESS != "login":
+            return None
+        if (not request.user.is_authenticated and request.resolver_match.url_name in GUEST_VIEWS and request.resolver_match.namespace == "inpaint"
+                and rooms.guest_get(request.session) is not None):
             return None
         return super().process_view(request, view_func, view_args, view_kwargs)
 

@@ -100,6 +100,12 @@ class InpaintJob(models.Model):
     # Who the job belongs to, for taking turns and per-person limits: "user:<pk>" or "visitor:<id>".
     owner_key = models.CharField(max_length=80, blank=True, db_index=True)
     engine = models.CharField(max_length=40)
+    # A room guest's job (owner_key "guest:<RoomGuest id>") counts against the room's cap and may be
+    # shown on its wall, under wall_ref (random, so the wall never names the job), unless the presenter
+    # took it off (wall_hidden).
+    room = models.ForeignKey("Room", null=True, blank=True, related_name="jobs", on_delete=models.SET_NULL)
+    wall_ref = models.CharField(max_length=32, blank=True, db_index=True)
+    wall_hidden = models.BooleanField(default=False)
 
     prompt = models.CharField(max_length=800)
     style = models.CharField(max_length=32, default="<auto>")
@@ -228,3 +234,50 @@ class JobResult(models.Model):
 
     def __str__(self) -> str:
         return f"slot {self.slot} of {self.job_id}"
+
+
+class Room(models.Model):
+    """A demo room a staff member opens: its guests join through a link, without an account, and share
+    its cap of cloud images and its engines; its wall shows their newest results.
+
+    Both links are access links: the tokens are random, and only their sha256 is kept here. Rotating
+    one makes a new token (the old link stops working); the join link also stops at ``ends_at`` or
+    when the room is closed early.
+    """
+
+    name = models.CharField(max_length=80)
+    presenter = models.ForeignKey(settings.AUTH_USER_MODEL, related_name="rooms", on_delete=models.PROTECT)
+    ends_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+    # Cloud images for the whole room and per guest (0: none beyond the app's own caps).
+    image_cap = models.PositiveIntegerField(default=0)
+    guest_image_cap = models.PositiveIntegerField(default=0)
+    guest_active_jobs = models.PositiveSmallIntegerField(default=2)
+    engines = models.JSONField(default=list)
+    join_token_hash = models.CharField(max_length=64, unique=True)
+    wall_token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None and self.ends_at > timezone.now()
+
+
+class RoomGuest(models.Model):
+    """A person who joined a room by its link; their session holds this row's id."""
+
+    room = models.ForeignKey(Room, related_name="guests", on_delete=models.CASCADE)
+    joined_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"guest {self.pk} of {self.room}"
+
+    @property
+    def owner_key(self) -> str:
+        return f"guest:{self.pk}"

@@ -3,8 +3,9 @@
 Django's own filter steps aside when DEBUG is true, so its debug page would show the local
 variables of the DashScope client's call, the Authorization header among them. The filter here
 keeps cleansing the variables marked with ``sensitive_variables`` and the settings whose names
-look secret, whatever DEBUG says. The signed-link tokens the cloud service fetches files with
-are replaced in every log line (Django's "Not Found" warnings, gunicorn's access log).
+look secret, whatever DEBUG says. The access tokens in paths (the signed links the cloud service
+fetches files with, a room's join and wall links) are replaced in every log line (Django's "Not
+Found" warnings, gunicorn's access log).
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ import re
 
 from django.views.debug import SafeExceptionReporterFilter
 
-LINK_TOKEN = re.compile(r"/links/[^/\s\"?]+/")
-HIDDEN_TOKEN = "/links/[token]/"
+LINK_TOKEN = re.compile(r"/(links|rooms/join|rooms/wall)/[^/\s\"?]+(/|$|(?=[\s\"?]))")
+HIDDEN_TOKEN = r"/\1/[token]\2"
 
 
 def link_tokens_hidden(text: str) -> str:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from inpaint import views
+from inpaint import room_views, views
 
 app_name = "inpaint"
 
@@ -19,4 +19,14 @@ urlpatterns = [
          name="job-result-editor"),
     path("jobs/<uuid:pk>/results/<int:slot>/model-output/", views.job_file, {"kind": "raw"}, name="job-result-raw"),
     path("links/<str:token>/<str:filename>", views.media_link, name="media-link"),
+    path("rooms/", room_views.room_list, name="room-list"),
+    path("rooms/<int:pk>/", room_views.room_detail, name="room-detail"),
+    path("rooms/<int:pk>/links/", room_views.room_links_rotate, name="room-links-rotate"),
+    path("rooms/<int:pk>/close/", room_views.room_close, name="room-close"),
+    path("rooms/<int:pk>/entries/<str:ref>/hide/", room_views.room_entry_hide, name="room-entry-hide"),
+    path("rooms/<int:pk>/entries/<str:ref>/<str:kind>/", room_views.room_entry_image, name="room-entry-image"),
+    # The join and wall tokens are hidden in logs (inpaint.reporting); keep them right after these prefixes.
+    path("rooms/join/<str:token>/", room_views.room_join, name="room-join"),
+    path("rooms/wall/<str:token>/", room_views.room_wall, name="room-wall"),
+    path("rooms/wall/<str:token>/<str:ref>/<str:kind>/", room_views.room_wall_image, name="room-wall-image"),
 ]
