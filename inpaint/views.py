@@ -15,7 +15,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HTMX_STOP_POLLING, reswap, retarget, trigger_client_event
 
 from inpaint import images
-from inpaint.services import floods, jobs, links, owners, results, retention, selectors, usage
+from inpaint.services import floods, jobs, links, owners, results, retention, rooms, selectors, usage
 from inpaint.services.refusals import JobActionRefused
 from inpaint.engines import engines_listed
 from inpaint.forms import JobForm
@@ -35,7 +35,16 @@ FILE_CACHE_SECONDS = 3600
 PREVIEW_MAX_SIDE = 4096
 
 
+def _room_guest(request: HttpRequest):
+    # A room guest (inpaint.room_views.room_join) is looked up once a request: the page, the list and the post ask.
+    if not hasattr(request, "room_guest"):
+        request.room_guest = rooms.guest_get(request.session)
+    return request.room_guest
+
+
 def _visitor_jobs(request: HttpRequest):
+    if guest := _room_guest(request):
+        return selectors.job_list(user=None, visitor_id="", guest=guest)
     if request.user.is_authenticated:
         return selectors.job_list(user=request.user, visitor_id="")
     return selectors.job_list(user=request.user, visitor_id=owners.visitor_id_get(request.session))
@@ -58,12 +67,14 @@ def _visitor_job(request: HttpRequest, pk) -> InpaintJob:
 
 
 def _page_context(request: HttpRequest, *, form: JobForm, job: InpaintJob | None) -> dict:
-    visitor_jobs = _visitor_jobs(request)
+    visitor_jobs, guest = _visitor_jobs(request), _room_guest(request)
     return {
         "form": form,
         "job": job,
         "jobs": visitor_jobs.prefetch_related("results")[:HISTORY_LENGTH],
-        "engines": engines_listed(),
+        "engines": rooms.room_engines(guest.room) if guest else engines_listed(),
+        "room_guest": guest,
+        "room_images_left": rooms.room_images_left(guest) if guest else None,
         "samples": SAMPLE_PICTURES,
         "picture_limits": _picture_limits(),
         "retention_days": settings.INPAINT_RETENTION_DAYS,
@@ -90,7 +101,7 @@ def _card_context(job: InpaintJob) -> dict:
 def studio(request: HttpRequest) -> HttpResponse:
     # The page refreshes its history list alone when a job ends.
     template = "inpaint/studio.html#job-history" if request.htmx.target == "job-history" else "inpaint/studio.html"
-    if not request.user.is_authenticated:
+    if not request.user.is_authenticated and not _room_guest(request):
         # The visitor is made with the page, so the first posts of a new browser (a double-click,
         # two tabs) already share one session and both belong to this visitor.
         owners.visitor_id_get(request.session, create=True)
@@ -120,7 +131,8 @@ def _job_card(request: HttpRequest, job: InpaintJob, *, ended_here: bool, notice
 def job_create(request: HttpRequest) -> HttpResponse:
     form = JobForm(request.POST, request.FILES, owned_jobs=_visitor_jobs(request))
     network = owners.address_network(_client_address(request))
-    visitor_id = "" if request.user.is_authenticated else owners.visitor_id_get(request.session, create=True)
+    guest = _room_guest(request)
+    visitor_id = "" if request.user.is_authenticated or guest else owners.visitor_id_get(request.session, create=True)
     try:
         # Flood limits first: a refused post costs no decoding of its pictures.
         floods.network_job_rate_check(network)
@@ -137,7 +149,7 @@ def job_create(request: HttpRequest) -> HttpResponse:
             user=request.user, visitor_id=visitor_id, engine=data["engine_obj"], prompt=data["prompt"],
             style=data["style"], size=data["size"], n=data["n"], mask_color=data["mask_color"],
             context=data["context"], edge_softness=data["edge_softness"], base=form.prepared_base,
-            mask_png=form.mask_png,
+            mask_png=form.mask_png, guest=guest,
         )
     except JobActionRefused as refusal:
         form.add_error(None, str(refusal))

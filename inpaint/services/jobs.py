@@ -13,10 +13,11 @@ from django.utils import timezone
 from inpaint.engines import engine_get
 from inpaint.engines.base import Engine, EngineError
 from inpaint.images import PreparedImage
-from inpaint.models import InpaintJob, Lock
+from inpaint.models import InpaintJob, Lock, RoomGuest
 from inpaint.services.admission import job_remote_ended
 from inpaint.services.owners import owner_key_for
 from inpaint.services.refusals import JobActionRefused
+from inpaint.services.rooms import room_job_mark, room_limits_check
 from inpaint.services.scheduling import step_first, steps_dispatch
 from inpaint.services.states import Status, job_transition
 from inpaint.services.usage import usage_limits_check
@@ -26,13 +27,14 @@ CREATION_LOCK = "job-create"
 
 def job_create(*, user, visitor_id: str, engine: Engine, prompt: str, style: str, size: str, n: int,
                mask_color: list, base: PreparedImage, mask_png: bytes, context: str = "normal",
-               edge_softness: int = 8, seed: int | None = None) -> InpaintJob:
+               edge_softness: int = 8, seed: int | None = None, guest: RoomGuest | None = None) -> InpaintJob:
     """Store a new job and send its first step; raises JobActionRefused past a cap or limit.
 
     The caps are checked and the job inserted with one lock held, so parallel posts cannot all
-    pass a check that only one of them fits.
+    pass a check that only one of them fits. A room guest's job is the guest's, and meets the room's
+    limits too.
     """
-    owner_key = owner_key_for(user, visitor_id)
+    owner_key = guest.owner_key if guest is not None else owner_key_for(user, visitor_id)
     job = InpaintJob(
         owner=user if user is not None and user.is_authenticated else None, owner_key=owner_key,
         visitor_id=visitor_id, engine=engine.key, prompt=prompt, style=style, size=size, n=n,
@@ -43,11 +45,15 @@ def job_create(*, user, visitor_id: str, engine: Engine, prompt: str, style: str
     job.mask_image.save("mask.png", ContentFile(mask_png), save=False)
     if base.alpha:
         job.base_alpha.save("base-alpha.png", ContentFile(base.alpha), save=False)
+    if guest is not None:
+        room_job_mark(job, guest)
     job.step_token, job.step_due_at = uuid.uuid4().hex, timezone.now()
     Lock.objects.get_or_create(name=CREATION_LOCK)
     try:
         with transaction.atomic():
             Lock.objects.select_for_update().get(name=CREATION_LOCK)
+            if guest is not None:
+                room_limits_check(guest, engine, n)
             usage_limits_check(engine, n, owner_key)
             job.save()
             steps_dispatch([step_first(job)])

@@ -9,8 +9,9 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from inpaint.engines import engine_get
-from inpaint.models import InpaintJob
+from inpaint.models import InpaintJob, RoomGuest
 from inpaint.services.admission import waiting_in_turn
+from inpaint.services.rooms import guest_jobs
 from inpaint.services.states import Status
 
 RECENT_JOBS = 10
@@ -18,8 +19,10 @@ RECENT_JOBS = 10
 MAX_LATENESS_TAKEN_OFF = 0.05
 
 
-def job_list(*, user, visitor_id: str) -> QuerySet[InpaintJob]:
-    """The visitor's own jobs: a signed-in person's, or this anonymous browser's."""
+def job_list(*, user, visitor_id: str, guest: RoomGuest | None = None) -> QuerySet[InpaintJob]:
+    """The visitor's own jobs: a room guest's, a signed-in person's, or this anonymous browser's."""
+    if guest is not None:
+        return guest_jobs(guest)
     if user is not None and user.is_authenticated:
         return InpaintJob.objects.filter(owner=user)
     if not visitor_id:
