@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
-from inpaint.engines import all_engines
+from inpaint.engines import all_engines, engines_listed
 from inpaint.engines.base import Engine
 from inpaint.models import InpaintJob, Room, RoomGuest
 from inpaint.services import floods
@@ -126,6 +126,11 @@ def room_images_left(guest: RoomGuest) -> dict:
         "room": max(0, room.image_cap - room_images_used(room)) if room.image_cap else None,
         "guest": max(0, room.guest_image_cap - _images_reserved(guest_jobs(guest))) if room.guest_image_cap else None,
     }
+
+
+def room_engines(room: Room) -> list[Engine]:
+    """The engines the page offers a guest: the room's, in the app's order."""
+    return [engine for engine in engines_listed() if engine.key in room.engines]
 
 
 def room_limits_check(guest: RoomGuest, engine: Engine, n: int) -> None:
