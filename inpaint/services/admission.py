@@ -5,7 +5,8 @@ limit of remote tasks are in progress and fewer than its submit rate went out in
 second. The decision is taken with the engine's ``EngineGate`` row locked, so workers agree.
 
 Waiting jobs take turns between people: each person's first job comes before anyone's second
-(a job already holding a slot counts as that person's turn), first come first served within
+(a job holding a slot, or sent since the oldest waiting job came in, counts as that person's
+turn), first come first served within
 those rounds, so one person's twenty jobs never keep another's single job waiting for more
 than one turn.
 """
@@ -89,12 +90,16 @@ def waiting_in_turn(engine_key: str) -> list:
 
 def _jobs_waiting_in_turn(engine_key: str) -> list[InpaintJob]:
     # Only what ordering and re-arming need, in one query: this runs between a freed slot and the next paid call.
-    waiting = (InpaintJob.objects.filter(WAITING, engine=engine_key).order_by("created_at", "pk")
-               .only("pk", "owner_key", "created_at", "step_token", "engine"))
-    # A person whose job holds a slot now has had this round's turn: their next job waits behind
-    # everyone's first, so a room of people posting two jobs each gets one job from each person first.
+    waiting = list(InpaintJob.objects.filter(WAITING, engine=engine_key).order_by("created_at", "pk")
+                   .only("pk", "owner_key", "created_at", "step_token", "engine"))
+    if not waiting:
+        return []
+    # A person whose job holds a slot, or was sent since the oldest waiting job came in, has had a turn
+    # in this round: their next job waits behind everyone's first, so a room of people posting two jobs
+    # each gets one job from each person first, even when steps are re-run after a crash.
     seen: dict[str, int] = {}
-    for owner_key in InpaintJob.objects.filter(HOLDS_SLOT, engine=engine_key).values_list("owner_key", flat=True):
+    taken = InpaintJob.objects.filter(HOLDS_SLOT | Q(submit_claimed_at__gte=waiting[0].created_at), engine=engine_key)
+    for owner_key in taken.values_list("owner_key", flat=True):
         seen[owner_key] = seen.get(owner_key, -1) + 1
     order = []
     for index, job in enumerate(waiting):

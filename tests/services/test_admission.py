@@ -130,3 +130,16 @@ def test_a_person_whose_job_holds_a_slot_waits_behind_everyones_first(cloud):
     ada_second = job_of("visitor:ada")
     bob_first = job_of("visitor:bob")
     assert admission.waiting_in_turn(CLOUD) == [bob_first.pk, ada_second.pk]
+
+
+def test_a_person_whose_job_was_sent_in_this_round_waits_behind_everyones_first(cloud):
+    def job_of(person: str, **fields):
+        job = make_job()
+        InpaintJob.objects.filter(pk=job.pk).update(owner_key=person, **fields)
+        return job
+
+    ada_first, ada_second, bob_first = job_of("visitor:ada"), job_of("visitor:ada"), job_of("visitor:bob")
+    # Ada's first job was sent, and has already ended, while her second and Bob's first waited.
+    InpaintJob.objects.filter(pk=ada_first.pk).update(status=Status.SUCCEEDED, submit_claimed_at=timezone.now(),
+                                                      remote_task_id="t-2", remote_ended_at=timezone.now())
+    assert admission.waiting_in_turn(CLOUD) == [bob_first.pk, ada_second.pk]
