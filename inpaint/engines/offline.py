@@ -3,16 +3,17 @@
 The painted area is filled from the rest of the picture with PatchMatch (PyPatchMatch,
 patch radius 3, the setting /work/shared/reference/engines.md found best), or with
 OpenCV's Navier-Stokes inpainting when PatchMatch is not installed. PatchMatch costs
-about 0.6 µs per pixel of the picture it is given plus far more per hole pixel, so
-the fill is kept cheap in two ways:
+about 0.6 µs per pixel of the picture it is given plus far more per hole pixel, so:
 
+* a large hole is solved by PatchMatch on a smaller copy of the region (the structure), then
+  carried up a pyramid to the region's own resolution by offline_pyramid, which copies real
+  pixels of every level along a nearest-neighbour field: detail is never made by resampling;
 * the hole is cut into pieces (a k-d split that stops when cutting no longer shrinks
   the bounding boxes much), and each piece is filled from a window around it only, so
   a long diagonal stroke does not pay for the whole picture; the pieces are filled in
   two waves on two threads (the native call releases the GIL), and the second wave
   sees the first wave's fills as context, so the pieces join without seams;
-* a large hole is filled on a smaller copy of its window and scaled back up, with film
-  grain matched to the surroundings so that the fill is not smoother than the photo.
+* the fill's colour and light are then made to meet its surroundings (offline_seam).
 
 This module must not import Django so that it stays testable on its own.
 """
@@ -29,6 +30,8 @@ import numpy as np
 from PIL import Image
 
 from .base import Engine, EngineLimits, JobInput, SlotResult, TaskState, TaskStatus
+from .offline_pyramid import pyramid_fill
+from .offline_seam import seam_blend
 from .styles import apply_style
 
 try:
@@ -38,12 +41,12 @@ except ImportError:  # the OpenCV fallback below still works
 
 # PatchMatch compares (2 * 3 + 1)² patches; larger radii were 7-19x slower and no better.
 PATCH_RADIUS = 3
-# Hole pixels PatchMatch may see at full resolution; larger holes are filled on a
-# smaller copy. Tuned with bench/bench_offline.py on 2 cores: a 5 % stroke at 1024²
-# then takes ~0.7 s and a 20 % blob ~1.9 s (with PNG decoding and encoding).
+# Hole pixels PatchMatch may see; a larger hole is solved on a smaller copy of the region and
+# carried up to full size by the pyramid. Tuned with bench/bench_offline.py on 2 cores.
 HOLE_PIXEL_BUDGET = 12_000
-# Below half size the fill visibly blurs object edges that cross the hole.
-MIN_WORKING_SCALE = 0.5
+# The pyramid brings the detail back, but below a quarter size the structure it starts from
+# loses thin objects that cross the hole.
+MIN_WORKING_SCALE = 0.25
 # Context around each piece: a fixed part for thin strokes plus a share of its size.
 MIN_CONTEXT = 24
 CONTEXT_SHARE = 0.15
@@ -168,13 +171,6 @@ def working_scale(hole_pixels: int) -> float:
     return float(np.clip(scale, MIN_WORKING_SCALE, 1.0))
 
 
-def shrink_mask(mask: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """A mask at a smaller size that is set wherever any of its pixels was set."""
-    if mask.shape[::-1] == size:
-        return mask.astype(np.uint8)
-    return (cv2.resize(mask.astype(np.float32), size, interpolation=cv2.INTER_AREA) > 0).astype(np.uint8)
-
-
 def matched_grain(window: np.ndarray, known: np.ndarray, scale: float, rng: np.random.Generator) -> np.ndarray:
     """Noise with the strength of the fine detail that a fill at ``scale`` loses.
 
@@ -191,7 +187,7 @@ def matched_grain(window: np.ndarray, known: np.ndarray, scale: float, rng: np.r
     return field[..., None] * spread[None, None, :]
 
 
-def fill_piece(picture: np.ndarray, pending: np.ndarray, piece: Piece, scale: float, seed: int) -> np.ndarray:
+def fill_piece(picture: np.ndarray, pending: np.ndarray, piece: Piece) -> np.ndarray:
     """Fill one piece from its window; returns the new colours of its pixels (N×3).
 
     ``pending`` marks hole pixels not filled yet: they are neither filled nor used as
@@ -203,38 +199,28 @@ def fill_piece(picture: np.ndarray, pending: np.ndarray, piece: Piece, scale: fl
     hole = np.zeros((height, width), bool)
     hole[rows, cols] = True
     excluded = pending[piece.window.slices] & ~hole
-    if scale < 1.0:
-        small_size = (max(8, round(width * scale)), max(8, round(height * scale)))
-        small_window = cv2.resize(window, small_size, interpolation=cv2.INTER_AREA)
-    else:
-        small_size, small_window = (width, height), window
-    small_hole = shrink_mask(hole, small_size)
-    small_excluded = shrink_mask(excluded, small_size) & (1 - small_hole)
     filled = patchmatch.inpaint(
-        np.ascontiguousarray(small_window),
-        small_hole,
-        global_mask=small_excluded,
+        np.ascontiguousarray(window),
+        hole.astype(np.uint8),
+        global_mask=excluded.astype(np.uint8),
         patch_size=PATCH_RADIUS,
     )
-    if scale < 1.0:
-        filled = cv2.resize(filled, (width, height), interpolation=cv2.INTER_CUBIC).astype(np.float32)
-        filled += matched_grain(window, ~(hole | excluded), scale, np.random.default_rng(seed))
     # Indexed like the piece's pixels, which a split leaves out of row-major order.
-    return np.clip(filled[rows, cols], 0, 255).astype(np.uint8)
+    return filled[rows, cols]
 
 
 def patchmatch_fill(picture: np.ndarray, hole: np.ndarray, seed: int) -> np.ndarray:
+    """The hole filled by PatchMatch at this size, piece by piece."""
     height, width = hole.shape
     rows, cols = np.nonzero(hole)
     pieces = split_hole(rows, cols, height, width)
-    scale = working_scale(rows.size)
     result = picture.copy()
     pending = hole.copy()
     # Even pieces first, then odd ones, which find both neighbours already filled.
     with _seed_lock, ThreadPoolExecutor(FILL_THREADS) as pool:
         patchmatch.set_random_seed(seed % 2**32)
         for wave in (pieces[0::2], pieces[1::2]):
-            fills = list(pool.map(lambda p: fill_piece(result, pending, p, scale, seed), wave))
+            fills = list(pool.map(lambda p: fill_piece(result, pending, p), wave))
             for piece, colours in zip(wave, fills):
                 result[piece.rows, piece.cols] = colours
                 pending[piece.rows, piece.cols] = False
@@ -258,9 +244,14 @@ def content_aware_fill(picture: np.ndarray, hole: np.ndarray, seed: int) -> np.n
     """The picture with the hole filled from the rest of it; other pixels unchanged."""
     if not hole.any():
         return picture.copy()
-    if patchmatch_ready():
-        return patchmatch_fill(picture, hole, seed)
-    return opencv_fill(picture, hole, seed)
+    if not patchmatch_ready():
+        return opencv_fill(picture, hole, seed)
+    filled = pyramid_fill(picture, hole, lambda level, level_hole: patchmatch_fill(level, level_hole, seed),
+                          working_scale(int(hole.sum())), np.random.default_rng(seed))
+    result = seam_blend(picture, filled, hole)
+    # Only the hole changes: the levels below full size resample the known pixels too.
+    result[~hole] = picture[~hole]
+    return result
 
 
 def styled(picture: np.ndarray, hole: np.ndarray, style: str) -> np.ndarray:

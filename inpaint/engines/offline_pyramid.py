@@ -1,0 +1,225 @@
+"""Coarse-to-fine refinement of a fill: from a structure solved at a small size to real detail.
+
+PatchMatch is too slow to solve a large hole at the work region's own resolution, and scaling
+a small fill back up smudges it (the detail of a photo cannot be made up by resampling). So,
+as PatchMatch-based content-aware fill does, the fill is carried up a pyramid as a
+*nearest-neighbour field*: for every hole pixel, the known pixel its colour is copied from.
+
+* At the coarsest level the field is searched (PatchMatch: propagation from neighbours and a
+  random search at shrinking radii) so that each hole pixel's patch matches the coarse fill.
+* At each finer level the field is scaled up, then improved by one propagation and a small
+  random search, comparing the coarser level's fill (scaled up) with the picture blurred to
+  the same detail, so that structure comes from above and detail from the picture itself.
+* The fill at every level is a copy of known pixels of that level, never a resampled one.
+
+Sources are only ever known pixels: nothing from the hole, so the removed object is never
+copied back. A small cost for distance keeps sources near the hole when two match alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+# Patches compared at the coarsest level, (2 * radius + 1)² pixels: 5 × 5 recognises texture.
+COARSE_PATCH_RADIUS = 2
+# The finer levels compare 3 × 3 patches: the scaled-up field only needs checking there, and a
+# full-resolution level has up to ~20x more hole pixels than the coarsest one.
+FINE_PATCH_RADIUS = 1
+# PatchMatch iterations at the coarsest level; each propagates and searches at every radius.
+COARSE_ITERATIONS = 4
+# Radii of the random search at the finer levels, where the scaled-up field is already close.
+REFINE_RADII = (3, 1)
+# Cost of a source's distance, per pixel of the level, in squared colour error per channel:
+# a clearly better match always wins, and of two alike the nearer one does.
+DISTANCE_COST = 0.05
+# Each level is at most this much finer than the one before.
+LEVEL_FACTOR = 2.0
+# Hole pixels whose patches are compared in one go: bounds the temporary arrays to a few MB.
+CHUNK = 32_768
+
+_STEPS = np.array([(-1, 0), (1, 0), (0, -1), (0, 1)])
+
+
+def pyramid_scales(coarsest: float) -> list[float]:
+    """The scales the fill visits, coarse to fine, each at most LEVEL_FACTOR finer; the last is 1."""
+    scales = [min(1.0, coarsest)]
+    while scales[-1] < 1.0:
+        scales.append(min(1.0, scales[-1] * LEVEL_FACTOR))
+    return scales
+
+
+def level_size(shape: tuple[int, ...], scale: float) -> tuple[int, int]:
+    """(width, height) of the level at ``scale`` of a picture of this shape."""
+    height, width = shape[:2]
+    return max(8, round(width * scale)), max(8, round(height * scale))
+
+
+def picture_at(picture: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    if picture.shape[1::-1] == size:
+        return picture
+    return cv2.resize(picture, size, interpolation=cv2.INTER_AREA)
+
+
+def hole_at(hole: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """The hole at another size, set wherever any of its pixels was set, so no hole pixel is lost."""
+    if hole.shape[::-1] == size:
+        return hole
+    return cv2.resize(hole.astype(np.float32), size, interpolation=cv2.INTER_AREA) > 0
+
+
+class Matcher:
+    """Patch distances between a guide (what the fill should look like) and the known pixels."""
+
+    def __init__(self, guide: np.ndarray, source: np.ndarray, known: np.ndarray, radius: int):
+        pad = ((radius, radius), (radius, radius), (0, 0))
+        self.guide = np.pad(guide.astype(np.float32), pad, mode="edge")
+        self.source = np.pad(source.astype(np.float32), pad, mode="edge")
+        self.known = known
+        span = np.arange(2 * radius + 1)
+        self.rows, self.cols = (grid.ravel() for grid in np.meshgrid(span, span, indexing="ij"))
+
+    def usable(self, sources: np.ndarray) -> np.ndarray:
+        """Sources that are known pixels of the level (never the hole, never off the picture)."""
+        height, width = self.known.shape
+        rows, cols = sources[:, 0], sources[:, 1]
+        inside = (rows >= 0) & (rows < height) & (cols >= 0) & (cols < width)
+        usable = inside.copy()
+        usable[inside] = self.known[rows[inside], cols[inside]]
+        return usable
+
+    def cost(self, targets: np.ndarray, sources: np.ndarray) -> np.ndarray:
+        """Mean squared colour error of each pair of patches plus the distance cost; inf when not usable."""
+        cost = np.full(len(targets), np.inf, np.float32)
+        for start in range(0, len(targets), CHUNK):
+            part = slice(start, start + CHUNK)
+            t, s = targets[part], sources[part]
+            usable = self.usable(s)
+            t, s = t[usable], s[usable]
+            here = self.guide[t[:, :1] + self.rows, t[:, 1:] + self.cols]
+            there = self.source[s[:, :1] + self.rows, s[:, 1:] + self.cols]
+            error = np.square(here - there).mean(axis=(1, 2))
+            distance = np.hypot(*(t - s).T.astype(np.float32))
+            cost[start:start + CHUNK][usable] = error + DISTANCE_COST * distance
+        return cost
+
+
+@dataclass
+class Field:
+    """A level's nearest-neighbour field: hole pixel ``targets[i]`` copies known pixel ``sources[i]``."""
+
+    targets: np.ndarray  # N × 2 (row, column)
+    sources: np.ndarray  # N × 2 (row, column)
+    index: np.ndarray  # the level's shape: the number of each hole pixel, -1 elsewhere
+    cost: np.ndarray | None = None
+
+    @classmethod
+    def of_hole(cls, hole: np.ndarray, sources: np.ndarray) -> Field:
+        targets = np.argwhere(hole)
+        index = np.full(hole.shape, -1, np.int64)
+        index[targets[:, 0], targets[:, 1]] = np.arange(len(targets))
+        return cls(targets, sources, index)
+
+    def offer(self, matcher: Matcher, candidates: np.ndarray) -> None:
+        """Take each candidate source (N × 2) that matches better than the current one."""
+        cost = matcher.cost(self.targets, candidates)
+        if self.cost is None:
+            self.sources, self.cost = candidates, cost
+            return
+        better = cost < self.cost
+        self.sources[better] = candidates[better]
+        self.cost[better] = cost[better]
+
+    def search(self, matcher: Matcher, radii, rng: np.random.Generator) -> None:
+        """One PatchMatch iteration: each pixel is offered its neighbours' sources (shifted back by the
+        step between them), then random sources around its own at each radius."""
+        for step in _STEPS:
+            rows = np.clip(self.targets[:, 0] + step[0], 0, self.index.shape[0] - 1)
+            cols = np.clip(self.targets[:, 1] + step[1], 0, self.index.shape[1] - 1)
+            neighbour = self.index[rows, cols]
+            candidates = self.sources.copy()
+            has = neighbour >= 0
+            candidates[has] = self.sources[neighbour[has]] - step
+            self.offer(matcher, candidates)
+        for radius in radii:
+            self.offer(matcher, self.sources + rng.integers(-radius, radius + 1, self.sources.shape))
+
+    def offsets(self) -> np.ndarray:
+        """The field as a picture of (row, column) offsets, zero outside the hole."""
+        offsets = np.zeros((*self.index.shape, 2), np.float32)
+        offsets[self.targets[:, 0], self.targets[:, 1]] = self.sources - self.targets
+        return offsets
+
+
+def search_radii(shape: tuple[int, ...]) -> list[int]:
+    """Halving radii from the level's size down to one pixel."""
+    radius, radii = max(shape[:2]), []
+    while radius >= 1:
+        radii.append(radius)
+        radius //= 2
+    return radii
+
+
+def field_coarse(filled: np.ndarray, hole: np.ndarray, rng: np.random.Generator) -> Field:
+    """Where in the known pixels each patch of a coarse fill came from (a PatchMatch search)."""
+    matcher = Matcher(filled, filled, ~hole, COARSE_PATCH_RADIUS)
+    known = np.argwhere(~hole)
+    field = Field.of_hole(hole, known[rng.integers(0, len(known), int(hole.sum()))])
+    field.offer(matcher, field.sources)
+    radii = search_radii(hole.shape)
+    for _ in range(COARSE_ITERATIONS):
+        field.search(matcher, radii, rng)
+    return field
+
+
+def field_refined(coarse: Field, hole: np.ndarray, matcher: Matcher, rng: np.random.Generator) -> Field:
+    """The field of the next finer level: offsets scaled up from the coarser one, then improved."""
+    offsets = coarse.offsets()
+    ratio = np.array(hole.shape, np.float32) / offsets.shape[:2]
+    # Nearest neighbour keeps offsets whole: an interpolated offset would point between two sources.
+    scaled = cv2.resize(offsets, hole.shape[::-1], interpolation=cv2.INTER_NEAREST) * ratio
+    targets = np.argwhere(hole)
+    field = Field.of_hole(hole, targets + np.rint(scaled[targets[:, 0], targets[:, 1]]).astype(np.int64))
+    field.offer(matcher, field.sources)
+    field.search(matcher, REFINE_RADII, rng)
+    return field
+
+
+def field_copy(field: Field, picture: np.ndarray, fallback: np.ndarray) -> np.ndarray:
+    """The picture with each hole pixel copied from its source (or from ``fallback`` when it has none)."""
+    filled = picture.copy()
+    found = np.isfinite(field.cost)
+    targets, sources = field.targets, field.sources
+    filled[targets[found, 0], targets[found, 1]] = picture[sources[found, 0], sources[found, 1]]
+    filled[targets[~found, 0], targets[~found, 1]] = fallback[targets[~found, 0], targets[~found, 1]]
+    return filled
+
+
+def pyramid_fill(picture: np.ndarray, hole: np.ndarray, coarse_fill, coarsest: float,
+                 rng: np.random.Generator) -> np.ndarray:
+    """The hole filled at the picture's own resolution.
+
+    ``coarse_fill(picture, hole)`` solves the structure at the coarsest scale; every finer level
+    copies known pixels of its own size along a field carried up from there.
+    """
+    scales = pyramid_scales(coarsest)
+    size = level_size(picture.shape, scales[0])
+    level_hole = hole_at(hole, size)
+    filled = coarse_fill(picture_at(picture, size), level_hole)
+    if len(scales) == 1 or level_hole.all():
+        return cv2.resize(filled, picture.shape[1::-1], interpolation=cv2.INTER_LINEAR)
+    field = field_coarse(filled, level_hole, rng)
+    for scale in scales[1:]:
+        coarser_size = size
+        size = picture.shape[1::-1] if scale == 1.0 else level_size(picture.shape, scale)
+        level, level_hole = picture_at(picture, size), hole_at(hole, size)
+        # Known pixels blurred to the coarser level's detail, so that they compare fairly with the
+        # coarser fill scaled up: the match is on structure, the copy brings this level's detail.
+        blurred = cv2.resize(picture_at(level, coarser_size), size, interpolation=cv2.INTER_LINEAR)
+        guide = np.where(level_hole[..., None], cv2.resize(filled, size, interpolation=cv2.INTER_LINEAR), blurred)
+        matcher = Matcher(guide, blurred, ~level_hole, FINE_PATCH_RADIUS)
+        field = field_refined(field, level_hole, matcher, rng)
+        filled = field_copy(field, level, guide)
+    return filled
