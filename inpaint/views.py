@@ -7,7 +7,7 @@ import mimetypes
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotModified
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_cache_control
 from django.views.decorators.http import condition, require_GET, require_POST
@@ -15,7 +15,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HTMX_STOP_POLLING, reswap, retarget, trigger_client_event
 
 from inpaint import images
-from inpaint.services import floods, jobs, links, owners, results, retention, rooms, selectors, usage
+from inpaint.services import cards, floods, jobs, links, owners, results, retention, rooms, selectors, usage
 from inpaint.services.refusals import JobActionRefused
 from inpaint.engines import engines_listed
 from inpaint.forms import JobForm
@@ -91,8 +91,8 @@ def _picture_limits() -> dict:
 
 def _card_context(job: InpaintJob) -> dict:
     if job.is_final:
-        return {"job": job}
-    return {"job": job, "estimate": selectors.job_estimate_seconds(job.engine),
+        return {"job": job, "card_tag": cards.card_tag(job.pk)}
+    return {"job": job, "card_tag": cards.card_tag(job.pk), "estimate": selectors.job_estimate_seconds(job.engine),
             "queue_position": selectors.job_queue_position(job)}
 
 
@@ -120,8 +120,13 @@ def _job_card(request: HttpRequest, job: InpaintJob, *, ended_here: bool, notice
     """The job card alone. 286 tells htmx to stop polling once the job has ended; a job that ended
     while this card watched it also changes the history's thumbnail and status, so the page is told
     to refresh that (hx-trigger="job-finished from:body"). A card opened from the history is not."""
-    response = render(request, "inpaint/studio.html#job-card", _card_context(job) | {"notice": notice},
+    context = _card_context(job)
+    response = render(request, "inpaint/studio.html#job-card", context | {"notice": notice},
                       status=HTMX_STOP_POLLING if job.is_final else 200)
+    # The card polls with its tag (If-None-Match) and is answered 304 while it holds (inpaint.card_polls);
+    # never stored by the browser, whose cached copy would stand in for a 304 with a stale clock.
+    response["ETag"] = context["card_tag"]
+    patch_cache_control(response, private=True, no_store=True)
     if job.is_final and ended_here:
         trigger_client_event(response, "job-finished")
     return response
@@ -164,6 +169,9 @@ def job_create(request: HttpRequest) -> HttpResponse:
 @vary_on_headers("HX-Request")
 def job_detail(request: HttpRequest, pk) -> HttpResponse:
     job = _visitor_job(request, pk)
+    if request.htmx and cards.card_tag_current(job.pk, request.headers.get("If-None-Match", "")):
+        # What inpaint.card_polls answers in front of Django; here too, for a server without it.
+        return HttpResponseNotModified()
     if request.htmx:
         # Only the polling card names itself as the trigger (its id); a history link has none.
         return _job_card(request, job, ended_here=request.htmx.trigger == f"job-{job.pk}")

@@ -120,6 +120,10 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
+# Each web thread keeps its connection between requests: thirty phones polling every second would
+# otherwise open and close a PostgreSQL connection (milliseconds each) on every poll.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("INPAINT_DB_CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The web server and the worker write the same file: WAL lets readers go on while one
     # writes, and IMMEDIATE transactions queue writers instead of failing with "locked".

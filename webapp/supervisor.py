@@ -29,7 +29,7 @@ RESTART_PAUSE = 2.0
 STOP_GRACE = 25.0
 
 
-def _commands(port: str, var_dir: Path) -> dict[str, list[str]]:
+def process_commands(port: str, var_dir: Path) -> dict[str, list[str]]:
     celery = [sys.executable, "-m", "celery", "-A", "webapp"]
     # Node names carry the port, so two `make run`s on one machine never answer for each other;
     # gunicorn's control socket would otherwise be one per user (~/.gunicorn/gunicorn.ctl), taken
@@ -49,7 +49,7 @@ def _commands(port: str, var_dir: Path) -> dict[str, list[str]]:
 
 def main() -> None:
     port = os.environ.get("PORT", "8000")
-    commands = _commands(port, VAR_DIR)
+    commands = process_commands(port, VAR_DIR)
     processes: dict[str, subprocess.Popen] = {}
     stopping = False
 

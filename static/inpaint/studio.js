@@ -1,6 +1,7 @@
 // The studio page: wires the mask editor to the job form, the job card and the history.
 import { createMaskEditor, TOOLS } from "./editor.js";
 import { PROXY_MAX_SIDE } from "./mask.js";
+import { cardClocksStart } from "./card-clock.js";
 import { jobCardsWire } from "./job-cards.js";
 import { heldPictureProxy, pictureFetch, pictureOpen, PictureRefused } from "./picture.js";
 import { shortcutFor, shortcutKeys, shortcutsList } from "./shortcuts.js";
@@ -374,6 +375,7 @@ document.addEventListener("htmx:sendError", () => {
 
 // ---- results -------------------------------------------------------------------------------
 
+cardClocksStart();
 jobCardsWire({
   openHeldPicture,
   async loadJobMask(file, prompt) {
