@@ -48,6 +48,13 @@ def test_a_staff_member_opens_a_room_and_sees_its_links_and_qr_code_once(client)
     assert join_url not in client.get(f"/rooms/{room.pk}/").content.decode()
 
 
+def test_staff_find_the_rooms_from_any_page_and_nobody_else_is_shown_the_link(client):
+    client.force_login(presenter())
+    assert 'data-testid="rooms-link"' in client.get("/").content.decode()
+    client.force_login(get_user_model().objects.create_user("guest-person"))
+    assert 'data-testid="rooms-link"' not in client.get("/").content.decode()
+
+
 def test_rooms_are_for_staff_only(client):
     room, _ = room_open()
     assert client.get("/rooms/")["Location"].startswith("/accounts/login/")
