@@ -35,6 +35,13 @@ def _embedded_secret_key() -> str:
 
 SECRET_KEY = env("SECRET_KEY", default=None) or _embedded_secret_key()
 DEBUG = env.bool("DEBUG", default=False)
+# Django's own advice for a key that cannot be guessed; the example env file's placeholder says "change-me".
+SECRET_KEY_MIN_LENGTH = 50
+SECRET_KEY_PLACEHOLDER = "change-me"
+if not DEBUG and (SECRET_KEY_PLACEHOLDER in SECRET_KEY or len(SECRET_KEY) < SECRET_KEY_MIN_LENGTH):
+    raise ImproperlyConfigured(f"SECRET_KEY is the example's placeholder or shorter than {SECRET_KEY_MIN_LENGTH} "
+                               "characters; set it to a long random value (the same on every host), or leave it "
+                               "unset to have one generated into INPAINT_VAR_DIR.")
 # Hide the DashScope key and other secrets from error reports even with DEBUG on.
 DEFAULT_EXCEPTION_REPORTER_FILTER = "inpaint.reporting.SecretsHiddenReporterFilter"
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
