@@ -10,6 +10,7 @@ import secrets
 from pathlib import Path
 
 import environ
+import urllib3
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from kombu import Exchange, Queue
@@ -285,8 +286,13 @@ INPAINT_RETRY_BASE_DELAY = env.float("INPAINT_RETRY_BASE_DELAY", default=1.0)
 INPAINT_RETRY_MAX_DELAY = env.float("INPAINT_RETRY_MAX_DELAY", default=60.0)
 # The whole download of one finished image, however slowly it arrives.
 INPAINT_DOWNLOAD_TIMEOUT = env.float("INPAINT_DOWNLOAD_TIMEOUT", default=30.0)
-# Hosts besides DASHSCOPE_BASE_URL's own whose result links may be plain http or inside a private network.
-INPAINT_DOWNLOAD_HOSTS = env.list("INPAINT_DOWNLOAD_HOSTS", default=[])
+# Hosts whose result links may be plain http or inside a private network (on the first hop only;
+# redirects must go to https on public addresses). The real DashScope serves results over https from
+# public hosts, so none is needed; a stand-in on this machine has a plain-http DASHSCOPE_BASE_URL,
+# whose host is then the default.
+_api_url = urllib3.util.parse_url(DASHSCOPE_BASE_URL)
+INPAINT_DOWNLOAD_HOSTS = [host.strip("[]").lower() for host in env.list(
+    "INPAINT_DOWNLOAD_HOSTS", default=[_api_url.host] if _api_url.scheme == "http" and _api_url.host else [])]
 # A create call that keeps failing (5xx, timeouts, ModelUnavailable) is given up this long after
 # the job was created; nothing was billed then.
 INPAINT_SUBMIT_DEADLINE = env.int("INPAINT_SUBMIT_DEADLINE", default=900)
