@@ -87,6 +87,9 @@ LOGOUT_REDIRECT_URL = "inpaint:studio"
 # Behind a reverse proxy, INPAINT_BEHIND_PROXY trusts its X-Forwarded-Proto and -For.
 INPAINT_HTTPS = env.bool("INPAINT_HTTPS", default=False)
 INPAINT_BEHIND_PROXY = env.bool("INPAINT_BEHIND_PROXY", default=False)
+# The proxies (addresses or networks) whose X-Forwarded-For entries are believed: a request whose
+# connection comes from elsewhere is taken at its REMOTE_ADDR. List a CDN's ranges too when it is in front.
+INPAINT_TRUSTED_PROXIES = env.list("INPAINT_TRUSTED_PROXIES", default=["127.0.0.1", "::1"])
 SECURE_SSL_REDIRECT = INPAINT_HTTPS
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = INPAINT_HTTPS
 SECURE_HSTS_SECONDS = env.int("INPAINT_HSTS_SECONDS", default=31_536_000 if INPAINT_HTTPS else 0)
