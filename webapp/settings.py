@@ -275,7 +275,8 @@ INPAINT_MAX_UPLOAD_BYTES = env.int("INPAINT_MAX_UPLOAD_BYTES", default=50 * 1024
 INPAINT_MAX_PIXELS = env.int("INPAINT_MAX_PIXELS", default=100_000_000)
 INPAINT_MIN_SIDE = env.int("INPAINT_MIN_SIDE", default=32)
 INPAINT_PUBLIC_BASE_URL = env("INPAINT_PUBLIC_BASE_URL", default="").rstrip("/")
-INPAINT_LINK_TTL = env.int("INPAINT_LINK_TTL", default=3600)
+# The service fetches the pictures within moments of the create call; a link it was given lives no longer.
+INPAINT_LINK_TTL = env.int("INPAINT_LINK_TTL", default=300)
 # Every engine the app can run, as import strings: a new engine is one module and one line here.
 INPAINT_ENGINE_CLASSES = env.list("INPAINT_ENGINE_CLASSES", default=[
     "inpaint.engines.offline.OfflineEngine",
