@@ -79,6 +79,10 @@ MIDDLEWARE = [
 INPAINT_ACCESS = env("INPAINT_ACCESS", default="open")
 if INPAINT_ACCESS not in ("open", "login"):
     raise ImproperlyConfigured('INPAINT_ACCESS must be "open" or "login".')
+# The admin is a sign-in form for the whole site: in open mode it is routed only when this says so.
+INPAINT_ADMIN_IN_OPEN_MODE = env.bool("INPAINT_ADMIN_IN_OPEN_MODE", default=False)
+# Password reset mails go out (and reset is routed) only with a real backend, e.g. smtp with EMAIL_HOST.
+EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "inpaint:studio"
 LOGOUT_REDIRECT_URL = "inpaint:studio"
@@ -143,7 +147,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": f"django.contrib.auth.password_validation.{name}"}
+    for name in ("UserAttributeSimilarityValidator", "MinimumLengthValidator", "CommonPasswordValidator",
+                 "NumericPasswordValidator")
 ]
 
 LANGUAGE_CODE = "en"
