@@ -27,7 +27,7 @@ def test_the_admin_is_routed_in_login_mode(client, settings, routes_rebuilt):
 
 
 def test_password_reset_is_not_routed_without_real_mail(client, settings, routes_rebuilt):
-    settings.EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
     routes_rebuilt()
     assert client.get("/accounts/password_reset/").status_code == 404
     assert client.get("/accounts/login/").status_code == 200
@@ -35,7 +35,7 @@ def test_password_reset_is_not_routed_without_real_mail(client, settings, routes
 
 
 def test_password_reset_is_routed_with_a_mail_backend_that_sends(client, settings, routes_rebuilt):
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.smtp.EmailBackend"}}
     routes_rebuilt()
     assert client.get("/accounts/password_reset/").status_code == 200
 

@@ -81,8 +81,11 @@ if INPAINT_ACCESS not in ("open", "login"):
     raise ImproperlyConfigured('INPAINT_ACCESS must be "open" or "login".')
 # The admin is a sign-in form for the whole site: in open mode it is routed only when this says so.
 INPAINT_ADMIN_IN_OPEN_MODE = env.bool("INPAINT_ADMIN_IN_OPEN_MODE", default=False)
-# Password reset mails go out (and reset is routed) only with a real backend, e.g. smtp with EMAIL_HOST.
-EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# Password reset mails go out (and reset is routed) only with a backend that sends (the env var keeps
+# its familiar name; Django 6 takes it as the default mailer).
+MAILERS = {"default": {"BACKEND": env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")}}
+# Failed sign-ins allowed per account and per client network, "count/seconds", before a pause.
+INPAINT_SIGNIN_RATE = env("INPAINT_SIGNIN_RATE", default="5/900")
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "inpaint:studio"
 LOGOUT_REDIRECT_URL = "inpaint:studio"
