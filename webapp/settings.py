@@ -91,7 +91,8 @@ LOGIN_REDIRECT_URL = "inpaint:studio"
 LOGOUT_REDIRECT_URL = "inpaint:studio"
 
 # Behind HTTPS (see the README's "Behind HTTPS" block): secure cookies, HSTS and the redirect.
-# Behind a reverse proxy, INPAINT_BEHIND_PROXY trusts its X-Forwarded-Proto and -For.
+# Behind a reverse proxy, INPAINT_BEHIND_PROXY trusts its X-Forwarded-Proto, and its X-Forwarded-For on
+# requests from INPAINT_TRUSTED_PROXIES (inpaint.services.addresses).
 INPAINT_HTTPS = env.bool("INPAINT_HTTPS", default=False)
 INPAINT_BEHIND_PROXY = env.bool("INPAINT_BEHIND_PROXY", default=False)
 # The proxies (addresses or networks) whose X-Forwarded-For entries are believed: a request whose

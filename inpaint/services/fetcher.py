@@ -33,6 +33,7 @@ import certifi
 import urllib3
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.exceptions import LocationParseError
+from urllib3.util.ssl_match_hostname import CertificateError
 from urllib3.util import Url, parse_url
 
 CHUNK_BYTES = 64 * 1024
@@ -42,7 +43,8 @@ REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 IPV4_CARRYING_PREFIXES = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("::/96"))
 # Never public, though the Python in use may call them global: local-use NAT64 (RFC 8215).
 NOT_PUBLIC_NETWORKS = (ipaddress.ip_network("64:ff9b:1::/48"),)
-TRANSPORT_ERRORS = (OSError, http.client.HTTPException, urllib3.exceptions.HTTPError)
+# CertificateError (a certificate for another name) is a ValueError, not an OSError.
+TRANSPORT_ERRORS = (OSError, http.client.HTTPException, urllib3.exceptions.HTTPError, CertificateError)
 
 
 class FetchRefused(Exception):
