@@ -34,6 +34,9 @@ CONTEXT_CHOICES = [
     ("whole", "The whole picture"),
 ]
 EDGE_SOFTNESS_MAX = 64
+# Room for every allowed colour written with generous spaces; a longer text is refused before the
+# JSON parser sees it, because deep nesting ("[[[[…") makes that parser recurse until it breaks.
+MASK_COLOR_MAX_CHARS = images.MAX_MASK_COLOURS * 32
 
 
 class JobForm(forms.Form):
@@ -55,7 +58,10 @@ class JobForm(forms.Form):
                                        initial=regions.EDGE_SOFTNESS_DEFAULT, required=False,
                                        help_text="Pixels over which the painted area blends into your picture.")
     n = forms.TypedChoiceField(label="Images", choices=[(i, str(i)) for i in range(1, 5)], coerce=int, initial=1)
-    mask_color = forms.CharField(label="Mask colours", required=False,
+    mask_color = forms.CharField(label="Mask colours", required=False, max_length=MASK_COLOR_MAX_CHARS,
+                                 error_messages={"max_length": f"Write at most {images.MAX_MASK_COLOURS} mask colours, "
+                                                               "e.g. [[0, 0, 0], [134, 134, 134]]; this text is "
+                                                               "too long to be such a list."},
                                  help_text='Only for coloured masks, e.g. [[0, 0, 0], [134, 134, 134]].')
 
     def __init__(self, *args, owned_jobs=None, **kwargs):

@@ -20,9 +20,9 @@ from django.views.decorators.vary import vary_on_headers
 
 from inpaint.models import InpaintJob, Room
 from inpaint.room_forms import RoomForm
-from inpaint.services import owners, rooms
+from inpaint.services import addresses, owners, rooms
 from inpaint.services.refusals import JobActionRefused
-from inpaint.views import FILE_CACHE_SECONDS, _client_address
+from inpaint.views import FILE_CACHE_SECONDS
 
 # Thirty guests and a projector poll the wall; one second feels live and keeps it to a poll a second.
 WALL_POLL = "every 1s"
@@ -107,7 +107,7 @@ def room_join(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "GET":
         return render(request, "inpaint/rooms/join.html", {"room": room})
     try:
-        guest = rooms.room_join(room, owners.address_network(_client_address(request)))
+        guest = rooms.room_join(room, owners.address_network(addresses.request_client_address(request)))
     except JobActionRefused as refusal:
         return render(request, "inpaint/rooms/join.html", {"room": room, "refusal": str(refusal)}, status=429)
     rooms.guest_enter(request.session, guest)

@@ -15,7 +15,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HTMX_STOP_POLLING, reswap, retarget, trigger_client_event
 
 from inpaint import images
-from inpaint.services import cards, floods, jobs, links, owners, results, retention, rooms, selectors, usage
+from inpaint.services import addresses, cards, floods, jobs, links, owners, results, retention, rooms, selectors, usage
 from inpaint.services.refusals import JobActionRefused
 from inpaint.engines import engines_listed
 from inpaint.forms import JobForm
@@ -48,14 +48,6 @@ def _visitor_jobs(request: HttpRequest):
     if request.user.is_authenticated:
         return selectors.job_list(user=request.user, visitor_id="")
     return selectors.job_list(user=request.user, visitor_id=owners.visitor_id_get(request.session))
-
-
-def _client_address(request: HttpRequest) -> str:
-    if settings.INPAINT_BEHIND_PROXY:
-        forwarded = request.headers.get("X-Forwarded-For", "")
-        if forwarded:
-            return forwarded.split(",")[-1].strip()  # the address the proxy itself saw
-    return request.META.get("REMOTE_ADDR", "")
 
 
 def _visitor_job(request: HttpRequest, pk) -> InpaintJob:
@@ -135,7 +127,7 @@ def _job_card(request: HttpRequest, job: InpaintJob, *, ended_here: bool, notice
 @require_POST
 def job_create(request: HttpRequest) -> HttpResponse:
     form = JobForm(request.POST, request.FILES, owned_jobs=_visitor_jobs(request))
-    network = owners.address_network(_client_address(request))
+    network = owners.address_network(addresses.request_client_address(request))
     guest = _room_guest(request)
     visitor_id = "" if request.user.is_authenticated or guest else owners.visitor_id_get(request.session, create=True)
     try:

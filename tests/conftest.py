@@ -36,6 +36,28 @@ def documented_flood_limits(settings):
     return settings
 
 
+@pytest.fixture
+def routes_rebuilt(settings):
+    """rebuild(): the URL routes made again for the settings as the test has changed them; the suite's own after."""
+    from django.urls import clear_url_caches
+
+    from webapp import urls
+
+    def rebuild() -> None:
+        urls.urlpatterns = urls.urlpatterns_build()
+        clear_url_caches()
+
+    yield rebuild
+    urls.urlpatterns = urls.urlpatterns_build()
+    clear_url_caches()
+
+
+@pytest.fixture
+def admin_in_open_mode(settings, routes_rebuilt):
+    settings.INPAINT_ADMIN_IN_OPEN_MODE = True
+    routes_rebuilt()
+
+
 @pytest.fixture(autouse=True)
 def media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"

@@ -41,3 +41,29 @@ def test_the_key_is_hidden_from_debug_pages(settings):
     settings.DASHSCOPE_API_KEY = KEY
     safe = SafeExceptionReporterFilter()
     assert safe.get_safe_settings()["DASHSCOPE_API_KEY"] == safe.cleansed_substitute
+
+
+def load_with_secret(tmp_path, secret: str, *, debug: str = "false") -> subprocess.CompletedProcess:
+    env = {**os.environ, "SECRET_KEY": secret, "DEBUG": debug, "INPAINT_VAR_DIR": str(tmp_path)}
+    return subprocess.run([sys.executable, "-c", "import webapp.settings"], check=False, cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=60)
+
+
+# The value a deployment gets when it copies deploy/inpaint.env.example and forgets to change it.
+EXAMPLE_SECRET_KEY = next(line.partition("=")[2] for line in (ROOT / "deploy" / "inpaint.env.example").read_text().splitlines()
+                          if line.startswith("SECRET_KEY="))
+
+
+@pytest.mark.parametrize("secret", [EXAMPLE_SECRET_KEY, "x" * 49,
+                                    "change-me-" + "a" * 60])
+def test_a_placeholder_or_short_secret_key_refuses_to_start_without_showing_it(tmp_path, secret):
+    loaded = load_with_secret(tmp_path, secret)
+    assert loaded.returncode != 0
+    assert "ImproperlyConfigured: SECRET_KEY is the example's placeholder or shorter than 50" in loaded.stderr
+    assert secret not in loaded.stderr
+
+
+@pytest.mark.parametrize(("secret", "debug"), [("k" * 50, "false"), ("", "false"), ("short", "true")])
+def test_a_long_key_a_generated_one_or_debug_starts(tmp_path, secret, debug):
+    loaded = load_with_secret(tmp_path, secret, debug=debug)
+    assert loaded.returncode == 0, loaded.stderr[-500:]

@@ -419,7 +419,7 @@ def test_studio_lists_only_the_engines_in_settings(client, settings):
     assert response.status_code == 200 and InpaintJob.objects.count() == 0
 
 
-def test_admin_shows_images_billed_for_the_selection(client, django_user_model, settings):
+def test_admin_shows_images_billed_for_the_selection(client, django_user_model, settings, admin_in_open_mode):
     settings.DASHSCOPE_API_KEY = "sk-test"
     job = create_job(client, engine="wanx-x-painting", prompt="a kite")
     InpaintJob.objects.filter(pk=job.pk).update(image_count=4, status=Status.SUCCEEDED)

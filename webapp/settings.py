@@ -10,6 +10,7 @@ import secrets
 from pathlib import Path
 
 import environ
+import urllib3
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from kombu import Exchange, Queue
@@ -35,6 +36,13 @@ def _embedded_secret_key() -> str:
 
 SECRET_KEY = env("SECRET_KEY", default=None) or _embedded_secret_key()
 DEBUG = env.bool("DEBUG", default=False)
+# Django's own advice for a key that cannot be guessed; the example env file's placeholder says "change-me".
+SECRET_KEY_MIN_LENGTH = 50
+SECRET_KEY_PLACEHOLDER = "change-me"
+if not DEBUG and (SECRET_KEY_PLACEHOLDER in SECRET_KEY or len(SECRET_KEY) < SECRET_KEY_MIN_LENGTH):
+    raise ImproperlyConfigured(f"SECRET_KEY is the example's placeholder or shorter than {SECRET_KEY_MIN_LENGTH} "
+                               "characters; set it to a long random value (the same on every host), or leave it "
+                               "unset to have one generated into INPAINT_VAR_DIR.")
 # Hide the DashScope key and other secrets from error reports even with DEBUG on.
 DEFAULT_EXCEPTION_REPORTER_FILTER = "inpaint.reporting.SecretsHiddenReporterFilter"
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
@@ -71,14 +79,25 @@ MIDDLEWARE = [
 INPAINT_ACCESS = env("INPAINT_ACCESS", default="open")
 if INPAINT_ACCESS not in ("open", "login"):
     raise ImproperlyConfigured('INPAINT_ACCESS must be "open" or "login".')
+# The admin is a sign-in form for the whole site: in open mode it is routed only when this says so.
+INPAINT_ADMIN_IN_OPEN_MODE = env.bool("INPAINT_ADMIN_IN_OPEN_MODE", default=False)
+# Password reset mails go out (and reset is routed) only with a backend that sends (the env var keeps
+# its familiar name; Django 6 takes it as the default mailer).
+MAILERS = {"default": {"BACKEND": env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")}}
+# Failed sign-ins allowed per account and per client network, "count/seconds", before a pause.
+INPAINT_SIGNIN_RATE = env("INPAINT_SIGNIN_RATE", default="5/900")
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "inpaint:studio"
 LOGOUT_REDIRECT_URL = "inpaint:studio"
 
 # Behind HTTPS (see the README's "Behind HTTPS" block): secure cookies, HSTS and the redirect.
-# Behind a reverse proxy, INPAINT_BEHIND_PROXY trusts its X-Forwarded-Proto and -For.
+# Behind a reverse proxy, INPAINT_BEHIND_PROXY trusts its X-Forwarded-Proto, and its X-Forwarded-For on
+# requests from INPAINT_TRUSTED_PROXIES (inpaint.services.addresses).
 INPAINT_HTTPS = env.bool("INPAINT_HTTPS", default=False)
 INPAINT_BEHIND_PROXY = env.bool("INPAINT_BEHIND_PROXY", default=False)
+# The proxies (addresses or networks) whose X-Forwarded-For entries are believed: a request whose
+# connection comes from elsewhere is taken at its REMOTE_ADDR. List a CDN's ranges too when it is in front.
+INPAINT_TRUSTED_PROXIES = env.list("INPAINT_TRUSTED_PROXIES", default=["127.0.0.1", "::1"])
 SECURE_SSL_REDIRECT = INPAINT_HTTPS
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = INPAINT_HTTPS
 SECURE_HSTS_SECONDS = env.int("INPAINT_HSTS_SECONDS", default=31_536_000 if INPAINT_HTTPS else 0)
@@ -136,7 +155,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": f"django.contrib.auth.password_validation.{name}"}
+    for name in ("UserAttributeSimilarityValidator", "MinimumLengthValidator", "CommonPasswordValidator",
+                 "NumericPasswordValidator")
 ]
 
 LANGUAGE_CODE = "en"
@@ -268,7 +289,8 @@ INPAINT_MAX_UPLOAD_BYTES = env.int("INPAINT_MAX_UPLOAD_BYTES", default=50 * 1024
 INPAINT_MAX_PIXELS = env.int("INPAINT_MAX_PIXELS", default=100_000_000)
 INPAINT_MIN_SIDE = env.int("INPAINT_MIN_SIDE", default=32)
 INPAINT_PUBLIC_BASE_URL = env("INPAINT_PUBLIC_BASE_URL", default="").rstrip("/")
-INPAINT_LINK_TTL = env.int("INPAINT_LINK_TTL", default=3600)
+# The service fetches the pictures within moments of the create call; a link it was given lives no longer.
+INPAINT_LINK_TTL = env.int("INPAINT_LINK_TTL", default=300)
 # Every engine the app can run, as import strings: a new engine is one module and one line here.
 INPAINT_ENGINE_CLASSES = env.list("INPAINT_ENGINE_CLASSES", default=[
     "inpaint.engines.offline.OfflineEngine",
@@ -282,8 +304,13 @@ INPAINT_RETRY_BASE_DELAY = env.float("INPAINT_RETRY_BASE_DELAY", default=1.0)
 INPAINT_RETRY_MAX_DELAY = env.float("INPAINT_RETRY_MAX_DELAY", default=60.0)
 # The whole download of one finished image, however slowly it arrives.
 INPAINT_DOWNLOAD_TIMEOUT = env.float("INPAINT_DOWNLOAD_TIMEOUT", default=30.0)
-# Hosts besides DASHSCOPE_BASE_URL's own whose result links may be plain http or inside a private network.
-INPAINT_DOWNLOAD_HOSTS = env.list("INPAINT_DOWNLOAD_HOSTS", default=[])
+# Hosts whose result links may be plain http or inside a private network (on the first hop only;
+# redirects must go to https on public addresses). The real DashScope serves results over https from
+# public hosts, so none is needed; a stand-in on this machine has a plain-http DASHSCOPE_BASE_URL,
+# whose host is then the default.
+_api_url = urllib3.util.parse_url(DASHSCOPE_BASE_URL)
+INPAINT_DOWNLOAD_HOSTS = [host.strip("[]").lower() for host in env.list(
+    "INPAINT_DOWNLOAD_HOSTS", default=[_api_url.host] if _api_url.scheme == "http" and _api_url.host else [])]
 # A create call that keeps failing (5xx, timeouts, ModelUnavailable) is given up this long after
 # the job was created; nothing was billed then.
 INPAINT_SUBMIT_DEADLINE = env.int("INPAINT_SUBMIT_DEADLINE", default=900)

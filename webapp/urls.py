@@ -1,9 +1,36 @@
+from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-urlpatterns = [
-    path("admin/", admin.site.urls),
+from inpaint.signin_forms import AdminSigninForm, SigninForm
+
+# Mail that really leaves the machine: with Django's console or memory backends a reset mail reaches no one.
+MAIL_BACKENDS_THAT_SEND_NOTHING = ("django.core.mail.backends.console.EmailBackend",
+                                   "django.core.mail.backends.locmem.EmailBackend",
+                                   "django.core.mail.backends.dummy.EmailBackend")
+
+
+def urlpatterns_build() -> list:
+    """The routes for the current settings: the admin in open mode only when a setting asks for it, and
+    password reset only when mail is configured, so no stranger can send reset mails or reach a login form
+    they have no use for."""
+    patterns = []
+    # The admin's own sign-in form is throttled like the app's.
+    admin.site.login_form = AdminSigninForm
+    if settings.INPAINT_ACCESS == "login" or settings.INPAINT_ADMIN_IN_OPEN_MODE:
+        patterns.append(path("admin/", admin.site.urls))
     # Django's own sign-in, sign-out and password change, styled like the app (templates/registration/).
-    path("accounts/", include("django.contrib.auth.urls")),
-    path("", include("inpaint.urls")),
-]
+    patterns += [
+        path("accounts/login/", auth_views.LoginView.as_view(authentication_form=SigninForm), name="login"),
+        path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+        path("accounts/password_change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+        path("accounts/password_change/done/", auth_views.PasswordChangeDoneView.as_view(),
+             name="password_change_done"),
+    ]
+    if settings.MAILERS["default"]["BACKEND"] not in MAIL_BACKENDS_THAT_SEND_NOTHING:
+        patterns.append(path("accounts/", include("django.contrib.auth.urls")))
+    return patterns + [path("", include("inpaint.urls"))]
+
+
+urlpatterns = urlpatterns_build()

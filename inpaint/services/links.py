@@ -8,24 +8,37 @@ from collections.abc import Callable
 from django.conf import settings
 from django.core import signing
 from django.core.files.storage import default_storage
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.http import content_disposition_header
+
+from inpaint.models import InpaintJob
+from inpaint.services.states import IN_FLIGHT
 
 MEDIA_LINK_SALT = "inpaint.media-link"
 
 
 def media_link_create(name: str) -> str:
-    """A signed URL under INPAINT_PUBLIC_BASE_URL that serves one stored file until INPAINT_LINK_TTL passes."""
+    """A signed URL under INPAINT_PUBLIC_BASE_URL that serves one stored file of a job waiting on the service,
+    until INPAINT_LINK_TTL passes."""
     token = signing.dumps(name, salt=MEDIA_LINK_SALT)
     filename = name.rsplit("/", 1)[-1]
     return settings.INPAINT_PUBLIC_BASE_URL + reverse("inpaint:media-link", args=[token, filename])
 
 
 def media_link_resolve(token: str) -> str | None:
+    """The stored file a link names, while it is signed, unexpired, and its job still waits on the service.
+
+    A link cannot be revoked one by one, so it dies with its job's wait: once the job has finished,
+    failed or been cancelled, the service has no reason to fetch its pictures, and no one else has any.
+    """
     try:
-        return signing.loads(token, salt=MEDIA_LINK_SALT, max_age=settings.INPAINT_LINK_TTL)
+        name = signing.loads(token, salt=MEDIA_LINK_SALT, max_age=settings.INPAINT_LINK_TTL)
     except signing.BadSignature:
         return None
+    waiting = InpaintJob.objects.filter(IN_FLIGHT).filter(
+        Q(base_image=name) | Q(mask_image=name) | Q(region_image=name) | Q(region_mask=name))
+    return name if waiting.exists() else None
 
 
 def bucket_link_create(name: str) -> str:

@@ -8,7 +8,10 @@ import pytest
 from django.core import signing
 from django.utils import timezone
 
+from inpaint.models import InpaintJob
 from inpaint.services import links
+from tests.services.fakes import submitted_job
+from webapp import settings as documented
 from webapp.settings import s3_media_storage
 
 
@@ -16,12 +19,35 @@ def link_token(url: str) -> str:
     return url.split("/links/", 1)[1].split("/", 1)[0]
 
 
-def test_media_link_round_trip(settings):
+@pytest.mark.django_db
+def test_media_link_round_trip_while_the_job_waits_on_the_service(settings):
     settings.INPAINT_PUBLIC_BASE_URL = "https://studio.example"
-    url = links.media_link_create("jobs/abc/base.jpg")
-    assert url.startswith("https://studio.example/links/")
-    assert url.endswith("/base.jpg")
-    assert links.media_link_resolve(link_token(url)) == "jobs/abc/base.jpg"
+    job = submitted_job()
+    for name in (job.region_image.name, job.region_mask.name):
+        url = links.media_link_create(name)
+        assert url.startswith("https://studio.example/links/")
+        assert url.endswith("/" + name.rsplit("/", 1)[-1])
+        assert links.media_link_resolve(link_token(url)) == name
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("status", [InpaintJob.Status.SUCCEEDED, InpaintJob.Status.FAILED, InpaintJob.Status.CANCELED])
+def test_media_link_of_a_job_no_longer_waiting_is_refused(settings, status):
+    settings.INPAINT_PUBLIC_BASE_URL = "https://studio.example"
+    job = submitted_job()
+    token = link_token(links.media_link_create(job.region_image.name))
+    InpaintJob.objects.filter(pk=job.pk).update(status=status)
+    assert links.media_link_resolve(token) is None
+
+
+@pytest.mark.django_db
+def test_media_link_of_a_file_no_job_holds_is_refused(settings):
+    settings.INPAINT_PUBLIC_BASE_URL = "https://studio.example"
+    assert links.media_link_resolve(link_token(links.media_link_create("jobs/abc/base.jpg"))) is None
+
+
+def test_media_links_live_about_five_minutes_by_default():
+    assert documented.INPAINT_LINK_TTL == 300
 
 
 def test_media_link_tampered_token_is_refused(settings):

@@ -1,0 +1,27 @@
+"""The job form on its own: what it refuses before any picture is looked at."""
+
+from __future__ import annotations
+
+import pytest
+
+from inpaint.forms import MASK_COLOR_MAX_CHARS, JobForm
+from inpaint.images import MAX_MASK_COLOURS
+
+pytestmark = pytest.mark.django_db
+
+
+def mask_color_errors(text: str) -> list[str]:
+    form = JobForm(data={"engine": "offline", "style": "<auto>", "n": "1", "mask_color": text})
+    form.is_valid()
+    return form.errors.get("mask_color", [])
+
+
+def test_deeply_nested_mask_colours_are_refused_in_plain_words():
+    assert mask_color_errors("[" * 200_000) == [
+        f"Write at most {MAX_MASK_COLOURS} mask colours, e.g. [[0, 0, 0], [134, 134, 134]]; this text is too long to be such a list."]
+
+
+def test_the_most_colours_written_with_spaces_fit_under_the_length_cap():
+    colours = "[" + ", ".join(["[ 255 , 255 , 255 ]"] * MAX_MASK_COLOURS) + "]"
+    assert len(colours) < MASK_COLOR_MAX_CHARS
+    assert mask_color_errors(colours) == []
