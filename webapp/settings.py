@@ -274,6 +274,9 @@ INPAINT_ENGINE_CLASSES = env.list("INPAINT_ENGINE_CLASSES", default=[
 INPAINT_ENGINES = env.list("INPAINT_ENGINES", default=["offline", "wanx-x-painting", "wanx2.1-imageedit"])
 INPAINT_POLL_INTERVAL = env.float("INPAINT_POLL_INTERVAL", default=1.0)
 INPAINT_JOB_DEADLINE = env.int("INPAINT_JOB_DEADLINE", default=900)
+# A task past the deadline that will still be billed (running, or its cancel did not take) is
+# polled this often until the service stops keeping it (24 h), so its images are collected.
+INPAINT_LATE_POLL_INTERVAL = env.float("INPAINT_LATE_POLL_INTERVAL", default=30.0)
 INPAINT_RETRY_BASE_DELAY = env.float("INPAINT_RETRY_BASE_DELAY", default=1.0)
 INPAINT_RETRY_MAX_DELAY = env.float("INPAINT_RETRY_MAX_DELAY", default=60.0)
 # The whole download of one finished image, however slowly it arrives.
