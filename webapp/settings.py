@@ -301,10 +301,30 @@ INPAINT_SWEEP_GRACE = env.float("INPAINT_SWEEP_GRACE", default=4.0)
 # A step doing slow work renews its due time every third of this; a dead worker's job is
 # picked up this long (plus the sweep's grace) after it stopped renewing.
 INPAINT_STEP_LEASE = env.float("INPAINT_STEP_LEASE", default=6.0)
-INPAINT_MONTHLY_IMAGE_CAP = env.int("INPAINT_MONTHLY_IMAGE_CAP", default=0)
-# Per person (a signed-in account, or an anonymous browser's session): cloud images a month (0: no
-# cap), and jobs in progress at once.
-INPAINT_MONTHLY_IMAGE_CAP_PER_OWNER = env.int("INPAINT_MONTHLY_IMAGE_CAP_PER_OWNER", default=0)
+
+
+def _monthly_cap(name: str) -> int | None:
+    """A cap of cloud images a month: None when unset (inpaint.services.usage then applies the open-mode
+    default), 0 when turned off on purpose ("0" or "off"), else the number."""
+    value = env(name, default="").strip().lower()
+    if not value:
+        return None
+    if value == "off":
+        return 0
+    if not value.isdigit():
+        raise ImproperlyConfigured(f'{name} must be a whole number of images, or "off".')
+    return int(value)
+
+
+# Cloud images a month for the whole app and per person (a signed-in account, an anonymous browser's
+# session, a room guest). Unset, an open page with a DashScope key is capped at these defaults (the
+# free allowance, and a share of it per person), so a public page never spends without limit; login
+# mode has no cap unless one is set.
+INPAINT_MONTHLY_IMAGE_CAP = _monthly_cap("INPAINT_MONTHLY_IMAGE_CAP")
+INPAINT_MONTHLY_IMAGE_CAP_PER_OWNER = _monthly_cap("INPAINT_MONTHLY_IMAGE_CAP_PER_OWNER")
+INPAINT_OPEN_MONTHLY_IMAGE_CAP = 500
+INPAINT_OPEN_MONTHLY_IMAGE_CAP_PER_OWNER = 20
+# Jobs in progress at once per person.
 INPAINT_MAX_ACTIVE_JOBS = env.int("INPAINT_MAX_ACTIVE_JOBS", default=4)
 # Flood limits per client network (an IPv4 address, an IPv6 /64), as "count/seconds", sized for a
 # room of thirty phones on one Wi-Fi: new jobs, and new visitors (a cookie-less script is a new
