@@ -198,7 +198,11 @@ FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 365
 # Shared by every web process and host (the creation rate per client address is counted here).
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "inpaint_cache"}}
+# Sized so flood counters are not evicted under load: the database cache's default of 300 entries
+# is a few seconds of a cookie-less flood (one visitor entry a post).
+INPAINT_CACHE_MAX_ENTRIES = env.int("INPAINT_CACHE_MAX_ENTRIES", default=100_000)
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "inpaint_cache",
+                      "OPTIONS": {"MAX_ENTRIES": INPAINT_CACHE_MAX_ENTRIES}}}
 
 # Celery ---------------------------------------------------------------------------------
 # The embedded broker is kombu's filesystem transport: it needs no server and, unlike the
