@@ -71,6 +71,7 @@ def _page_context(request: HttpRequest, *, form: JobForm, job: InpaintJob | None
         "picture_limits": _picture_limits(),
         "retention_days": settings.INPAINT_RETENTION_DAYS,
         "images_this_month": usage.usage_images_this_month(jobs=visitor_jobs),
+        "images_left": usage.usage_images_left(visitor_jobs),
     }
 
 

@@ -16,10 +16,15 @@ from tests.test_faults import Visitor, assert_each_paid_once, cloud_worker, conn
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
+@pytest.mark.parametrize("running_seconds", [1.0, 10.0], ids=["ends-during-the-pause", "still-running-after-it"])
 def test_a_task_that_succeeds_while_the_worker_is_paused_past_the_deadline_keeps_its_images(
-        live_server, dashscope, standin_settings, start_worker):
-    dashscope.running_seconds = 1.0
-    worker = cloud_worker(start_worker, dashscope, live_server, INPAINT_JOB_DEADLINE="3")
+        live_server, dashscope, standin_settings, start_worker, running_seconds):
+    # Either the task ends while the worker is stopped, or the worker wakes to a task still RUNNING past the
+    # deadline (what a poll answered just before the pause looks like): a running task is billed, so both
+    # cases must end with its images, whichever way the pause falls.
+    dashscope.running_seconds = running_seconds
+    worker = cloud_worker(start_worker, dashscope, live_server, INPAINT_JOB_DEADLINE="3",
+                          INPAINT_LATE_POLL_INTERVAL="1")
     Visitor(live_server).post_job("paid for, then a long pause")
     wait_for(lambda: InpaintJob.objects.filter(status__in=["SUBMITTED", "RUNNING"]).exists(), timeout=30,
              message="the job to be sent")

@@ -67,3 +67,29 @@ def test_a_placeholder_or_short_secret_key_refuses_to_start_without_showing_it(t
 def test_a_long_key_a_generated_one_or_debug_starts(tmp_path, secret, debug):
     loaded = load_with_secret(tmp_path, secret, debug=debug)
     assert loaded.returncode == 0, loaded.stderr[-500:]
+
+
+def load_caps(tmp_path, **caps: str) -> subprocess.CompletedProcess:
+    env = {name: value for name, value in os.environ.items() if not name.startswith("INPAINT_MONTHLY_IMAGE_CAP")}
+    env |= {"INPAINT_VAR_DIR": str(tmp_path), **caps}
+    code = "import webapp.settings as s; print(s.INPAINT_MONTHLY_IMAGE_CAP, s.INPAINT_MONTHLY_IMAGE_CAP_PER_OWNER)"
+    return subprocess.run([sys.executable, "-c", code], check=False, cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=60)
+
+
+@pytest.mark.parametrize(("caps", "read"), [
+    ({}, "None None"),  # unset: inpaint.services.usage applies the open-mode defaults
+    ({"INPAINT_MONTHLY_IMAGE_CAP": "", "INPAINT_MONTHLY_IMAGE_CAP_PER_OWNER": " "}, "None None"),
+    ({"INPAINT_MONTHLY_IMAGE_CAP": "0", "INPAINT_MONTHLY_IMAGE_CAP_PER_OWNER": "off"}, "0 0"),
+    ({"INPAINT_MONTHLY_IMAGE_CAP": "1000", "INPAINT_MONTHLY_IMAGE_CAP_PER_OWNER": "OFF"}, "1000 0"),
+])
+def test_a_cap_left_unset_differs_from_one_turned_off_on_purpose(tmp_path, caps, read):
+    loaded = load_caps(tmp_path, **caps)
+    assert loaded.returncode == 0, loaded.stderr[-500:]
+    assert loaded.stdout.strip() == read
+
+
+def test_a_cap_that_is_not_a_number_stops_the_start_in_plain_words(tmp_path):
+    loaded = load_caps(tmp_path, INPAINT_MONTHLY_IMAGE_CAP="lots")
+    assert loaded.returncode != 0
+    assert 'INPAINT_MONTHLY_IMAGE_CAP must be a whole number of images, or "off".' in loaded.stderr

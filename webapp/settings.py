@@ -223,7 +223,11 @@ FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 365
 # Shared by every web process and host (the creation rate per client address is counted here).
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "inpaint_cache"}}
+# Sized so flood counters are not evicted under load: the database cache's default of 300 entries
+# is a few seconds of a cookie-less flood (one visitor entry a post).
+INPAINT_CACHE_MAX_ENTRIES = env.int("INPAINT_CACHE_MAX_ENTRIES", default=100_000)
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "inpaint_cache",
+                      "OPTIONS": {"MAX_ENTRIES": INPAINT_CACHE_MAX_ENTRIES}}}
 
 # Celery ---------------------------------------------------------------------------------
 # The embedded broker is kombu's filesystem transport: it needs no server and, unlike the
@@ -300,6 +304,9 @@ INPAINT_ENGINE_CLASSES = env.list("INPAINT_ENGINE_CLASSES", default=[
 INPAINT_ENGINES = env.list("INPAINT_ENGINES", default=["offline", "wanx-x-painting", "wanx2.1-imageedit"])
 INPAINT_POLL_INTERVAL = env.float("INPAINT_POLL_INTERVAL", default=1.0)
 INPAINT_JOB_DEADLINE = env.int("INPAINT_JOB_DEADLINE", default=900)
+# A task past the deadline that will still be billed (running, or its cancel did not take) is
+# polled this often until the service stops keeping it (24 h), so its images are collected.
+INPAINT_LATE_POLL_INTERVAL = env.float("INPAINT_LATE_POLL_INTERVAL", default=30.0)
 INPAINT_RETRY_BASE_DELAY = env.float("INPAINT_RETRY_BASE_DELAY", default=1.0)
 INPAINT_RETRY_MAX_DELAY = env.float("INPAINT_RETRY_MAX_DELAY", default=60.0)
 # The whole download of one finished image, however slowly it arrives.
@@ -329,10 +336,30 @@ INPAINT_SWEEP_GRACE = env.float("INPAINT_SWEEP_GRACE", default=4.0)
 # A step doing slow work renews its due time every third of this; a dead worker's job is
 # picked up this long (plus the sweep's grace) after it stopped renewing.
 INPAINT_STEP_LEASE = env.float("INPAINT_STEP_LEASE", default=6.0)
-INPAINT_MONTHLY_IMAGE_CAP = env.int("INPAINT_MONTHLY_IMAGE_CAP", default=0)
-# Per person (a signed-in account, or an anonymous browser's session): cloud images a month (0: no
-# cap), and jobs in progress at once.
-INPAINT_MONTHLY_IMAGE_CAP_PER_OWNER = env.int("INPAINT_MONTHLY_IMAGE_CAP_PER_OWNER", default=0)
+
+
+def _monthly_cap(name: str) -> int | None:
+    """A cap of cloud images a month: None when unset (inpaint.services.usage then applies the open-mode
+    default), 0 when turned off on purpose ("0" or "off"), else the number."""
+    value = env(name, default="").strip().lower()
+    if not value:
+        return None
+    if value == "off":
+        return 0
+    if not value.isdigit():
+        raise ImproperlyConfigured(f'{name} must be a whole number of images, or "off".')
+    return int(value)
+
+
+# Cloud images a month for the whole app and per person (a signed-in account, an anonymous browser's
+# session, a room guest). Unset, an open page with a DashScope key is capped at these defaults (the
+# free allowance, and a share of it per person), so a public page never spends without limit; login
+# mode has no cap unless one is set.
+INPAINT_MONTHLY_IMAGE_CAP = _monthly_cap("INPAINT_MONTHLY_IMAGE_CAP")
+INPAINT_MONTHLY_IMAGE_CAP_PER_OWNER = _monthly_cap("INPAINT_MONTHLY_IMAGE_CAP_PER_OWNER")
+INPAINT_OPEN_MONTHLY_IMAGE_CAP = 500
+INPAINT_OPEN_MONTHLY_IMAGE_CAP_PER_OWNER = 20
+# Jobs in progress at once per person.
 INPAINT_MAX_ACTIVE_JOBS = env.int("INPAINT_MAX_ACTIVE_JOBS", default=4)
 # Flood limits per client network (an IPv4 address, an IPv6 /64), as "count/seconds", sized for a
 # room of thirty phones on one Wi-Fi: new jobs, and new visitors (a cookie-less script is a new

@@ -26,7 +26,7 @@ def _rate_parse(rate: str) -> tuple[int, int]:
     return count, seconds
 
 
-def _rate_take(name: str, network: str, rate: str) -> bool:
+def rate_take(name: str, network: str, rate: str) -> bool:
     """Count one arrival from the network in the current window; False once the window is full."""
     count, seconds = _rate_parse(rate)
     window = int(timezone.now().timestamp() // seconds)
@@ -37,7 +37,7 @@ def _rate_take(name: str, network: str, rate: str) -> bool:
 
 def network_job_rate_check(network: str) -> None:
     """At most INPAINT_CREATE_RATE new jobs from one network."""
-    if not _rate_take("create-rate", network, settings.INPAINT_CREATE_RATE):
+    if not rate_take("create-rate", network, settings.INPAINT_CREATE_RATE):
         count, seconds = _rate_parse(settings.INPAINT_CREATE_RATE)
         raise JobActionRefused(f"Too many new jobs from your network right now (at most {count} every "
                                f"{seconds} seconds); wait a minute and try again.")
@@ -53,7 +53,7 @@ def visitor_arrival_check(visitor_id: str, network: str) -> None:
     seen = f"inpaint:visitor-seen:{visitor_id}"
     if not cache.add(seen, True, timeout=VISITOR_SEEN_SECONDS):
         return
-    if not _rate_take("new-visitors", network, rate):
+    if not rate_take("new-visitors", network, rate):
         cache.delete(seen)
         count, seconds = _rate_parse(rate)
         raise JobActionRefused(f"{count} new people have started from your network in the last "

@@ -1,8 +1,10 @@
 """The poll step: one status query of the job's remote task, and what follows from the answer.
 
 The query comes first, before any deadline: a task that succeeded was billed and keeps its
-images for 24 hours, so its images are stored however late the answer is. Only a task that is
-still unfinished at the deadline is given up (and cancelled remotely when it can be).
+images for 24 hours, so its images are stored however late the answer is. At the deadline only a
+task that costs nothing is given up: one still waiting that the service really cancelled. A running
+task cannot be cancelled and will be billed, so it (like a waiting one whose cancel did not take) is
+polled on, more slowly, until the service stops keeping it; its card says it is late.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from inpaint.engines import engine_get
 from inpaint.engines.base import Engine, EngineError, TaskState, TaskStatus
 from inpaint.models import InpaintJob
 from inpaint.services.admission import job_remote_ended
+from inpaint.services.durations import duration_in_words
 from inpaint.services.results import ResultRetry, job_results_finish, job_results_store
 from inpaint.services.scheduling import (Steps, step_is_current, step_lateness, step_leased, step_next, step_retry_delay,
                                         steps_dispatch)
@@ -30,6 +33,7 @@ MAX_DOWNLOAD_TRIES = 8
 UNANSWERED_REASON = "The painting service did not answer properly; asking again shortly."
 SAVING_REASON = "Saving your images; the download will be tried again shortly."
 DOWNLOAD_GAVE_UP = "This image could not be downloaded from the painting service. Run the job again."
+LATE_REASON = "Taking longer than usual — still painting; you will not lose it."
 
 
 def job_poll(job: InpaintJob, token: str) -> Steps:
@@ -45,11 +49,16 @@ def _deadline_passed(job: InpaintJob) -> bool:
     return timezone.now() - started > datetime.timedelta(seconds=settings.INPAINT_JOB_DEADLINE)
 
 
+def _retention_passed(job: InpaintJob) -> bool:
+    """The service no longer keeps the task (measured from the job's making, which came first)."""
+    return timezone.now() - job.created_at >= TASK_RETENTION
+
+
 def _poll_once(job: InpaintJob, engine: Engine, started_late: float) -> Steps:
     try:
         state = engine.poll(job.remote_task_id)
     except EngineError as error:
-        if error.transient and timezone.now() - job.created_at < TASK_RETENTION:
+        if error.transient and not _retention_passed(job):
             job_wait(job, UNANSWERED_REASON, poll_errors=F("poll_errors") + 1)
             return step_next(job, "poll", max(settings.INPAINT_POLL_INTERVAL, step_retry_delay(job.poll_errors + 1)))
         job_fail(job, code=error.code, message=engine.explain_error(error.code, error.message))
@@ -57,13 +66,14 @@ def _poll_once(job: InpaintJob, engine: Engine, started_late: float) -> Steps:
     if state.ended:
         # The next waiting job is sent before anything else is written, so the slot never idles.
         steps_dispatch(job_remote_ended(job))
-    _record_remote_state(job, state)
+    late = not state.ended and _deadline_passed(job)
+    _record_remote_state(job, state, waiting_reason=LATE_REASON if late else "")
     if not state.ended:
-        if _deadline_passed(job):
-            return _give_up(job, engine, state)
+        if late and _late_task_given_up(job, engine, state):
+            return job_remote_ended(job)
         if state.status == TaskStatus.RUNNING:
             job_transition(job, Status.RUNNING, sources=[Status.SUBMITTED], started_at=timezone.now())
-        return step_next(job, "poll", job_poll_delay(job, started_late))
+        return step_next(job, "poll", settings.INPAINT_LATE_POLL_INTERVAL if late else job_poll_delay(job, started_late))
     if state.status == TaskStatus.SUCCEEDED:
         return _store_or_retry(job, state)
     if state.status == TaskStatus.CANCELED:
@@ -75,9 +85,9 @@ def _poll_once(job: InpaintJob, engine: Engine, started_late: float) -> Steps:
     return []
 
 
-def _record_remote_state(job: InpaintJob, state: TaskState) -> None:
+def _record_remote_state(job: InpaintJob, state: TaskState, *, waiting_reason: str) -> None:
     # Once the task has ended, poll_errors goes on counting failed downloads so they back off.
-    changes = {"waiting_reason": "", "remote_status": state.status}
+    changes = {"waiting_reason": waiting_reason, "remote_status": state.status}
     if not state.ended:
         changes["poll_errors"] = 0
     for field, value in (("remote_submit_time", state.submit_time), ("remote_scheduled_time", state.scheduled_time),
@@ -105,14 +115,26 @@ def _store_or_retry(job: InpaintJob, state: TaskState) -> Steps:
     return []
 
 
-def _give_up(job: InpaintJob, engine: Engine, state: TaskState) -> Steps:
-    if state.status in (TaskStatus.PENDING, TaskStatus.SUSPENDED):
-        try:
-            engine.cancel(job.remote_task_id)
-        except EngineError:
-            pass  # It may have started meanwhile; then it is simply not collected.
-    minutes = round(settings.INPAINT_JOB_DEADLINE / 60)
-    job_fail(job, code="Timeout",
-             message=f"The painting service did not finish this job within {minutes} minutes. Try again later; "
-                     "it may be overloaded.")
-    return job_remote_ended(job)
+def _late_task_given_up(job: InpaintJob, engine: Engine, state: TaskState) -> bool:
+    """Past the deadline: fail the job only when nothing more can come of its task (True then)."""
+    if state.status in (TaskStatus.PENDING, TaskStatus.SUSPENDED) and _task_cancelled(job, engine):
+        deadline = duration_in_words(settings.INPAINT_JOB_DEADLINE)
+        job_fail(job, code="Timeout", message=f"The painting service did not start this job within {deadline}, so "
+                                              "it was cancelled. Nothing was billed. Try again later; it may be "
+                                              "overloaded.")
+        return True
+    if _retention_passed(job):
+        job_fail(job, code="Timeout", message="The painting service did not finish this job within "
+                                              f"{duration_in_words(TASK_RETENTION.total_seconds())}. Try again later.")
+        return True
+    return False
+
+
+def _task_cancelled(job: InpaintJob, engine: Engine) -> bool:
+    try:
+        engine.cancel(job.remote_task_id)
+    except EngineError:
+        # It may have just started (the service cancels only waiting tasks): it will be billed, so it is
+        # polled on and collected.
+        return False
+    return True

@@ -80,7 +80,7 @@ def room_for_wall(token: str) -> Room | None:
 def room_join(room: Room, network: str) -> RoomGuest:
     """A new guest of the room, counted against INPAINT_JOIN_RATE for the client's network: a join
     link posted in public would otherwise make guests without end."""
-    if not floods._rate_take("room-joins", network, settings.INPAINT_JOIN_RATE):
+    if not floods.rate_take("room-joins", network, settings.INPAINT_JOIN_RATE):
         raise JobActionRefused("Too many people have joined from your network in the last few minutes; "
                                "wait a few minutes and try again.")
     return RoomGuest.objects.create(room=room)

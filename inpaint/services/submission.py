@@ -17,6 +17,7 @@ from inpaint.engines.base import Engine, EngineError, JobInput
 from inpaint.models import InpaintJob
 from inpaint.services.admission import (TAKEN_ELSEWHERE, engine_throttle, engine_throttle_clear, job_admit,
                                         jobs_wake_waiting)
+from inpaint.services.durations import duration_in_words
 from inpaint.services.links import service_link_choose
 from inpaint.services.recovery import RECONCILE_LIST_DELAY
 from inpaint.services.results import job_results_store
@@ -123,9 +124,9 @@ def _submit_failed(job: InpaintJob, engine: Engine, error: EngineError) -> Steps
         job.refresh_from_db()
         return step_next(job, "submit", pause)
     if error.transient:
-        minutes = round(settings.INPAINT_SUBMIT_DEADLINE / 60)
         job_fail(job, code="SubmitDeadline",
-                 message=f"The painting service could not take this job for {minutes} minutes, so it was given up. "
+                 message=f"The painting service could not take this job for "
+                         f"{duration_in_words(settings.INPAINT_SUBMIT_DEADLINE)}, so it was given up. "
                          "Nothing was billed. Try again later.")
     else:
         job_fail(job, code=error.code, message=engine.explain_error(error.code, error.message))

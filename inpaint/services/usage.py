@@ -1,15 +1,21 @@
 """Spend guards per person and for the whole app: images billed by cloud jobs, the monthly caps, and
-jobs in progress per person."""
+jobs in progress per person.
+
+An open page with a DashScope key is capped unless the caps are turned off on purpose: a cap left
+unset takes the open-mode default (the free allowance for the app, a share of it per person); set
+to 0 or "off" it is none. In login mode an unset cap is none, as the staff who sign in are known.
+"""
 
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
-from inpaint.engines import all_engines
+from inpaint.engines import all_engines, engines_offered
 from inpaint.engines.base import Engine
 from inpaint.models import InpaintJob
 from inpaint.services.refusals import JobActionRefused
@@ -38,6 +44,50 @@ def _images_reserved(jobs: QuerySet[InpaintJob]) -> int:
     return billed + pending
 
 
+@dataclass(frozen=True)
+class MonthlyCaps:
+    """Cloud images a month (0: no cap)."""
+    app: int
+    person: int
+
+
+def usage_caps() -> MonthlyCaps:
+    """The caps in force: the settings, or the open-mode defaults where a cap is unset (see the module)."""
+    capped_by_default = settings.INPAINT_ACCESS == "open" and bool(settings.DASHSCOPE_API_KEY)
+
+    def in_force(value: int | None, open_default: int) -> int:
+        if value is not None:
+            return value
+        return open_default if capped_by_default else 0
+
+    return MonthlyCaps(app=in_force(settings.INPAINT_MONTHLY_IMAGE_CAP, settings.INPAINT_OPEN_MONTHLY_IMAGE_CAP),
+                       person=in_force(settings.INPAINT_MONTHLY_IMAGE_CAP_PER_OWNER,
+                                       settings.INPAINT_OPEN_MONTHLY_IMAGE_CAP_PER_OWNER))
+
+
+@dataclass(frozen=True)
+class ImagesLeft:
+    """What the page says is left this month: ``left`` of ``cap``, the person's cap or else the app's."""
+    left: int
+    cap: int
+    per_person: bool
+
+
+def usage_images_left(mine: QuerySet[InpaintJob]) -> ImagesLeft | None:
+    """Cloud images the person may still make this month (None when no cap applies or no cloud engine runs)."""
+    if not any(engine.remote for engine in engines_offered()):
+        return None
+    caps = usage_caps()
+    app_left = caps.app - _images_reserved(InpaintJob.objects.all()) if caps.app else None
+    if caps.person:
+        own_left = caps.person - _images_reserved(mine)
+        left = own_left if app_left is None else min(own_left, app_left)
+        return ImagesLeft(left=max(0, left), cap=caps.person, per_person=True)
+    if app_left is not None:
+        return ImagesLeft(left=max(0, app_left), cap=caps.app, per_person=False)
+    return None
+
+
 def usage_limits_check(engine: Engine, n: int, owner_key: str) -> None:
     """Refuse a new job that would pass a cap or the person's jobs in progress, before any call.
 
@@ -49,13 +99,17 @@ def usage_limits_check(engine: Engine, n: int, owner_key: str) -> None:
         raise JobActionRefused(f"You have {active_limit} jobs in progress; start another when one has finished.")
     if not engine.remote:
         return
-    cap = settings.INPAINT_MONTHLY_IMAGE_CAP
-    if cap and _images_reserved(InpaintJob.objects.all()) + n > cap:
+    caps = usage_caps()
+    if caps.app and _images_reserved(InpaintJob.objects.all()) + n > caps.app:
         raise JobActionRefused(
-            f"This month's limit of {cap} cloud images has been reached. Use the offline engine, "
+            f"This month's limit of {caps.app} cloud images has been reached. Use the offline engine, "
             "or ask the administrator to raise the limit.")
-    own_cap = settings.INPAINT_MONTHLY_IMAGE_CAP_PER_OWNER
-    if own_cap and _images_reserved(mine) + n > own_cap:
+    reserved = _images_reserved(mine) if caps.person else 0
+    if caps.person and reserved + n > caps.person:
+        left = max(0, caps.person - reserved)
+        if left:
+            raise JobActionRefused(f"You have {left} of your {caps.person} cloud images left this month, fewer than "
+                                   f"the {n} asked for. Ask for {left} or use the offline engine.")
         raise JobActionRefused(
-            f"You have used your {own_cap} cloud images for this month. Use the offline engine, "
+            f"You have used your {caps.person} cloud images for this month. Use the offline engine, "
             "or ask the administrator for more.")

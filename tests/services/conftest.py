@@ -15,13 +15,12 @@ def service_settings(settings):
     settings.INPAINT_PUBLIC_BASE_URL = ""
     settings.INPAINT_SUBMIT_RATES = {}
     settings.INPAINT_RUNNING_LIMITS = {}
-    settings.INPAINT_MONTHLY_IMAGE_CAP = 0
     settings.INPAINT_POLL_INTERVAL = 1.0
     settings.INPAINT_ADMISSION_RECHECK = 5.0
     settings.INPAINT_JOB_DEADLINE = 900
+    settings.INPAINT_LATE_POLL_INTERVAL = 30.0
     settings.INPAINT_SWEEP_GRACE = 60.0
     settings.INPAINT_MAX_ACTIVE_JOBS = 0  # many jobs of one person; the limit has its own tests
-    settings.INPAINT_MONTHLY_IMAGE_CAP_PER_OWNER = 0
     return settings
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
+from django.core.cache import caches
 
 from inpaint.services import floods
 from inpaint.services.owners import address_network
@@ -43,3 +45,8 @@ def test_new_visitors_per_network_are_limited_and_known_visitors_keep_working(se
 ])
 def test_an_ipv6_visitor_counts_by_their_64(address, network):
     assert address_network(address) == network
+
+
+def test_the_cache_keeps_far_more_counters_than_djangos_default():
+    # 300 entries (Django's default) is a few seconds of a cookie-less flood; evicted counters start again at 0.
+    assert caches["default"]._max_entries == settings.INPAINT_CACHE_MAX_ENTRIES >= 100_000

@@ -113,20 +113,26 @@ def test_job_poll_transient_error_keeps_polling(cloud):
     assert steps[0].countdown >= 1.0
 
 
-def test_job_poll_after_the_deadline_asks_once_more_then_fails_and_cancels(cloud, settings):
+def late_job(settings, minutes: float = 2, **fields):
+    """A job sent `minutes` ago under a one-minute deadline."""
     settings.INPAINT_JOB_DEADLINE = 60
-    job = submitted_job(submitted_at=timezone.now() - datetime.timedelta(minutes=2))
-    poll_with(cloud, job, TaskState(status=TaskStatus.PENDING))
+    return submitted_job(submitted_at=timezone.now() - datetime.timedelta(minutes=minutes), **fields)
+
+
+def test_a_waiting_task_past_the_deadline_is_asked_once_more_then_cancelled_and_given_up(cloud, settings):
+    job = late_job(settings)
+    assert poll_with(cloud, job, TaskState(status=TaskStatus.PENDING)) == []
     job = reload(job)
     assert job.status == Status.FAILED
-    assert "did not finish" in job.error_message
+    assert job.error_message == ("The painting service did not start this job within 60 seconds, so it was "
+                                 "cancelled. Nothing was billed. Try again later; it may be overloaded.")
     assert cloud.polled == [job.remote_task_id]
     assert cloud.canceled == [job.remote_task_id]
+    assert job.remote_ended_at is not None, "its running slot is freed"
 
 
 def test_a_task_that_succeeded_after_the_deadline_keeps_its_images_and_usage(cloud, settings):
-    settings.INPAINT_JOB_DEADLINE = 60
-    job = submitted_job(submitted_at=timezone.now() - datetime.timedelta(minutes=30))
+    job = late_job(settings, minutes=30)
     poll_with(cloud, job, TaskState(status=TaskStatus.SUCCEEDED, image_count=1,
                                     results=[SlotResult(content=picture(64, 64, fmt="PNG"))]))
     job = reload(job)
@@ -135,17 +141,50 @@ def test_a_task_that_succeeded_after_the_deadline_keeps_its_images_and_usage(clo
     assert job.results.exclude(image="").count() == 1
 
 
-def test_a_running_task_past_the_deadline_is_not_cancelled(cloud, settings):
-    settings.INPAINT_JOB_DEADLINE = 60
-    job = submitted_job(submitted_at=timezone.now() - datetime.timedelta(minutes=2))
+def test_a_running_task_past_the_deadline_is_polled_on_slowly_and_said_to_be_late(cloud, settings):
+    job = late_job(settings)
+    steps = poll_with(cloud, job, TaskState(status=TaskStatus.RUNNING))
+    job = reload(job)
+    assert job.status == Status.RUNNING
+    assert job.waiting_reason == polling.LATE_REASON == ("Taking longer than usual — still painting; "
+                                                         "you will not lose it.")
+    assert job.remote_ended_at is None, "the task still holds the account's running slot"
+    assert steps == [Step("poll", str(job.pk), job.step_token, 30.0)]
+    assert cloud.canceled == [], "a running task cannot be cancelled"
+
+
+def test_a_late_task_that_then_succeeds_keeps_its_images(cloud, settings):
+    job = late_job(settings)
     poll_with(cloud, job, TaskState(status=TaskStatus.RUNNING))
-    assert reload(job).status == Status.FAILED
-    assert cloud.canceled == []
+    poll_with(cloud, reload(job), TaskState(status=TaskStatus.SUCCEEDED, image_count=1,
+                                            results=[SlotResult(content=picture(64, 64, fmt="PNG"))]))
+    job = reload(job)
+    assert job.status == Status.SUCCEEDED and job.waiting_reason == ""
+    assert job.results.exclude(image="").count() == 1
+
+
+def test_a_waiting_task_whose_cancel_did_not_take_is_polled_on(cloud, settings):
+    job = late_job(settings)
+    cloud.cancel_error = DashScopeError(code="UnsupportedOperation", message="The operation is unsupported.")
+    steps = poll_with(cloud, job, TaskState(status=TaskStatus.PENDING))
+    job = reload(job)
+    assert cloud.canceled == [job.remote_task_id]
+    assert job.status == Status.SUBMITTED
+    assert job.waiting_reason == polling.LATE_REASON
+    assert [(step.action, step.countdown) for step in steps] == [("poll", 30.0)]
+
+
+def test_a_task_still_unfinished_when_the_service_stops_keeping_it_is_given_up(cloud, settings):
+    job = late_job(settings, minutes=24 * 60 + 1, created_at=timezone.now() - datetime.timedelta(hours=25))
+    assert poll_with(cloud, job, TaskState(status=TaskStatus.RUNNING)) == []
+    job = reload(job)
+    assert job.status == Status.FAILED
+    assert job.error_message == "The painting service did not finish this job within 24 hours. Try again later."
+    assert job.remote_ended_at is not None
 
 
 def test_queries_failing_past_the_deadline_keep_being_retried(cloud, settings):
-    settings.INPAINT_JOB_DEADLINE = 60
-    job = submitted_job(submitted_at=timezone.now() - datetime.timedelta(minutes=2))
+    job = late_job(settings)
     steps = poll_with(cloud, job, DashScopeError(code="ReadTimeout", message="slow", transient=True))
     assert [step.action for step in steps] == ["poll"]
     assert reload(job).status == Status.SUBMITTED

@@ -79,6 +79,17 @@ def test_job_submit_transient_error_releases_the_claim_and_retries(cloud):
     assert steps[0].token == job.step_token
 
 
+def test_a_create_call_failing_past_the_submit_deadline_gives_up_in_plain_words(cloud, settings):
+    settings.INPAINT_SUBMIT_DEADLINE = 4
+    cloud.submit_answer = DashScopeError(code="SystemError", message="busy", http_status=503, transient=True)
+    job = make_job(created_at=timezone.now() - datetime.timedelta(seconds=5))
+    assert submission.job_submit(job, job.step_token) == []
+    job = reload(job)
+    assert job.status == Status.FAILED
+    assert job.error_message == ("The painting service could not take this job for 4 seconds, so it was given up. "
+                                 "Nothing was billed. Try again later.")
+
+
 def test_job_submit_throttled_pauses_the_engine_gate(cloud):
     cloud.submit_answer = DashScopeError(code="Throttling", message="Requests throttled", http_status=429,
                                          transient=True)
