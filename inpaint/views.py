@@ -277,19 +277,22 @@ def job_file_for_editor(request: HttpRequest, pk, kind: str, slot: int | None = 
     """A job's picture or finished result as picture_preview answers for an upload, for the editor to take
     as a new base without the browser downloading (or sending back) a file larger than any upload may be."""
     job = _visitor_job(request, pk)
+
+    def proxy(data: bytes) -> bytes:
+        return images.picture_preview(data, max_side=PREVIEW_MAX_SIDE, max_bytes=len(data),
+                                      max_pixels=settings.INPAINT_MAX_PIXELS)[0]
+
     try:
         floods.network_preview_rate_check(owners.address_network(_client_address(request)))
-        with decode_bound.decode_slot_take():
-            data = results.job_file_read(job, kind, slot)
-            proxy = images.picture_preview(data, max_side=PREVIEW_MAX_SIDE, max_bytes=len(data),
-                                           max_pixels=settings.INPAINT_MAX_PIXELS)
+        stream, width, height = results.job_editor_proxy_open(job, kind, slot, proxy)
     except results.NoSuchFile:
         raise Http404("No such file") from None
     except JobActionRefused as refusal:
         return _refused(str(refusal), status=429)
     except decode_bound.DecodeBusy as busy:
         return _refused(str(busy), status=503)
-    response = _editor_picture(*proxy)
+    with stream:
+        response = _editor_picture(stream.read(), width, height)
     patch_cache_control(response, private=True, max_age=FILE_CACHE_SECONDS)
     return response
 

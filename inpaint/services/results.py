@@ -36,6 +36,8 @@ COMPOSE_MESSAGE = "The painted image could not be put back into your picture. Ru
 # once, on the first request.
 TRANSPARENT_PICTURE = "base-with-transparency.png"
 RESULT_JPEG = "result-{slot}.jpg"
+# The editor's upright JPEG proxy of a picture over its side (views.PREVIEW_MAX_SIDE), for "Use as new base".
+EDITOR_PROXY = {"base": "base-editor.jpg", "result": "result-{slot}-editor.jpg"}
 # The result's size, as a share of the picture's (the form's "Output size").
 OUTPUT_SCALES = {"original": 1.0, "half": 0.5, "quarter": 0.25}
 
@@ -184,8 +186,23 @@ def _derived(job: InpaintJob, name: str, make: Callable[[], bytes]) -> IO[bytes]
 
 def job_derived_names(job: InpaintJob) -> list[str]:
     """The storage names of every file _derived may have made for the job, for deleting them with it."""
-    return [job_file_path(job, TRANSPARENT_PICTURE)] + [
-        job_file_path(job, RESULT_JPEG.format(slot=slot)) for slot in range(job.n)]
+    return [job_file_path(job, TRANSPARENT_PICTURE), job_file_path(job, EDITOR_PROXY["base"])] + [
+        job_file_path(job, name.format(slot=slot)) for slot in range(job.n)
+        for name in (RESULT_JPEG, EDITOR_PROXY["result"])]
+
+
+def job_editor_proxy_open(job: InpaintJob, kind: str, slot: int | None, make: Callable[[bytes], bytes]
+                          ) -> tuple[IO[bytes], int, int]:
+    """The editor's proxy of the job's picture or of a result, made by ``make`` from its bytes once and kept:
+    (open stored proxy, full upright width, height)."""
+    if kind == "base":
+        width, height = job.base_width, job.base_height
+    else:
+        result = job.results.filter(slot=slot).exclude(image="").first()
+        if result is None:
+            raise NoSuchFile(f"{kind} {slot}")
+        width, height = result.width, result.height
+    return _derived(job, EDITOR_PROXY[kind].format(slot=slot), lambda: make(job_file_read(job, kind, slot))), width, height
 
 
 def job_picture(job: InpaintJob) -> tuple[bytes, str]:
