@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pillow_heif
-from PIL import Image, ImageChops, ImageCms, ImageOps, JpegImagePlugin
+from PIL import Image, ImageChops, ImageCms, JpegImagePlugin
 
 from inpaint import png_encode
+from inpaint.mask_colours import mask_colours_select
 
 # HEIC/HEIF is what phones write; pillow-heif's wheels carry libheif, nothing is downloaded.
 pillow_heif.register_heif_opener()
@@ -35,14 +36,16 @@ ANIMATED_FORMATS = ("PNG", "WEBP")
 # A mask is only a guide for which pixels to repaint, so it may be a scaled copy of the
 # picture; aspect ratios closer than this count as "the same shape".
 MASK_ASPECT_TOLERANCE = 0.01
-MASK_COLOUR_TOLERANCE = 8
 MAX_MASK_COLOURS = 16
 JPEG_QUALITY = 95
 # Stored pictures and results are lossless PNG; level 1 is several times faster than the
 # default on photos for a few per cent more bytes, which matters at 24-100 MP.
 PNG_COMPRESS_LEVEL = 1
 ORIENTATION_TAG = 0x0112
-TURNING_ORIENTATIONS = (2, 3, 4, 5, 6, 7, 8)  # 1 is upright; anything else is no orientation at all
+# How each EXIF orientation is undone (as ImageOps.exif_transpose does); 1 is upright, anything else is none.
+_UPRIGHTING = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
+               5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+               8: Image.Transpose.ROTATE_90}
 _SRGB = ImageCms.createProfile("sRGB")
 _THRESHOLD = [0] * 128 + [255] * 128  # a grey mask is "repaint" from 128 up
 
@@ -147,9 +150,15 @@ def _has_transparency(image: Image.Image) -> bool:
 
 
 def _flatten_on_white(image: Image.Image) -> Image.Image:
-    rgba = image.convert("RGBA")
-    background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-    return Image.alpha_composite(background, rgba).convert("RGB")
+    # The same pixels as compositing onto white RGBA, without two more RGBA copies (800 MB at 100 MP).
+    rgba = image if image.mode == "RGBA" else image.convert("RGBA")
+    flat = Image.new("RGB", rgba.size, (255, 255, 255))
+    flat.paste(rgba, mask=rgba)
+    return flat
+
+
+def _upright(image: Image.Image, orientation: int) -> Image.Image:
+    return image.transpose(_UPRIGHTING[orientation]) if orientation != 1 else image
 
 
 def prepare_base_image(data: bytes, *, max_bytes: int, max_pixels: int, min_side: int) -> PreparedImage:
@@ -174,21 +183,32 @@ def prepare_base_image(data: bytes, *, max_bytes: int, max_pixels: int, min_side
         return PreparedImage(data, "jpg" if is_jpeg else "png", width, height, [])
 
     _decode(image, "picture")
-    upright = ImageOps.exif_transpose(image) if orientation != 1 else image
     notes: list[str] = []
     alpha = None
-    if _has_transparency(upright):
-        alpha = _encode(upright.convert("RGBA").getchannel("A"), "PNG", None)
-        upright = _flatten_on_white(upright)
+    # Flattened and made RGB before it is turned, and the decoded original freed before that: a 100 MP
+    # picture then costs its decoded pixels plus one RGB copy at any moment, never three or four copies.
+    if _has_transparency(image):
+        alpha = _upright((image if image.mode in ("RGBA", "LA", "PA") else image.convert("RGBA")).getchannel("A"),
+                         orientation)
         notes.append("The picture's transparent areas are painted on white; the results keep the transparency, "
                      "and the area you paint becomes solid.")
-    upright, icc_profile = _as_rgb(upright, image.info.get("icc_profile"))
+    rgb, icc_profile = _as_rgb(_flatten_on_white(image) if alpha else image, image.info.get("icc_profile"))
+    # The camera's 4:2:0 chroma is kept as it was; any other sampling may be turned, so it goes 4:4:4.
+    jpeg_options = {"subsampling": 2 if JpegImagePlugin.get_sampling(image) == 2 else 0,
+                    "exif": _exif_uprighted(image)} if is_jpeg else {}
+    del image  # the decoded original goes before its RGB copy is turned, the unturned copy as it is turned
+    rgb = _upright(rgb, orientation)
+    alpha_png = _encode(alpha, "PNG", None) if alpha else None
     if is_jpeg:
-        # The camera's 4:2:0 chroma is kept as it was; any other sampling may be turned, so it goes 4:4:4.
-        subsampling = 2 if JpegImagePlugin.get_sampling(image) == 2 else 0
-        content = _encode(upright, "JPEG", icc_profile, subsampling=subsampling, exif=upright.info.get("exif", b""))
-        return PreparedImage(content, "jpg", width, height, notes, alpha)
-    return PreparedImage(_encode(upright, "PNG", icc_profile), "png", width, height, notes, alpha)
+        return PreparedImage(_encode(rgb, "JPEG", icc_profile, **jpeg_options), "jpg", width, height, notes, alpha_png)
+    return PreparedImage(_encode(rgb, "PNG", icc_profile), "png", width, height, notes, alpha_png)
+
+
+def _exif_uprighted(image: Image.Image) -> bytes:
+    """The picture's EXIF less its orientation, so nothing turns the upright copy again."""
+    exif = image.getexif()
+    exif.pop(ORIENTATION_TAG, None)
+    return exif.tobytes() if "exif" in image.info else b""
 
 
 def _orientation(image: Image.Image, what: str) -> int:
@@ -197,7 +217,7 @@ def _orientation(image: Image.Image, what: str) -> int:
         orientation = image.getexif().get(ORIENTATION_TAG, 1)  # a PNG's may follow the pixels: decoded here
     except (OSError, SyntaxError, ValueError, EOFError, struct.error):
         raise _damaged(what) from None
-    return orientation if orientation in TURNING_ORIENTATIONS else 1
+    return orientation if orientation in _UPRIGHTING else 1
 
 
 def _upright_size(image: Image.Image, orientation: int) -> tuple[int, int]:
@@ -233,8 +253,8 @@ def _profile_space(icc_profile: bytes | None) -> str | None:
 def picture_preview(data: bytes, *, max_side: int = 4096, max_bytes: int, max_pixels: int) -> tuple[bytes, int, int]:
     """An upright JPEG of at most ``max_side`` a side, and the picture's full upright width and height.
 
-    For the editor: browsers cannot show HEIC or TIFF, and should not decode 48 MP in full.
-    A JPEG is decoded at a reduced scale straight away (``draft``), so this stays cheap.
+    For the editor: browsers cannot show HEIC or TIFF, and should not decode 48 MP in full. A JPEG is decoded
+    at a reduced scale (``draft``); any picture is scaled before it is turned, so it is copied in full only once.
     """
     image = _open_checked(data, what="picture", max_bytes=max_bytes, max_pixels=max_pixels)
     orientation = _orientation(image, "picture")
@@ -242,14 +262,12 @@ def picture_preview(data: bytes, *, max_side: int = 4096, max_bytes: int, max_pi
     if image.format in ("JPEG", "MPO"):
         image.draft("RGB", (max_side, max_side))
     _decode(image, "picture")
-    upright = ImageOps.exif_transpose(image) if orientation != 1 else image
-    upright.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
-    if _has_transparency(upright):
-        upright = _flatten_on_white(upright)
-    rgb, icc_profile = _as_rgb(upright, image.info.get("icc_profile"))
-    buffer = io.BytesIO()
-    rgb.save(buffer, "JPEG", quality=90, **({"icc_profile": icc_profile} if icc_profile else {}))
-    return buffer.getvalue(), full_width, full_height
+    # RGB before scaling (Pillow scales RGBA through a premultiplied copy), scaled before turning (the bound is square).
+    rgb, icc_profile = _as_rgb(_flatten_on_white(image) if _has_transparency(image) else image,
+                               image.info.get("icc_profile"))
+    del image
+    rgb.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    return _encode(_upright(rgb, orientation), "JPEG", icc_profile, quality=90, subsampling=2), full_width, full_height
 
 
 def open_rgb(data: bytes) -> Image.Image:
@@ -330,29 +348,11 @@ def _encode(image: Image.Image, fmt: str, icc_profile: bytes | None, **options) 
 def _binarise(image: Image.Image, mask_color: list[list[int]]) -> Image.Image:
     """255 where the mask says repaint, 0 elsewhere."""
     if mask_color:
-        return _select_colours(image if image.mode == "RGB" else image.convert("RGB"), mask_color)
+        return mask_colours_select(image if image.mode == "RGB" else image.convert("RGB"), mask_color)
     if _has_transparency(image):
         # A painted overlay exported with transparency: painted pixels are the opaque ones.
         return image.convert("RGBA").getchannel("A").point(_THRESHOLD)
     return (image if image.mode == "L" else image.convert("L")).point(_THRESHOLD)
-
-
-def _select_colours(rgb: Image.Image, mask_color: list[list[int]]) -> Image.Image:
-    """The pixels within MASK_COLOUR_TOLERANCE of any listed colour, in one pass however many are listed.
-
-    Per channel, a table gives each value a bit for every colour that value is near; a pixel is
-    selected when one colour's bit is set in all three of its channels.
-    """
-    values = np.arange(256)
-    tables = np.zeros((3, 256), dtype=np.uint16)
-    for bit, colour in enumerate(mask_color):
-        for channel in range(3):
-            tables[channel] |= (np.abs(values - colour[channel]) <= MASK_COLOUR_TOLERANCE).astype(np.uint16) << bit
-    pixels = np.asarray(rgb)
-    hits = tables[0][pixels[..., 0]]
-    hits &= tables[1][pixels[..., 1]]
-    hits &= tables[2][pixels[..., 2]]
-    return Image.fromarray(np.where(hits != 0, np.uint8(255), np.uint8(0)), mode="L")
 
 
 def prepare_mask(data: bytes, *, base_size: tuple[int, int], mask_color: list[list[int]] | None = None,
@@ -368,11 +368,11 @@ def prepare_mask(data: bytes, *, base_size: tuple[int, int], mask_color: list[li
     image = _open_checked(data, what="mask", max_bytes=max_bytes, max_pixels=max_pixels)
     _decode(image, "mask")
     orientation = _orientation(image, "mask")
-    if orientation != 1:
-        image = ImageOps.exif_transpose(image)
-    elif not mask_color and _in_stored_form(image, base_size):
+    if orientation == 1 and not mask_color and _in_stored_form(image, base_size):
         return data
     mask = _binarise(image, mask_color or [])
+    del image  # a 100 MP colour mask is made one 8-bit channel, and freed, before it is turned
+    mask = _upright(mask, orientation)
     if mask.size != base_size:
         mask = _fit_mask(mask, base_size)
     if mask.getextrema()[1] == 0:

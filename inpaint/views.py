@@ -14,7 +14,7 @@ from django.views.decorators.http import condition, require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HTMX_STOP_POLLING, reswap, retarget, trigger_client_event
 
-from inpaint import images
+from inpaint import decode_bound, images
 from inpaint.services import addresses, cards, floods, jobs, links, owners, results, retention, rooms, selectors, usage
 from inpaint.services.refusals import JobActionRefused
 from inpaint.engines import engines_listed
@@ -139,7 +139,13 @@ def job_create(request: HttpRequest) -> HttpResponse:
     except JobActionRefused as refusal:
         form.refuse_unchecked(str(refusal))
         return _form_again(request, form)
-    if not form.is_valid():
+    try:
+        with decode_bound.decode_slot_take():
+            valid = form.is_valid()
+    except decode_bound.DecodeBusy as busy:
+        form.refuse_unchecked(str(busy))
+        return _form_again(request, form)
+    if not valid:
         return _form_again(request, form)
     data = form.cleaned_data
     try:
@@ -235,8 +241,11 @@ def job_file(request: HttpRequest, pk, kind: str, slot: int | None = None) -> Fi
     return response
 
 
-def _refused(message: str) -> HttpResponse:
-    return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
+def _refused(message: str, status: int = 400) -> HttpResponse:
+    response = HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
+    if status != 400:
+        response["Retry-After"] = str(decode_bound.RETRY_AFTER_SECONDS)
+    return response
 
 
 @require_POST
@@ -249,11 +258,17 @@ def picture_preview(request: HttpRequest) -> HttpResponse:
         return _refused("Choose a picture to open.")
     limits = {"max_bytes": settings.INPAINT_MAX_UPLOAD_BYTES, "max_pixels": settings.INPAINT_MAX_PIXELS}
     try:
+        floods.network_preview_rate_check(owners.address_network(_client_address(request)))
         # Before reading: a file over the limit is never taken into memory.
         images.check_file_size(upload.size, what="picture", max_bytes=limits["max_bytes"])
-        proxy = images.picture_preview(upload.read(), max_side=PREVIEW_MAX_SIDE, **limits)
+        with decode_bound.decode_slot_take():
+            proxy = images.picture_preview(upload.read(), max_side=PREVIEW_MAX_SIDE, **limits)
     except images.ImageRefused as refusal:
         return _refused(str(refusal))
+    except JobActionRefused as refusal:
+        return _refused(str(refusal), status=429)
+    except decode_bound.DecodeBusy as busy:
+        return _refused(str(busy), status=503)
     return _editor_picture(*proxy)
 
 
@@ -263,12 +278,22 @@ def job_file_for_editor(request: HttpRequest, pk, kind: str, slot: int | None = 
     """A job's picture or finished result as picture_preview answers for an upload, for the editor to take
     as a new base without the browser downloading (or sending back) a file larger than any upload may be."""
     job = _visitor_job(request, pk)
+
+    def proxy(data: bytes) -> bytes:
+        return images.picture_preview(data, max_side=PREVIEW_MAX_SIDE, max_bytes=len(data),
+                                      max_pixels=settings.INPAINT_MAX_PIXELS)[0]
+
     try:
-        data = results.job_file_read(job, kind, slot)
+        floods.network_preview_rate_check(owners.address_network(_client_address(request)))
+        stream, width, height = results.job_editor_proxy_open(job, kind, slot, proxy)
     except results.NoSuchFile:
         raise Http404("No such file") from None
-    response = _editor_picture(*images.picture_preview(data, max_side=PREVIEW_MAX_SIDE, max_bytes=len(data),
-                                                       max_pixels=settings.INPAINT_MAX_PIXELS))
+    except JobActionRefused as refusal:
+        return _refused(str(refusal), status=429)
+    except decode_bound.DecodeBusy as busy:
+        return _refused(str(busy), status=503)
+    with stream:
+        response = _editor_picture(stream.read(), width, height)
     patch_cache_control(response, private=True, max_age=FILE_CACHE_SECONDS)
     return response
 

@@ -26,6 +26,7 @@ UNLIMITED_RATE = "1000000/60"
 @pytest.fixture(autouse=True)
 def flood_limits_lifted(settings):
     settings.INPAINT_CREATE_RATE = settings.INPAINT_NEW_VISITOR_RATE = settings.INPAINT_JOIN_RATE = UNLIMITED_RATE
+    settings.INPAINT_PREVIEW_RATE = UNLIMITED_RATE
 
 
 @pytest.fixture(autouse=True)

@@ -63,3 +63,23 @@ def frames(fmt: str, colours=("red", "blue"), size: tuple[int, int] = (64, 48)) 
     buffer = io.BytesIO()
     images[0].save(buffer, fmt, save_all=True, append_images=images[1:], duration=100)
     return buffer.getvalue()
+
+
+
+def png_bomb(width: int = 10_000, height: int = 10_000, *, mode: str = "RGBA", orientation: int | None = 6,
+             row: bytes | None = None) -> bytes:
+    """A few hundred KB of PNG that decodes to ``width`` × ``height`` pixels (transparent black RGBA, turned by
+    EXIF, by default: the costliest picture within the app's limits to decode, turn and flatten), or every row
+    ``row`` (its pixels' bytes). Made row by row, never in full."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    channels, colour_type = {"L": (1, 0), "RGB": (3, 2), "RGBA": (4, 6)}[mode]
+    compressor, line = zlib.compressobj(9), b"\x00" + (row or bytes(channels * width))
+    pixels = b"".join(compressor.compress(line) for _ in range(height)) + compressor.flush()
+    header = chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, colour_type, 0, 0, 0))
+    if orientation is not None:
+        exif = Image.Exif()
+        exif[0x0112] = orientation
+        header += chunk(b"eXIf", exif.tobytes().removeprefix(b"Exif\x00\x00"))
+    return b"\x89PNG\r\n\x1a\n" + header + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")

@@ -292,6 +292,12 @@ DASHSCOPE_TIMEOUT = (env.float("DASHSCOPE_CONNECT_TIMEOUT", default=5.0), env.fl
 INPAINT_MAX_UPLOAD_BYTES = env.int("INPAINT_MAX_UPLOAD_BYTES", default=50 * 1024 * 1024)
 INPAINT_MAX_PIXELS = env.int("INPAINT_MAX_PIXELS", default=100_000_000)
 INPAINT_MIN_SIDE = env.int("INPAINT_MIN_SIDE", default=32)
+# Full picture decodes one web process does at once, and how long a request waits for one before it is
+# answered "busy": a 100 MP picture costs up to a gigabyte while it is decoded.
+INPAINT_DECODES_AT_ONCE = env.int("INPAINT_DECODES_AT_ONCE", default=1)
+INPAINT_DECODE_WAIT = env.float("INPAINT_DECODE_WAIT", default=10.0)
+# Picture previews for the editor one client network may ask for, "count/seconds" (each may decode 100 MP).
+INPAINT_PREVIEW_RATE = env("INPAINT_PREVIEW_RATE", default="120/60")
 INPAINT_PUBLIC_BASE_URL = env("INPAINT_PUBLIC_BASE_URL", default="").rstrip("/")
 # The service fetches the pictures within moments of the create call; a link it was given lives no longer.
 INPAINT_LINK_TTL = env.int("INPAINT_LINK_TTL", default=300)

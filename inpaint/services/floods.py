@@ -59,3 +59,11 @@ def visitor_arrival_check(visitor_id: str, network: str) -> None:
         raise JobActionRefused(f"{count} new people have started from your network in the last "
                                f"{seconds // 60} minutes, the most it may have; try again in a few minutes, "
                                "or ask whoever runs the session for a room link.")
+
+
+def network_preview_rate_check(network: str) -> None:
+    """At most INPAINT_PREVIEW_RATE picture previews for the editor from one network."""
+    if not rate_take("preview-rate", network, settings.INPAINT_PREVIEW_RATE):
+        count, seconds = _rate_parse(settings.INPAINT_PREVIEW_RATE)
+        raise JobActionRefused(f"Too many pictures opened from your network right now (at most {count} every "
+                               f"{seconds} seconds); wait a minute and try again.")

@@ -41,15 +41,15 @@ def job_create(*, user, visitor_id: str, engine: Engine, prompt: str, style: str
         mask_color=mask_color, seed=random.randrange(2**31) if seed is None else seed, context=context,
         edge_softness=edge_softness, base_width=base.width, base_height=base.height,
     )
-    job.base_image.save(f"base.{base.extension}", ContentFile(base.content), save=False)
-    job.mask_image.save("mask.png", ContentFile(mask_png), save=False)
-    if base.alpha:
-        job.base_alpha.save("base-alpha.png", ContentFile(base.alpha), save=False)
-    if guest is not None:
-        room_job_mark(job, guest)
-    job.step_token, job.step_due_at = uuid.uuid4().hex, timezone.now()
-    Lock.objects.get_or_create(name=CREATION_LOCK)
     try:
+        job.base_image.save(f"base.{base.extension}", ContentFile(base.content), save=False)
+        job.mask_image.save("mask.png", ContentFile(mask_png), save=False)
+        if base.alpha:
+            job.base_alpha.save("base-alpha.png", ContentFile(base.alpha), save=False)
+        if guest is not None:
+            room_job_mark(job, guest)
+        job.step_token, job.step_due_at = uuid.uuid4().hex, timezone.now()
+        Lock.objects.get_or_create(name=CREATION_LOCK)
         with transaction.atomic():
             Lock.objects.select_for_update().get(name=CREATION_LOCK)
             if guest is not None:
@@ -57,11 +57,18 @@ def job_create(*, user, visitor_id: str, engine: Engine, prompt: str, style: str
             usage_limits_check(engine, n, owner_key)
             job.save()
             steps_dispatch([step_first(job)])
-    except JobActionRefused:
-        for stored in (job.base_image, job.mask_image, job.base_alpha):
-            if stored:
-                stored.storage.delete(stored.name)
+    except BaseException:
+        # Whatever stops the job's insert (a refusal, the database, a worker shut down mid-post) leaves no
+        # file behind: nothing else would ever delete files no job row names.
+        _files_delete(job)
         raise
+    return job
+
+
+def _files_delete(job: InpaintJob) -> None:
+    for stored in (job.base_image, job.mask_image, job.base_alpha):
+        if stored:
+            stored.storage.delete(stored.name)
     return job
 
 

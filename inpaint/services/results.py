@@ -13,9 +13,10 @@ from collections.abc import Callable
 from typing import IO
 
 from django.core.files.base import ContentFile
+from django.db import transaction
 from django.utils import timezone
 
-from inpaint import images, regions
+from inpaint import decode_bound, images, regions
 from inpaint.engines import engine_get
 from inpaint.engines.base import SlotResult, TaskState
 from inpaint.models import InpaintJob, JobResult, job_file_path
@@ -31,9 +32,12 @@ EXPIRED_MESSAGE = ("This image could not be saved: DashScope's link to it no lon
                    "Run the job again to get a new one.")
 UNUSABLE_MESSAGE = "The service sent something that is not a usable picture for this slot. Run the job again."
 COMPOSE_MESSAGE = "The painted image could not be put back into your picture. Run the job again."
-# Files made on request from the stored ones, kept for the next request.
+# Files made from the stored ones: in the worker as the results are stored; for a job stored before that,
+# once, on the first request.
 TRANSPARENT_PICTURE = "base-with-transparency.png"
 RESULT_JPEG = "result-{slot}.jpg"
+# The editor's upright JPEG proxy of a picture over its side (views.PREVIEW_MAX_SIDE), for "Use as new base".
+EDITOR_PROXY = {"base": "base-editor.jpg", "result": "result-{slot}-editor.jpg"}
 # The result's size, as a share of the picture's (the form's "Output size").
 OUTPUT_SCALES = {"original": 1.0, "half": 0.5, "quarter": 0.25}
 
@@ -48,6 +52,8 @@ def job_results_store(job: InpaintJob, state: TaskState) -> None:
         if result.image or result.error_code:
             continue
         _result_store(job, result, outcome)
+    if job.base_alpha:
+        _derived(job, TRANSPARENT_PICTURE, lambda: job_picture(job)[0]).close()
     job_results_finish(job)
 
 
@@ -77,6 +83,8 @@ def _result_store(job: InpaintJob, result: JobResult, outcome: SlotResult) -> No
         _slot_failed(result, "ComposeFailed", COMPOSE_MESSAGE)
         return
     result.width, result.height = composed.width, composed.height
+    # Made before the slot is stored, so no request can find the result without its JPEG and make it too.
+    _derived(job, RESULT_JPEG.format(slot=result.slot), lambda: images.result_as_jpeg(composed.png)).close()
     result.preview.save("preview.webp", ContentFile(composed.preview), save=False)
     result.image.save("result.png", ContentFile(composed.png), save=False)
     result.save(update_fields=["image", "preview", "width", "height"])
@@ -165,17 +173,36 @@ def job_file_read(job: InpaintJob, kind: str, slot: int | None = None) -> bytes:
 
 
 def _derived(job: InpaintJob, name: str, make: Callable[[], bytes]) -> IO[bytes]:
-    """A file made from the job's own files, stored beside them the first time it is asked for."""
+    """A file made from the job's own files, stored beside them once. Made under a decode slot of this process
+    and with the job's row locked, so parallel first requests on any host decode a 100 MP picture once."""
     storage, path = job.base_image.storage, job_file_path(job, name)
     if not storage.exists(path):
-        storage.save(path, ContentFile(make()))
+        with decode_bound.decode_slot_take(), transaction.atomic():
+            InpaintJob.objects.select_for_update().filter(pk=job.pk).exists()
+            if not storage.exists(path):
+                storage.save(path, ContentFile(make()))
     return storage.open(path, "rb")
 
 
 def job_derived_names(job: InpaintJob) -> list[str]:
     """The storage names of every file _derived may have made for the job, for deleting them with it."""
-    return [job_file_path(job, TRANSPARENT_PICTURE)] + [
-        job_file_path(job, RESULT_JPEG.format(slot=slot)) for slot in range(job.n)]
+    return [job_file_path(job, TRANSPARENT_PICTURE), job_file_path(job, EDITOR_PROXY["base"])] + [
+        job_file_path(job, name.format(slot=slot)) for slot in range(job.n)
+        for name in (RESULT_JPEG, EDITOR_PROXY["result"])]
+
+
+def job_editor_proxy_open(job: InpaintJob, kind: str, slot: int | None, make: Callable[[bytes], bytes]
+                          ) -> tuple[IO[bytes], int, int]:
+    """The editor's proxy of the job's picture or of a result, made by ``make`` from its bytes once and kept:
+    (open stored proxy, full upright width, height)."""
+    if kind == "base":
+        width, height = job.base_width, job.base_height
+    else:
+        result = job.results.filter(slot=slot).exclude(image="").first()
+        if result is None:
+            raise NoSuchFile(f"{kind} {slot}")
+        width, height = result.width, result.height
+    return _derived(job, EDITOR_PROXY[kind].format(slot=slot), lambda: make(job_file_read(job, kind, slot))), width, height
 
 
 def job_picture(job: InpaintJob) -> tuple[bytes, str]:

@@ -81,3 +81,15 @@ def test_job_cancel_final_job_is_refused():
         jobs.job_cancel(job)
 
 
+
+
+@pytest.mark.parametrize("failing", ["usage_limits_check", "steps_dispatch"])
+def test_a_failure_after_the_files_are_stored_leaves_no_file_behind(monkeypatch, media_root, failing):
+    def fail(*args, **kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(jobs, failing, fail)
+    with pytest.raises(RuntimeError):
+        make_job()
+    assert not [path for path in media_root.rglob("*") if path.is_file()]
+    assert not jobs.InpaintJob.objects.exists()

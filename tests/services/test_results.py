@@ -170,3 +170,27 @@ def test_downloads_refuse_a_link_into_a_private_network(settings):
     with pytest.raises(DownloadRefused, match="private network"):
         downloads.result_download("https://10.0.0.7/result.png")
 
+
+
+def test_the_jpeg_and_the_transparent_picture_are_made_by_the_worker_so_the_views_only_serve_them(cloud, monkeypatch):
+    transparent = Image.new("L", (320, 320), 0)
+    buffer = io.BytesIO()
+    transparent.save(buffer, "PNG")
+    job = submitted_job(base=PreparedImage(picture(320, 320), "jpg", 320, 320, alpha=buffer.getvalue()))
+    poll_with(cloud, job, succeeded(SlotResult(content=region_sized_output(job))))
+    storage = job.base_image.storage
+    assert storage.exists(f"jobs/{job.pk}/{results.TRANSPARENT_PICTURE}")
+    assert storage.exists(f"jobs/{job.pk}/{results.RESULT_JPEG.format(slot=0)}")
+
+    def decoded(*args, **kwargs):
+        raise AssertionError("a request decoded a picture")
+
+    monkeypatch.setattr(results.images, "result_as_jpeg", decoded)
+    monkeypatch.setattr(results.images, "with_transparency", decoded)
+    job = reload(job)
+    jpeg, extension = results.job_file_open(job, "result", 0, as_jpeg=True)
+    with jpeg:
+        assert extension == "jpg" and open_image(jpeg.read()).format == "JPEG"
+    picture_file, _ = results.job_file_open(job, "base")
+    with picture_file:
+        assert open_image(picture_file.read()).mode == "RGBA"
