@@ -258,7 +258,7 @@ def picture_preview(request: HttpRequest) -> HttpResponse:
         return _refused("Choose a picture to open.")
     limits = {"max_bytes": settings.INPAINT_MAX_UPLOAD_BYTES, "max_pixels": settings.INPAINT_MAX_PIXELS}
     try:
-        floods.network_preview_rate_check(owners.address_network(_client_address(request)))
+        floods.network_preview_rate_check(owners.address_network(addresses.request_client_address(request)))
         # Before reading: a file over the limit is never taken into memory.
         images.check_file_size(upload.size, what="picture", max_bytes=limits["max_bytes"])
         with decode_bound.decode_slot_take():
@@ -284,7 +284,7 @@ def job_file_for_editor(request: HttpRequest, pk, kind: str, slot: int | None = 
                                       max_pixels=settings.INPAINT_MAX_PIXELS)[0]
 
     try:
-        floods.network_preview_rate_check(owners.address_network(_client_address(request)))
+        floods.network_preview_rate_check(owners.address_network(addresses.request_client_address(request)))
         stream, width, height = results.job_editor_proxy_open(job, kind, slot, proxy)
     except results.NoSuchFile:
         raise Http404("No such file") from None
