@@ -201,6 +201,19 @@ class EngineGate(models.Model):
         return self.engine
 
 
+class RateCount(models.Model):
+    """How many arrivals a flood limit has counted for one network in one window (inpaint.services.floods).
+    Counted by one atomic upsert, so parallel posts on any host never lose a count, and never evicted
+    early the way a cache entry is under load."""
+
+    key = models.CharField(max_length=200, primary_key=True)
+    count = models.PositiveIntegerField(default=0)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.count}"
+
+
 class Lock(models.Model):
     """A row to lock, so that a check and the insert it guards happen one at a time on every host
     (e.g. the monthly caps, counted and reserved together when a job is created)."""

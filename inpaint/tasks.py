@@ -11,7 +11,7 @@ their registered names.
 from celery import shared_task
 
 from inpaint.models import InpaintJob
-from inpaint.services import polling, recovery, retention, submission
+from inpaint.services import floods, polling, recovery, retention, submission
 from inpaint.services.scheduling import steps_dispatch
 
 
@@ -46,3 +46,4 @@ def jobs_sweep_task() -> None:
 @shared_task(ignore_result=True)
 def jobs_expire_task() -> None:
     retention.jobs_expire()
+    floods.rate_counts_expire()

@@ -3,16 +3,20 @@ address, so the address limits only how fast new visitors and new jobs arrive fr
 one person may have (that is inpaint.services.usage, per person).
 
 A script that drops its cookie on every post is a new visitor each time, so the new-visitor limit
-is what stops a cookie-less flood. Counts live in the shared cache, so every web process and host
-sees the same numbers.
+is what stops a cookie-less flood. Counts live in the database (RateCount), so every web process and
+host sees the same numbers.
 """
 
 from __future__ import annotations
 
+import datetime
+
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
 from django.utils import timezone
 
+from inpaint.models import RateCount
 from inpaint.services.refusals import JobActionRefused
 
 # A visitor counted once stays known this long, so the people of a day-long workshop are never
@@ -26,13 +30,35 @@ def _rate_parse(rate: str) -> tuple[int, int]:
     return count, seconds
 
 
+def _count_sql() -> str:
+    # One statement that inserts the window's row or adds one to it and answers the new count: a read
+    # then a write (the cache's incr) lets parallel posts count once between them. PostgreSQL and
+    # SQLite (3.35 and newer) both have ON CONFLICT … RETURNING.
+    table = RateCount._meta.db_table
+    return (f"INSERT INTO {table} (key, count, expires_at) VALUES (%s, 1, %s) "
+            f"ON CONFLICT (key) DO UPDATE SET count = {table}.count + 1 RETURNING count")
+
+
+COUNT_SQL = _count_sql()
+
+
 def rate_take(name: str, network: str, rate: str) -> bool:
     """Count one arrival from the network in the current window; False once the window is full."""
     count, seconds = _rate_parse(rate)
-    window = int(timezone.now().timestamp() // seconds)
-    key = f"inpaint:{name}:{network}:{window}"
-    cache.add(key, 0, timeout=seconds * 2)
-    return cache.incr(key) <= count
+    now = timezone.now()
+    window = int(now.timestamp() // seconds)
+    expires_at = RateCount._meta.get_field("expires_at").get_db_prep_value(
+        now + datetime.timedelta(seconds=seconds * 2), connection)
+    with connection.cursor() as cursor:
+        cursor.execute(COUNT_SQL, [f"{name}:{network}:{window}", expires_at])
+        (counted,) = cursor.fetchone()
+    return counted <= count
+
+
+def rate_counts_expire() -> int:
+    """Delete the counts of windows that have passed (the periodic sweep)."""
+    deleted, _ = RateCount.objects.filter(expires_at__lt=timezone.now()).delete()
+    return deleted
 
 
 def network_job_rate_check(network: str) -> None:
