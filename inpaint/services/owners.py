@@ -26,18 +26,12 @@ IPV6_NETWORK_PREFIX = 64
 
 def visitor_id_get(session, *, create: bool = False) -> str:
     """The visitor's id from the session ("" if none); with ``create``, one is made when missing."""
-    visitor_id = session.get(VISITOR_SESSION_KEY) or _legacy_visitor_id(session)
+    visitor_id = session.get(VISITOR_SESSION_KEY, "")
     if create and not visitor_id:
         visitor_id = secrets.token_urlsafe(24)
     if visitor_id and session.get(VISITOR_SESSION_KEY) != visitor_id:
         session[VISITOR_SESSION_KEY] = visitor_id
     return visitor_id
-
-
-def _legacy_visitor_id(session) -> str:
-    # Sessions from before visitor ids filed their jobs under the session key; they keep them.
-    key = session.session_key
-    return key if key and InpaintJob.objects.filter(owner__isnull=True, visitor_id=key).exists() else ""
 
 
 def owner_key_for(user, visitor_id: str) -> str:
