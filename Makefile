@@ -13,18 +13,36 @@ BASE_PYTHON := $(shell for p in python3.13 python3.12 $$HOME/.pyenv/versions/3.1
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/inpaint
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/14
 
-.PHONY: run test install install-test browser bench clean
+.PHONY: run test install install-test browser bench clean lock audit
 
-$(VENV)/.installed: requirements.txt
+# Installed from the lock files: every package, transitive ones included, at a pinned version whose
+# hash pip checks (`make lock` makes them again from requirements*.txt).
+$(VENV)/.installed: requirements.lock
 	@test -n "$(BASE_PYTHON)" || { echo "Python 3.12 or newer is needed (Django 6 requires it)"; exit 1; }
 	test -x $(PY) || $(BASE_PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --require-hashes -r requirements.lock
 	touch $@
 
-$(VENV)/.installed-test: $(VENV)/.installed requirements-test.txt
-	$(PY) -m pip install --quiet -r requirements-test.txt
+$(VENV)/.installed-test: $(VENV)/.installed requirements-test.lock
+	$(PY) -m pip install --quiet --require-hashes -r requirements-test.lock
 	touch $@
+
+# The tools that make the lock files and audit them live apart from the app's own packages.
+TOOLS := .venv-tools
+$(TOOLS)/.installed:
+	test -x $(TOOLS)/bin/python || $(BASE_PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet pip-tools==7.6.2 pip-audit
+	touch $@
+
+LOCK_OPTIONS := --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links
+lock: $(TOOLS)/.installed
+	$(TOOLS)/bin/pip-compile $(LOCK_OPTIONS) -o requirements.lock requirements.txt
+	$(TOOLS)/bin/pip-compile $(LOCK_OPTIONS) -o requirements-test.lock requirements-test.txt
+
+# Known vulnerabilities in every locked package (needs the advisory database online, so not in `make test`).
+audit: $(TOOLS)/.installed
+	$(TOOLS)/bin/pip-audit --require-hashes --disable-pip -r requirements-test.lock
 
 install: $(VENV)/.installed
 
@@ -53,4 +71,4 @@ bench: install
 	$(PY) bench/bench_offline.py
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) $(TOOLS) var
