@@ -54,9 +54,10 @@ def broker_url(request) -> str:
 def children(pid: int) -> list[int]:
     """Children of every thread: billiard's threaded pool starts replacement processes from a thread."""
     found = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        with contextlib.suppress(FileNotFoundError):
-            found += [int(child) for child in (task / "children").read_text().split()]
+    with contextlib.suppress(FileNotFoundError):  # the process itself may have just exited
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            with contextlib.suppress(FileNotFoundError):
+                found += [int(child) for child in (task / "children").read_text().split()]
     return found
 
 

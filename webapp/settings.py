@@ -83,7 +83,9 @@ if INPAINT_ACCESS not in ("open", "login"):
 INPAINT_ADMIN_IN_OPEN_MODE = env.bool("INPAINT_ADMIN_IN_OPEN_MODE", default=False)
 # Password reset mails go out (and reset is routed) only with a backend that sends (the env var keeps
 # its familiar name; Django 6 takes it as the default mailer).
-MAILERS = {"default": {"BACKEND": env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")}}
+# Unset, no mailer is configured at all (a development backend here would fail `check --deploy`).
+if env("EMAIL_BACKEND", default=""):
+    MAILERS = {"default": {"BACKEND": env("EMAIL_BACKEND")}}
 # Failed sign-ins allowed per account and per client network, "count/seconds", before a pause.
 INPAINT_SIGNIN_RATE = env("INPAINT_SIGNIN_RATE", default="5/900")
 LOGIN_URL = "login"

@@ -28,7 +28,8 @@ def urlpatterns_build() -> list:
         path("accounts/password_change/done/", auth_views.PasswordChangeDoneView.as_view(),
              name="password_change_done"),
     ]
-    if settings.MAILERS["default"]["BACKEND"] not in MAIL_BACKENDS_THAT_SEND_NOTHING:
+    mail_backend = (getattr(settings, "MAILERS", None) or {}).get("default", {}).get("BACKEND", "")
+    if mail_backend and mail_backend not in MAIL_BACKENDS_THAT_SEND_NOTHING:
         patterns.append(path("accounts/", include("django.contrib.auth.urls")))
     return patterns + [path("", include("inpaint.urls"))]
 
