@@ -50,7 +50,8 @@ def wrk(url: str, headers: dict[str, str]) -> dict:
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     assert not errors, out
     return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-            "p50": re.search(r"50%\s+(\S+)", out).group(1), "p99": re.search(r"99%\s+(\S+)", out).group(1)}
+            "p50": re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1),
+            "p99": re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1)}
 
 
 def hello_start(var_dir: Path) -> tuple[subprocess.Popen, str]:
