@@ -11,7 +11,9 @@ import uuid
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import sync_playwright
 
+from tests.browser import CHROMIUM, CHROMIUM_ARGS
 from webapp import settings as documented_settings
 
 TEST_API_KEY = "sk-test-0123456789"
@@ -34,6 +36,24 @@ def spend_caps_lifted(settings):
     """No monthly cap unless a test sets one: open mode with a key is capped by default (20 images a person),
     and the suite's visitors make more than that; the caps' own tests set them or leave them unset."""
     settings.INPAINT_MONTHLY_IMAGE_CAP = settings.INPAINT_MONTHLY_IMAGE_CAP_PER_OWNER = 0
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium driven by Playwright, one per test module (tests/browser.py has the page helpers)."""
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def caps_unset(settings):
+    """Open mode with a key and neither cap set, as a fresh public deployment would run: the defaults are in force."""
+    settings.INPAINT_ACCESS = "open"
+    settings.DASHSCOPE_API_KEY = TEST_API_KEY
+    settings.INPAINT_MONTHLY_IMAGE_CAP = settings.INPAINT_MONTHLY_IMAGE_CAP_PER_OWNER = None
+    return settings
 
 
 @pytest.fixture

@@ -11,10 +11,10 @@ from wsgiref.simple_server import WSGIRequestHandler, make_server
 import pytest
 import requests
 from django.utils import timezone
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from inpaint.models import InpaintJob
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, open_studio
+from tests.browser import open_studio
 from tests.rooms import guest_job, room_open
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -74,33 +74,30 @@ def test_an_unchanged_card_is_answered_304_before_django_and_a_changed_one_in_fu
     assert stranger.status_code in (302, 404)
 
 
-def test_in_a_browser_the_card_polls_with_its_tag_keeps_its_clock_and_takes_a_change(live_server, sent_steps):
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            studio = open_studio(browser, live_server.url)
-            page = studio.page
-            room, links = room_open()
-            page.goto(f"{live_server.url}/rooms/join/{links.join_token}/")
-            page.get_by_role("button").last.click()
-            page.wait_for_url(live_server.url + "/")
-            job = guest_job(room.guests.get())
-            answers = []
-            page.on("response", lambda response: f"/jobs/{job.pk}/" in response.url and answers.append(
-                (response.status, response.request.headers.get("if-none-match"))))
-            page.goto(f"{live_server.url}/jobs/{job.pk}/")
-            card = page.get_by_test_id("job-card")
-            expect(card).to_have_attribute("data-status", "QUEUED")
-            first = int(page.locator(".elapsed").text_content().split()[0])
-            page.wait_for_timeout(3500)
-            assert [status for status, _ in answers[-2:]] == [304, 304], answers
-            assert all(tag for _, tag in answers[1:]), answers  # every poll after the page's own load
-            # Nothing was swapped in, yet the clock moved on.
-            assert int(page.locator(".elapsed").text_content().split()[0]) >= first + 3
+def test_in_a_browser_the_card_polls_with_its_tag_keeps_its_clock_and_takes_a_change(live_server, browser,
+                                                                                     sent_steps):
+    studio = open_studio(browser, live_server.url)
+    page = studio.page
+    room, links = room_open()
+    page.goto(f"{live_server.url}/rooms/join/{links.join_token}/")
+    page.get_by_role("button").last.click()
+    page.wait_for_url(live_server.url + "/")
+    job = guest_job(room.guests.get())
+    answers = []
+    page.on("response", lambda response: f"/jobs/{job.pk}/" in response.url and answers.append(
+        (response.status, response.request.headers.get("if-none-match"))))
+    page.goto(f"{live_server.url}/jobs/{job.pk}/")
+    card = page.get_by_test_id("job-card")
+    expect(card).to_have_attribute("data-status", "QUEUED")
+    first = int(page.locator(".elapsed").text_content().split()[0])
+    page.wait_for_timeout(3500)
+    assert [status for status, _ in answers[-2:]] == [304, 304], answers
+    assert all(tag for _, tag in answers[1:]), answers  # every poll after the page's own load
+    # Nothing was swapped in, yet the clock moved on.
+    assert int(page.locator(".elapsed").text_content().split()[0]) >= first + 3
 
-            InpaintJob.objects.filter(pk=job.pk).update(status=InpaintJob.Status.CANCELED, finished_at=timezone.now())
-            expect(card).to_have_attribute("data-status", "CANCELED", timeout=5000)
-            expect(page.get_by_text("You cancelled this job.")).to_be_visible()
-            assert studio.errors == []
-        finally:
-            browser.close()
+    InpaintJob.objects.filter(pk=job.pk).update(status=InpaintJob.Status.CANCELED, finished_at=timezone.now())
+    expect(card).to_have_attribute("data-status", "CANCELED", timeout=5000)
+    expect(page.get_by_text("You cancelled this job.")).to_be_visible()
+    assert studio.errors == []
+    studio.page.context.close()

@@ -11,11 +11,11 @@ import os
 import numpy as np
 import pytest
 from PIL import Image
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from inpaint.models import InpaintJob
 from tests import pictures
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, mask_array, open_studio, painted_bounds, renderer_memory
+from tests.browser import mask_array, open_studio, painted_bounds, renderer_memory
 from tests.conftest import TEST_API_KEY, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -25,14 +25,6 @@ os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 BRUSH = 12  # picture pixels
 TOLERANCE = 2  # picture pixels
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

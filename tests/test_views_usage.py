@@ -12,22 +12,13 @@ from tests.services.fakes import make_job
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def open_page_with_a_key(settings):
-    """Open mode, a key, and neither cap set: the defaults are in force."""
-    settings.INPAINT_ACCESS = "open"
-    settings.DASHSCOPE_API_KEY = "sk-test"
-    settings.INPAINT_MONTHLY_IMAGE_CAP = settings.INPAINT_MONTHLY_IMAGE_CAP_PER_OWNER = None
-    return settings
-
-
 def visitor_page(client: Client) -> str:
     response = client.get("/")
     assert response.status_code == 200
     return response.content.decode()
 
 
-def test_the_page_shows_what_is_left_of_the_persons_cloud_images(client, open_page_with_a_key, sent_steps):
+def test_the_page_shows_what_is_left_of_the_persons_cloud_images(client, caps_unset, sent_steps):
     assert "20 of 20 cloud images left this month" in visitor_page(client)
     job = make_job(status=InpaintJob.Status.SUCCEEDED, image_count=3)
     InpaintJob.objects.filter(pk=job.pk).update(visitor_id=client.session[VISITOR_SESSION_KEY])
@@ -35,14 +26,14 @@ def test_the_page_shows_what_is_left_of_the_persons_cloud_images(client, open_pa
     assert 'data-testid="images-left">17 of 20 cloud images left this month' in page
 
 
-def test_the_page_shows_the_servers_cap_when_only_that_one_applies(client, open_page_with_a_key):
-    open_page_with_a_key.INPAINT_MONTHLY_IMAGE_CAP_PER_OWNER = 0
+def test_the_page_shows_the_servers_cap_when_only_that_one_applies(client, caps_unset):
+    caps_unset.INPAINT_MONTHLY_IMAGE_CAP_PER_OWNER = 0
     assert "500 of this server's 500 cloud images left this month" in visitor_page(client)
 
 
 @pytest.mark.parametrize("change", [{"INPAINT_MONTHLY_IMAGE_CAP": 0, "INPAINT_MONTHLY_IMAGE_CAP_PER_OWNER": 0},
                                     {"DASHSCOPE_API_KEY": ""}])
-def test_the_page_says_nothing_of_a_cap_when_none_applies(client, open_page_with_a_key, change):
+def test_the_page_says_nothing_of_a_cap_when_none_applies(client, caps_unset, change):
     for name, value in change.items():
-        setattr(open_page_with_a_key, name, value)
+        setattr(caps_unset, name, value)
     assert 'data-testid="images-left"' not in visitor_page(client)

@@ -6,10 +6,8 @@ import os
 import time
 
 import pytest
-from playwright.sync_api import sync_playwright
 
 from inpaint.services import rooms
-from tests.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.conftest import wait_for
 from tests.rooms import entry_finish, guest_job, room_open
 
@@ -17,14 +15,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 SHOWN_WITHIN = 3.0
 # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are still synchronous.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
-
-@pytest.fixture
-def browser():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def entry_shown(page, wall_ref: str) -> bool:

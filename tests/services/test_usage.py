@@ -84,15 +84,6 @@ def test_a_refused_job_leaves_no_files(settings, media_root):
 
 # --- Caps in force by default in open mode with a key -------------------------------------------------
 
-@pytest.fixture
-def caps_unset(settings):
-    """Open mode with a key and neither cap set, as a fresh public deployment would run."""
-    settings.INPAINT_ACCESS = "open"
-    settings.DASHSCOPE_API_KEY = "sk-unit-test"
-    settings.INPAINT_MONTHLY_IMAGE_CAP = settings.INPAINT_MONTHLY_IMAGE_CAP_PER_OWNER = None
-    return settings
-
-
 def test_the_open_mode_defaults_are_the_free_allowance_and_twenty_a_person(caps_unset):
     assert (documented_settings.INPAINT_OPEN_MONTHLY_IMAGE_CAP,
             documented_settings.INPAINT_OPEN_MONTHLY_IMAGE_CAP_PER_OWNER) == (500, 20)
