@@ -14,7 +14,8 @@ URL is checked like any input, and what is checked is exactly what is connected 
   also be plain http and private: that is how a DashScope stand-in on 127.0.0.1 serves results;
 - redirects are followed here, one hop at a time, each checked again, at most ``max_redirects``;
 - one wall-clock deadline covers the whole fetch (look-ups, connections, headers and body, every
-  hop): a watchdog shuts the socket when it passes, however slowly bytes trickle in;
+  hop): a look-up is waited for only until it, and a watchdog shuts the socket when it passes,
+  however slowly bytes trickle in;
 - the body is capped at ``max_bytes`` and never decompressed;
 - no proxy or other setting is taken from the environment: urllib3 alone reads none.
 """
@@ -109,16 +110,32 @@ def target_parse(url: str) -> _Target:
     return _Target(parsed, parsed.host.strip("[]").lower(), parsed.port or (443 if parsed.scheme == "https" else 80))
 
 
-def _address_pin(target: _Target, *, trusted: bool) -> str:
-    """The one address this hop connects to, looked up once."""
-    try:
-        found = socket.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError):
-        # Nothing is connected to; the name may resolve on a later try.
-        raise FetchFailed("the host name could not be looked up") from None
-    addresses = [info[4][0] for info in found]
-    if not addresses:
+def _addresses_look_up(target: _Target, seconds: float) -> list[str]:
+    """The host's addresses, within ``seconds``: getaddrinfo itself takes no timeout, and a resolver
+    that never answers would otherwise hold the fetch (and its worker) past the whole deadline."""
+    answer: list = []
+    looked_up = threading.Event()
+
+    def look_up() -> None:
+        try:
+            answer.append(socket.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM))
+        except (OSError, UnicodeError):
+            pass  # nothing is connected to; the name may resolve on a later try
+        finally:
+            looked_up.set()
+
+    # A daemon thread: one left waiting on a silent resolver ends with the resolver's own timeout.
+    threading.Thread(target=look_up, name="fetcher-lookup", daemon=True).start()
+    if not looked_up.wait(seconds):
+        raise FetchFailed("took too long")
+    if not answer or not answer[0]:
         raise FetchFailed("the host name could not be looked up")
+    return [info[4][0] for info in answer[0]]
+
+
+def _address_pin(target: _Target, *, trusted: bool, deadline: float) -> str:
+    """The one address this hop connects to, looked up once, before the deadline."""
+    addresses = _addresses_look_up(target, max(0.0, deadline - time.monotonic()))
     if not trusted and not all(address_is_public(address) for address in addresses):
         raise FetchRefused("the link points into a private network")
     return addresses[0]
@@ -191,7 +208,7 @@ def url_fetch(url: str, limits: FetchLimits) -> bytes:
         trusted = hop_number == 0 and target.host in limits.trusted_hosts
         if target.url.scheme != "https" and not trusted:
             raise FetchRefused(f"not https: {target.url.scheme}")
-        address = _address_pin(target, trusted=trusted)
+        address = _address_pin(target, trusted=trusted, deadline=deadline)
         hop = None
         try:
             hop = _Hop(target, address, limits, deadline)
