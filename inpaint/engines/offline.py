@@ -29,6 +29,8 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from inpaint.images import encode_png
+
 from .base import Engine, EngineLimits, JobInput, SlotResult, TaskState, TaskStatus
 from .offline_pyramid import pyramid_fill
 from .offline_seam import seam_blend
@@ -128,16 +130,6 @@ def colour_profile(image_bytes: bytes) -> bytes | None:
     """The picture's embedded ICC profile, read from its header."""
     with Image.open(io.BytesIO(image_bytes)) as image:
         return image.info.get("icc_profile")
-
-
-def encode_png(rgb: np.ndarray, icc_profile: bytes | None = None) -> bytes:
-    buffer = io.BytesIO()
-    # The pixels are still in the picture's own colour space: without its profile a wide-gamut
-    # photo (Display P3, Adobe RGB) would show shifted colours next to the original.
-    options = {"icc_profile": icc_profile} if icc_profile else {}
-    # Level 1 is 3-4x faster than the default and the file only ~10 % larger.
-    Image.fromarray(rgb).save(buffer, format="PNG", compress_level=1, **options)
-    return buffer.getvalue()
 
 
 def context_margin(box: Box) -> int:
@@ -274,7 +266,9 @@ def styled(picture: np.ndarray, hole: np.ndarray, style: str) -> np.ndarray:
 def render(job_input: JobInput, seed: int) -> bytes:
     picture, hole = load_inputs(job_input)
     filled = content_aware_fill(picture, hole, seed)
-    return encode_png(styled(filled, hole, job_input.style), colour_profile(job_input.base_image))
+    # The pixels are still in the picture's own colour space: without its profile a wide-gamut
+    # photo (Display P3, Adobe RGB) would show shifted colours next to the original.
+    return encode_png(Image.fromarray(styled(filled, hole, job_input.style)), icc_profile=colour_profile(job_input.base_image))
 
 
 def render_slot(job_input: JobInput, seed: int) -> SlotResult:
