@@ -9,15 +9,16 @@ import os
 import secrets
 from pathlib import Path
 
-import environ
 import urllib3
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from kombu import Exchange, Queue
 
+from webapp.env_readers import CheckedEnv
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-env = environ.Env()
+env = CheckedEnv()
 
 VAR_DIR = Path(env("INPAINT_VAR_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -87,7 +88,7 @@ INPAINT_ADMIN_IN_OPEN_MODE = env.bool("INPAINT_ADMIN_IN_OPEN_MODE", default=Fals
 if env("EMAIL_BACKEND", default=""):
     MAILERS = {"default": {"BACKEND": env("EMAIL_BACKEND")}}
 # Failed sign-ins allowed per account and per client network, "count/seconds", before a pause.
-INPAINT_SIGNIN_RATE = env("INPAINT_SIGNIN_RATE", default="5/900")
+INPAINT_SIGNIN_RATE = env.rate("INPAINT_SIGNIN_RATE", default="5/900")
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "inpaint:studio"
 LOGOUT_REDIRECT_URL = "inpaint:studio"
@@ -299,7 +300,7 @@ INPAINT_MIN_SIDE = env.int("INPAINT_MIN_SIDE", default=32)
 INPAINT_DECODES_AT_ONCE = env.int("INPAINT_DECODES_AT_ONCE", default=1)
 INPAINT_DECODE_WAIT = env.float("INPAINT_DECODE_WAIT", default=10.0)
 # Picture previews for the editor one client network may ask for, "count/seconds" (each may decode 100 MP).
-INPAINT_PREVIEW_RATE = env("INPAINT_PREVIEW_RATE", default="120/60")
+INPAINT_PREVIEW_RATE = env.rate("INPAINT_PREVIEW_RATE", default="120/60")
 INPAINT_PUBLIC_BASE_URL = env("INPAINT_PUBLIC_BASE_URL", default="").rstrip("/")
 # The service fetches the pictures within moments of the create call; a link it was given lives no longer.
 INPAINT_LINK_TTL = env.int("INPAINT_LINK_TTL", default=300)
@@ -333,8 +334,8 @@ INPAINT_SUBMIT_DEADLINE = env.int("INPAINT_SUBMIT_DEADLINE", default=900)
 INPAINT_POLL_FAST_INTERVAL = env.float("INPAINT_POLL_FAST_INTERVAL", default=0.25)
 # Account limits per engine, e.g. "wanx-x-painting=2"; unset engines use their documented
 # defaults (wanx-x-painting 2 submissions/s and 1 running task, wanx2.1-imageedit 2 and 2).
-INPAINT_SUBMIT_RATES = env.dict("INPAINT_SUBMIT_RATES", default={})
-INPAINT_RUNNING_LIMITS = env.dict("INPAINT_RUNNING_LIMITS", default={})
+INPAINT_SUBMIT_RATES = env.counts("INPAINT_SUBMIT_RATES")
+INPAINT_RUNNING_LIMITS = env.counts("INPAINT_RUNNING_LIMITS")
 INPAINT_ADMISSION_RECHECK = env.float("INPAINT_ADMISSION_RECHECK", default=5.0)
 # The sweep is the last line of defence for a step the broker cannot hand back (the embedded
 # filesystem broker, or a whole worker killed on Redis): a lost step runs again within about
@@ -372,10 +373,10 @@ INPAINT_MAX_ACTIVE_JOBS = env.int("INPAINT_MAX_ACTIVE_JOBS", default=4)
 # Flood limits per client network (an IPv4 address, an IPv6 /64), as "count/seconds", sized for a
 # room of thirty phones on one Wi-Fi: new jobs, and new visitors (a cookie-less script is a new
 # visitor on every post). A bigger group uses a room, which has its own limits.
-INPAINT_CREATE_RATE = env("INPAINT_CREATE_RATE", default="60/60")
-INPAINT_NEW_VISITOR_RATE = env("INPAINT_NEW_VISITOR_RATE", default="30/600")
+INPAINT_CREATE_RATE = env.rate("INPAINT_CREATE_RATE", default="60/60")
+INPAINT_NEW_VISITOR_RATE = env.rate("INPAINT_NEW_VISITOR_RATE", default="30/600")
 # Room joins per client network, "count/seconds": a join link posted in public is as open as open mode.
-INPAINT_JOIN_RATE = env("INPAINT_JOIN_RATE", default="60/600")
+INPAINT_JOIN_RATE = env.rate("INPAINT_JOIN_RATE", default="60/600")
 # Finished jobs and their files are deleted this many days after they were made.
 INPAINT_RETENTION_DAYS = env.int("INPAINT_RETENTION_DAYS", default=30)
 

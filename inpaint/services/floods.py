@@ -18,16 +18,11 @@ from django.utils import timezone
 
 from inpaint.models import RateCount
 from inpaint.services.refusals import JobActionRefused
+from webapp.env_readers import rate_parse
 
 # A visitor counted once stays known this long, so the people of a day-long workshop are never
 # counted again as newcomers when they come back after a break.
 VISITOR_SEEN_SECONDS = 24 * 3600
-
-
-def _rate_parse(rate: str) -> tuple[int, int]:
-    """A rate setting "count/seconds" as (count, seconds)."""
-    count, seconds = (int(part) for part in rate.split("/"))
-    return count, seconds
 
 
 def _count_sql() -> str:
@@ -44,7 +39,7 @@ COUNT_SQL = _count_sql()
 
 def rate_take(name: str, network: str, rate: str) -> bool:
     """Count one arrival from the network in the current window; False once the window is full."""
-    count, seconds = _rate_parse(rate)
+    count, seconds = rate_parse(rate)
     now = timezone.now()
     window = int(now.timestamp() // seconds)
     expires_at = RateCount._meta.get_field("expires_at").get_db_prep_value(
@@ -64,7 +59,7 @@ def rate_counts_expire() -> int:
 def network_job_rate_check(network: str) -> None:
     """At most INPAINT_CREATE_RATE new jobs from one network."""
     if not rate_take("create-rate", network, settings.INPAINT_CREATE_RATE):
-        count, seconds = _rate_parse(settings.INPAINT_CREATE_RATE)
+        count, seconds = rate_parse(settings.INPAINT_CREATE_RATE)
         raise JobActionRefused(f"Too many new jobs from your network right now (at most {count} every "
                                f"{seconds} seconds); wait a minute and try again.")
 
@@ -81,7 +76,7 @@ def visitor_arrival_check(visitor_id: str, network: str) -> None:
         return
     if not rate_take("new-visitors", network, rate):
         cache.delete(seen)
-        count, seconds = _rate_parse(rate)
+        count, seconds = rate_parse(rate)
         raise JobActionRefused(f"{count} new people have started from your network in the last "
                                f"{seconds // 60} minutes, the most it may have; try again in a few minutes, "
                                "or ask whoever runs the session for a room link.")
@@ -90,6 +85,6 @@ def visitor_arrival_check(visitor_id: str, network: str) -> None:
 def network_preview_rate_check(network: str) -> None:
     """At most INPAINT_PREVIEW_RATE picture previews for the editor from one network."""
     if not rate_take("preview-rate", network, settings.INPAINT_PREVIEW_RATE):
-        count, seconds = _rate_parse(settings.INPAINT_PREVIEW_RATE)
+        count, seconds = rate_parse(settings.INPAINT_PREVIEW_RATE)
         raise JobActionRefused(f"Too many pictures opened from your network right now (at most {count} every "
                                f"{seconds} seconds); wait a minute and try again.")

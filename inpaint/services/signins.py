@@ -10,10 +10,11 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.cache import cache
 
+from webapp.env_readers import rate_parse
+
 
 def _rate() -> tuple[int, int]:
-    count, seconds = (int(part) for part in settings.INPAINT_SIGNIN_RATE.split("/"))
-    return count, seconds
+    return rate_parse(settings.INPAINT_SIGNIN_RATE)
 
 
 def _keys(username: str, network: str) -> list[str]:
