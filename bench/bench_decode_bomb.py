@@ -1,6 +1,6 @@
 """Benchmark: four decode bombs posted at once to the app's gunicorn (issue 17, item 2).
 
-Starts gunicorn as webapp/supervisor.py does (2 workers, 4 threads) on an embedded SQLite database in a
+Starts gunicorn with webapp/supervisor.py's own command line (2 workers, 4 threads) on an embedded SQLite database in a
 fresh INPAINT_VAR_DIR, posts four 10000 × 10000 transparent RGBA PNGs turned by EXIF (400 KB each) with
 their masks at once, and meanwhile samples the web processes' memory (VmRSS summed over the master and
 workers, and the sum of their peaks, VmHWM, from /proc) and times GETs of the studio page as another
@@ -26,6 +26,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from tests.pictures import mask, png_bomb  # noqa: E402 - the repository's own helpers, after its path
+from webapp.supervisor import process_commands  # noqa: E402 - the web server exactly as `make run` starts it
 
 BOMBS = 4
 MB = 1024 * 1024
@@ -66,14 +67,15 @@ def _post_bomb(base_url: str, bomb: bytes, mask_png: bytes, outcomes: list) -> N
 
 def main() -> None:
     var_dir, port = Path(tempfile.mkdtemp(prefix="bench-bomb-")), _free_port()
-    env = {**os.environ, "INPAINT_VAR_DIR": str(var_dir), "DJANGO_SETTINGS_MODULE": "webapp.settings"}
+    # Decodes wait long enough that all four are decoded, one per process at a time: the worst case for memory.
+    env = {**os.environ, "INPAINT_VAR_DIR": str(var_dir), "DJANGO_SETTINGS_MODULE": "webapp.settings",
+           "INPAINT_DECODE_WAIT": "60"}
     for name in ("DATABASE_URL", "CELERY_BROKER_URL", "DASHSCOPE_API_KEY"):
         env.pop(name, None)
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], cwd=ROOT, env=env, check=True,
                    capture_output=True)
     subprocess.run([sys.executable, "manage.py", "createcachetable"], cwd=ROOT, env=env, check=True)
-    web = subprocess.Popen([sys.executable, "-m", "gunicorn", "webapp.wsgi", "--bind", f"127.0.0.1:{port}",
-                            "--workers", "2", "--threads", "4", "--timeout", "60"], cwd=ROOT, env=env,
+    web = subprocess.Popen(process_commands(str(port), var_dir)["web"], cwd=ROOT, env=env,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base_url = f"http://127.0.0.1:{port}"
     try:

@@ -47,3 +47,43 @@ def peak_bytes(case: str) -> int:
                                              ("mask", MASK_PEAK_LIMIT)])
 def test_a_decode_bomb_peaks_under_its_limit(case, limit):
     assert peak_bytes(case) < limit
+
+
+THREADS_CHILD = """
+import json, sys, threading
+from inpaint import images
+from tests.pictures import mask, png_bomb
+if sys.argv[1] == "returned":  # imported only here: even loading ctypes moves the heap enough to change the outcome
+    from webapp.memory import large_blocks_returned
+    assert large_blocks_returned()
+limits = {"max_bytes": 50 * 1024 * 1024, "max_pixels": 100_000_000}
+bomb, mask_png, one_at_a_time = png_bomb(), mask(10_000, 10_000), threading.Lock()
+def post():  # as a create in a web thread: one decode per process at a time (INPAINT_DECODES_AT_ONCE)
+    with one_at_a_time:
+        images.prepare_base_image(bomb, min_side=32, **limits)
+        images.prepare_mask(mask_png, base_size=(10_000, 10_000), **limits)
+threads = [threading.Thread(target=post) for _ in range(2)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+print(json.dumps(next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmRSS:")) * 1024))
+"""
+# What a process may keep once its decodes are over: the interpreter, Pillow and numpy, not a picture.
+RESIDENT_AFTER_LIMIT = 400 * MB
+
+
+def resident_after_threaded_decodes(mode: str) -> int:
+    done = subprocess.run([sys.executable, "-c", THREADS_CHILD, mode], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_a_web_process_gives_a_bombs_memory_back_once_decoded():
+    # Without the fixed threshold, glibc keeps the freed blocks in the threads' heap arenas: ~1 GB stays.
+    assert resident_after_threaded_decodes("returned") < RESIDENT_AFTER_LIMIT
+
+
+def test_without_the_fixed_threshold_the_memory_stays():
+    """The check above can fail: the same decodes with glibc's own threshold keep the picture resident."""
+    assert resident_after_threaded_decodes("default") > RESIDENT_AFTER_LIMIT
