@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 from inpaint.models import InpaintJob
 from tests import pictures
 from tests.browser import mask_array, open_studio, painted_bounds, renderer_memory
-from tests.conftest import TEST_API_KEY, wait_for
+from tests.live import TEST_API_KEY, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

@@ -10,7 +10,6 @@ import uuid
 import pytest
 from django.core import signing
 from django.core.files.base import ContentFile
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 from django.utils.html import escape
@@ -19,37 +18,12 @@ from PIL import Image
 from inpaint.models import InpaintJob, JobResult
 from inpaint.services import links
 from inpaint.services.owners import VISITOR_SESSION_KEY
+from tests.live import HTMX, create_job, form_data, quiet_settings  # noqa: F401 (the view tests' settings)
 from tests.pictures import mask, open_image, picture
 
 pytestmark = pytest.mark.django_db
 
-HTMX = {"HX-Request": "true"}
 Status = InpaintJob.Status
-
-
-@pytest.fixture(autouse=True)
-def quiet_settings(settings, sent_steps):
-    """No key, no public address, no cap; and nothing reaches a broker from a view test."""
-    settings.DASHSCOPE_API_KEY = ""
-    settings.INPAINT_PUBLIC_BASE_URL = ""
-    settings.INPAINT_MONTHLY_IMAGE_CAP = 0
-    return settings
-
-
-def form_data(*, engine="offline", prompt="", base: bytes | None = None, mask_png: bytes | None = None,
-              mask_color="", **extra) -> dict:
-    return {
-        "engine": engine, "prompt": prompt, "style": "<auto>", "size": "original", "n": "1", "mask_color": mask_color,
-        "base_image": SimpleUploadedFile("photo.jpg", picture() if base is None else base, "image/jpeg"),
-        "mask_image": SimpleUploadedFile("mask.png", mask() if mask_png is None else mask_png, "image/png"),
-        **extra,
-    }
-
-
-def create_job(client: Client, **data) -> InpaintJob:
-    response = client.post("/jobs/", form_data(**data), headers=HTMX)
-    assert response.status_code == 200
-    return InpaintJob.objects.get(visitor_id=client.session[VISITOR_SESSION_KEY])
 
 
 def set_status(job: InpaintJob, status: str) -> None:
