@@ -1,12 +1,16 @@
 """Helpers the test modules share (tests may import this; never a test module or a conftest): the suite's key,
 waiting for a condition, people posting to the real web server and real workers on the DashScope stand-in, and
-posting to the views through Django's test client."""
+posting to the views through Django's test client.
+
+Importable before Django is set up, as the bench scripts and tests/supervised.py import it: what needs the
+app's models imports them when called."""
 
 from __future__ import annotations
 
 import itertools
 import os
 import time
+from typing import TYPE_CHECKING
 
 import pytest
 import requests
@@ -14,9 +18,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from inpaint.models import InpaintJob
-from inpaint.services.owners import VISITOR_SESSION_KEY
 from tests import pictures
+
+if TYPE_CHECKING:
+    from inpaint.models import InpaintJob
 
 TEST_API_KEY = "sk-test-0123456789"
 
@@ -83,6 +88,8 @@ class Visitor:
 
 
 def wait_all_final(count: int, timeout: float = 120) -> list[InpaintJob]:
+    from inpaint.models import InpaintJob
+
     def all_final():
         jobs = list(InpaintJob.objects.all())
         return len(jobs) == count and all(job.is_final for job in jobs) and jobs
@@ -92,6 +99,8 @@ def wait_all_final(count: int, timeout: float = 120) -> list[InpaintJob]:
 
 
 def assert_each_paid_once(jobs, dashscope) -> None:
+    from inpaint.models import InpaintJob
+
     for job in jobs:
         assert job.status == InpaintJob.Status.SUCCEEDED, (job.status, job.error_code, job.error_message)
         assert "Throttling" not in job.error_code
@@ -140,6 +149,9 @@ def form_data(*, engine="offline", prompt="", base: bytes | None = None, mask_pn
 
 
 def create_job(client: Client, **data) -> InpaintJob:
+    from inpaint.models import InpaintJob
+    from inpaint.services.owners import VISITOR_SESSION_KEY
+
     response = client.post("/jobs/", form_data(**data), headers=HTMX)
     assert response.status_code == 200
     return InpaintJob.objects.get(visitor_id=client.session[VISITOR_SESSION_KEY])
