@@ -13,7 +13,6 @@ from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 from inpaint.engines.dashscope import DashScopeClient
 
-
 BASE = "https://dashscope.example.test/api/v1"
 API_KEY = "sk-secret-4f1c2b9e7d"
 TIMEOUT = (3.0, 7.0)

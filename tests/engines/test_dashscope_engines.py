@@ -3,7 +3,6 @@ DashScope's temporary storage, and polling a task."""
 
 from __future__ import annotations
 
-
 import pytest
 
 from inpaint.engines.base import JobInput, TaskStatus

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 
-
 from tests.engines.dashscope_session import API_KEY, BASE, SHANGHAI, TASK_ID, make_client, reply
 
 
