@@ -14,14 +14,16 @@ from typing import TYPE_CHECKING
 
 import pytest
 import requests
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from django.utils.html import escape
 
 from tests import pictures
 
 if TYPE_CHECKING:
-    from inpaint.models import InpaintJob
+    from inpaint.models import InpaintJob, JobResult
 
 TEST_API_KEY = "sk-test-0123456789"
 
@@ -160,3 +162,29 @@ def create_job(client: Client, **data) -> InpaintJob:
 def post_preview(client, data: bytes, name: str = "photo.jpg"):
     """A picture posted to the editor's picture proxy (views.picture_preview)."""
     return client.post(reverse("inpaint:picture-preview"), {"picture": SimpleUploadedFile(name, data)})
+
+
+def set_status(job: InpaintJob, status: str) -> None:
+    from inpaint.models import InpaintJob
+
+    InpaintJob.objects.filter(pk=job.pk).update(status=status)
+
+
+def add_result(job: InpaintJob, content: bytes = b"\x89PNG result") -> JobResult:
+    from inpaint.models import JobResult
+
+    result = JobResult(job=job, slot=0)
+    result.image.save("result.png", ContentFile(content), save=True)
+    return result
+
+
+def body(response) -> bytes:
+    return b"".join(response.streaming_content)
+
+
+def assert_refused(response, message: str) -> None:
+    from inpaint.models import InpaintJob
+
+    assert response.status_code == 200
+    assert escape(message) in response.content.decode()
+    assert InpaintJob.objects.count() == 0
