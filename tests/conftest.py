@@ -199,4 +199,3 @@ def start_worker(transactional_db, settings, tmp_path):
     yield start
     for worker in workers:
         worker.stop()
-
