@@ -31,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.conftest import wait_for  # noqa: E402
+from tests.live import wait_for  # noqa: E402
 from tests.supervised import (Browser, free_port, http_ok, jobs_read, process_pid, supervisor_start_ready,  # noqa: E402
                               supervisor_stop)
 from webapp.supervisor import process_commands  # noqa: E402

@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests import pictures  # noqa: E402
-from tests.conftest import TEST_API_KEY  # noqa: E402
+from tests.live import TEST_API_KEY  # noqa: E402
 from tests.dashscope_standin import DashScopeStandIn  # noqa: E402
 from tests.supervised import descendants, log_text, process_pid, supervisor_start_ready, supervisor_stop  # noqa: E402
 

@@ -14,9 +14,9 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from tests.browser import CHROMIUM, CHROMIUM_ARGS
+from tests.live import TEST_API_KEY, database_url
 from webapp import settings as documented_settings
 
-TEST_API_KEY = "sk-test-0123456789"
 WORKER_READY_TIMEOUT = 60
 
 
@@ -122,15 +122,6 @@ def standin_settings(settings, dashscope):
     return settings
 
 
-def _database_url() -> str:
-    from django.db import connection
-
-    db = connection.settings_dict
-    if db["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{db['NAME']}"
-    return f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
 class WorkerProcess:
     """A `celery worker` subprocess on the suite's broker and test database."""
 
@@ -192,7 +183,7 @@ def start_worker(transactional_db, settings, tmp_path):
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "webapp.settings",
-            "DATABASE_URL": _database_url(),
+            "DATABASE_URL": database_url(),
             "CELERY_BROKER_URL": broker,
             "SECRET_KEY": settings.SECRET_KEY,
             "INPAINT_MEDIA_ROOT": str(settings.MEDIA_ROOT),
@@ -208,14 +199,3 @@ def start_worker(transactional_db, settings, tmp_path):
     yield start
     for worker in workers:
         worker.stop()
-
-
-def wait_for(predicate, *, timeout: float = 60, interval: float = 0.2, message: str = "condition"):
-    """Poll ``predicate`` until it returns something truthy (tests may wait; app code never does)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout} s waiting for {message}")

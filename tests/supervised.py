@@ -21,7 +21,7 @@ import redis
 import requests
 
 from tests import pictures
-from tests.conftest import wait_for
+from tests.live import wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 # A fill of this picture with its mask lasts seconds: long enough to be caught in the middle.

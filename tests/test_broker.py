@@ -11,7 +11,7 @@ from pathlib import Path
 from kombu import Connection, Consumer, Exchange, Producer, Queue
 from kombu.asynchronous import Hub
 
-from tests.conftest import wait_for
+from tests.live import wait_for
 from webapp import broker
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -13,8 +13,7 @@ from django.utils.html import escape
 
 from inpaint import decode_bound, images
 from inpaint.models import InpaintJob
-from tests.test_picture_preview import post as post_preview
-from tests.test_views import HTMX, form_data
+from tests.live import HTMX, form_data, post_preview
 from tests import pictures
 
 pytestmark = pytest.mark.django_db

@@ -17,7 +17,7 @@ import pytest
 import redis
 import requests
 
-from tests.conftest import _database_url, wait_for
+from tests.live import database_url, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -155,7 +155,7 @@ def _serving_only(log: str, queue: str) -> bool:
 def env_file(transactional_db, settings, tmp_path) -> dict[str, str]:
     """What /etc/inpaint/inpaint.env holds for these tests: the suite's database and broker, a var dir."""
     redis.Redis.from_url(settings.CELERY_BROKER_URL).flushdb()  # no leftover task for a worker to run
-    return {"DATABASE_URL": _database_url(), "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+    return {"DATABASE_URL": database_url(), "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
             "SECRET_KEY": settings.SECRET_KEY, "INPAINT_VAR_DIR": str(tmp_path / "var"),
             "INPAINT_BIND": f"127.0.0.1:{free_port()}"}
 

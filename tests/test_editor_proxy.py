@@ -7,7 +7,7 @@ import pytest
 
 from inpaint import images
 from tests.pictures import mask, open_image, picture
-from tests.test_views import create_job, quiet_settings  # noqa: F401 - the view tests' settings
+from tests.live import create_job, quiet_settings  # noqa: F401 - the view tests' settings
 
 pytestmark = pytest.mark.django_db
 

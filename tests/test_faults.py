@@ -4,7 +4,6 @@ throttling error may reach a job."""
 
 from __future__ import annotations
 
-import itertools
 import json
 import os
 import signal
@@ -13,53 +12,14 @@ import time
 
 import pytest
 import redis
-import requests
 
 from inpaint.models import InpaintJob
-from tests import pictures
-from tests.conftest import TEST_API_KEY, wait_for
+from tests.live import Visitor, assert_each_paid_once, cloud_worker, connected_to, wait_all_final, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
-FAST_RECOVERY = {
-    "INPAINT_POLL_INTERVAL": "0.1",
-    "INPAINT_ADMISSION_RECHECK": "1",
-    "INPAINT_SWEEP_INTERVAL": "1",
-    "INPAINT_SWEEP_GRACE": "3",
-    "INPAINT_STEP_LEASE": "2",
-}
-
 # settings.py's defaults for what FAST_RECOVERY speeds up in the burst.
 DOCUMENTED_TIMING = {"INPAINT_POLL_INTERVAL": "1.0", "INPAINT_POLL_FAST_INTERVAL": "0.25", "INPAINT_ADMISSION_RECHECK": "5"}
-
-
-def cloud_worker(start_worker, dashscope, live_server, *, beat=True, **env):
-    return start_worker(beat=beat, **{"DASHSCOPE_BASE_URL": dashscope.base_url, "DASHSCOPE_API_KEY": TEST_API_KEY,
-                                       "INPAINT_PUBLIC_BASE_URL": live_server.url, **FAST_RECOVERY, **env})
-
-
-class Visitor:
-    """One person's browser session posting jobs through the real web server (the tests' server trusts
-    X-Forwarded-For; each visitor has an address of its own unless one is given, as in a room)."""
-
-    addresses = itertools.count(1)
-
-    def __init__(self, live_server, address: str = ""):
-        self.url = live_server.url
-        self.session = requests.Session()
-        self.session.headers["X-Forwarded-For"] = address or f"198.18.0.{next(self.addresses)}"
-        self.session.get(self.url + "/", timeout=10)
-
-    def post_job(self, prompt: str, n: int = 1, engine: str = "wanx-x-painting") -> None:
-        response = self.session.post(
-            self.url + "/jobs/",
-            headers={"HX-Request": "true", "X-CSRFToken": self.session.cookies["csrftoken"], "Referer": self.url + "/"},
-            data={"engine": engine, "prompt": prompt, "style": "<auto>", "size": "original", "n": str(n)},
-            files={"base_image": ("p.jpg", pictures.picture(), "image/jpeg"),
-                   "mask_image": ("m.png", pictures.mask(), "image/png")},
-            timeout=30,
-        )
-        assert response.status_code == 200 and 'data-testid="job-card"' in response.text, response.text[:500]
 
 
 def post_burst(live_server, jobs: int, sessions: int) -> list[Visitor]:
@@ -67,24 +27,6 @@ def post_burst(live_server, jobs: int, sessions: int) -> list[Visitor]:
     for index in range(jobs):
         visitors[index % sessions].post_job(f"burst job {index}")
     return visitors
-
-
-def wait_all_final(count: int, timeout: float = 120) -> list[InpaintJob]:
-    def all_final():
-        jobs = list(InpaintJob.objects.all())
-        return len(jobs) == count and all(job.is_final for job in jobs) and jobs
-
-    return wait_for(all_final, timeout=timeout, interval=0.5,
-                    message=f"{count} jobs to end: " + ", ".join(InpaintJob.objects.values_list("status", flat=True)))
-
-
-def assert_each_paid_once(jobs, dashscope) -> None:
-    for job in jobs:
-        assert job.status == InpaintJob.Status.SUCCEEDED, (job.status, job.error_code, job.error_message)
-        assert "Throttling" not in job.error_code
-    task_ids = [job.remote_task_id for job in jobs]
-    assert len(set(task_ids)) == len(jobs)
-    assert dashscope.creates_accepted == len(jobs), "a job was submitted twice"
 
 
 def burst_figures(jobs, dashscope) -> dict:
@@ -142,20 +84,6 @@ def test_burst_with_the_process_holding_a_submit_killed(live_server, dashscope, 
     jobs = wait_all_final(jobs_in_burst, timeout=180)
     assert_each_paid_once(jobs, dashscope)
     report_figures(burst_figures(jobs, dashscope))
-
-
-def connected_to(pid: int, port: int) -> bool:
-    """Whether the process has an open TCP connection to this port on the machine (the stand-in)."""
-    fds = [f"/proc/{pid}/fd/{fd}" for fd in os.listdir(f"/proc/{pid}/fd")]
-    inodes = {target[8:-1] for target in (os.readlink(fd) for fd in fds if os.path.islink(fd))
-              if target.startswith("socket:")}
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        with open(table) as lines:
-            for line in list(lines)[1:]:
-                fields = line.split()
-                if fields[9] in inodes and int(fields[2].rsplit(":", 1)[1], 16) == port:
-                    return True
-    return False
 
 
 def test_burst_survives_workers_killed_twice(live_server, dashscope, standin_settings, start_worker):

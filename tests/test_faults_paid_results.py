@@ -10,8 +10,8 @@ import time
 import pytest
 
 from inpaint.models import InpaintJob
-from tests.conftest import TEST_API_KEY, wait_for
-from tests.test_faults import Visitor, assert_each_paid_once, cloud_worker, connected_to, wait_all_final
+from tests.live import (TEST_API_KEY, Visitor, assert_each_paid_once, cloud_worker, connected_to, wait_all_final,
+                        wait_for)
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from tests.conftest import TEST_API_KEY, wait_for
+from tests.live import TEST_API_KEY, wait_for
 from tests.supervised import (Browser, broker_url, jobs_all_succeeded, jobs_list, log_text, pools_back, pools_kill,
                               post_slow_fill, supervisor_start_ready, supervisor_stop,
                               var_dir)  # broker_url, var_dir: fixtures

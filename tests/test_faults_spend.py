@@ -10,7 +10,7 @@ import requests
 
 from inpaint.models import InpaintJob
 from tests import pictures
-from tests.test_faults import assert_each_paid_once, cloud_worker, wait_all_final
+from tests.live import assert_each_paid_once, cloud_worker, wait_all_final
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

@@ -1,27 +1,35 @@
-"""The code's shape, as issue 9 asks it to stay: no import cycles in inpaint/, no module over about 400 lines,
-and no function-local imports hiding a cycle."""
+"""The code's shape, as issues 9 and 19 ask it to stay: no import cycles and no module over about 400 lines, in
+inpaint/ and in tests/; no function-local imports hiding a cycle in inpaint/; and no test module importing another
+test module or a conftest (what they share lives in plain helper modules such as tests/live.py)."""
 
 from __future__ import annotations
 
 import ast
 from pathlib import Path
 
-INPAINT = Path(__file__).resolve().parent.parent / "inpaint"
+ROOT = Path(__file__).resolve().parent.parent
+INPAINT = ROOT / "inpaint"
+TESTS = ROOT / "tests"
 MAX_LINES = 400
 
 
-def _modules() -> dict[str, Path]:
+def _modules(package: Path) -> dict[str, Path]:
+    """Dotted name -> path of every Python module in the package; inpaint's generated migrations left out."""
     modules = {}
-    for path in INPAINT.rglob("*.py"):
-        if "migrations" in path.parts:
+    for path in package.rglob("*.py"):
+        if path.is_relative_to(INPAINT / "migrations"):
             continue
-        parts = path.relative_to(INPAINT.parent).with_suffix("").parts
+        parts = path.relative_to(ROOT).with_suffix("").parts
         modules[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
     return modules
 
 
+def _all_modules() -> dict[str, Path]:
+    return {**_modules(INPAINT), **_modules(TESTS)}
+
+
 def _imports(path: Path, name: str, known: set[str]) -> set[str]:
-    """The inpaint modules this one imports (``from inpaint.x import y`` counts y when y is a module)."""
+    """The known modules this one imports (``from x import y`` counts y when y is a module)."""
     package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
     found = set()
     for node in ast.walk(ast.parse(path.read_text())):
@@ -36,8 +44,13 @@ def _imports(path: Path, name: str, known: set[str]) -> set[str]:
     return {module for module in found if module in known and module != name}
 
 
+def _is_test_module_or_conftest(name: str) -> bool:
+    last = name.rsplit(".", 1)[-1]
+    return last.startswith("test_") or last == "conftest"
+
+
 def test_no_module_imports_one_that_imports_it_back():
-    modules = _modules()
+    modules = _all_modules()
     graph = {name: _imports(path, name, set(modules)) for name, path in modules.items()}
     cycles = []
 
@@ -54,12 +67,22 @@ def test_no_module_imports_one_that_imports_it_back():
 
 
 def test_no_module_is_over_about_400_lines():
-    long = {name: len(path.read_text().splitlines()) for name, path in _modules().items()}
+    long = {name: len(path.read_text().splitlines()) for name, path in _all_modules().items()}
     assert all(lines <= MAX_LINES for lines in long.values()), {n: c for n, c in long.items() if c > MAX_LINES}
 
 
+def test_no_test_module_imports_another_test_module_or_a_conftest():
+    # pytest imports test modules and conftests itself; importing one from another runs its module-level code and
+    # hands over its fixtures by accident. Shared helpers belong in plain modules.
+    modules = _modules(TESTS)
+    offenders = {name: sorted(imported for imported in _imports(path, name, set(modules))
+                              if _is_test_module_or_conftest(imported))
+                 for name, path in modules.items() if path.name.startswith("test_")}
+    assert not any(offenders.values()), {name: found for name, found in offenders.items() if found}
+
+
 def test_imports_sit_at_the_top_of_every_module():
-    for name, path in _modules().items():
+    for name, path in _modules(INPAINT).items():
         for function in ast.walk(ast.parse(path.read_text())):
             if name == "inpaint.apps" and getattr(function, "name", "") == "ready":
                 continue  # Django's documented place to connect signal receivers

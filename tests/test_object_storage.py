@@ -24,8 +24,7 @@ from PIL import Image
 
 from inpaint.models import InpaintJob
 from tests import pictures
-from tests.conftest import TEST_API_KEY, wait_for
-from tests.test_faults import FAST_RECOVERY, Visitor, wait_all_final
+from tests.live import FAST_RECOVERY, TEST_API_KEY, Visitor, wait_all_final, wait_for
 from webapp.settings import s3_media_storage
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]

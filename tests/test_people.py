@@ -10,7 +10,7 @@ import requests
 
 from inpaint.models import InpaintJob
 from tests import pictures
-from tests.test_faults import Visitor
+from tests.live import Visitor
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 ROOM_ADDRESS = "203.0.113.50"

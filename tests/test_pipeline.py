@@ -8,7 +8,7 @@ import requests
 
 from inpaint.models import InpaintJob
 from tests import pictures
-from tests.conftest import TEST_API_KEY, wait_for
+from tests.live import TEST_API_KEY, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

@@ -15,7 +15,7 @@ from PIL import Image, ImageDraw
 from inpaint import images, regions
 from inpaint.models import InpaintJob
 from tests import pictures
-from tests.conftest import TEST_API_KEY, wait_for
+from tests.live import TEST_API_KEY, wait_for
 from tests.dashscope_standin import MARK_COLOUR
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]

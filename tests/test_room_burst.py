@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.conftest import TEST_API_KEY, wait_for
+from tests.live import TEST_API_KEY, wait_for
 from tests.supervised import (Browser, broker_url, jobs_all_succeeded, log_text, pools_kill, supervisor_start_ready,
                               supervisor_stop, var_dir)  # broker_url, var_dir: fixtures
 

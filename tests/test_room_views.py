@@ -12,7 +12,7 @@ from inpaint.models import InpaintJob, Room, RoomGuest
 from inpaint.reporting import link_tokens_hidden
 from inpaint.services import rooms
 from tests.rooms import entry_finish, guest_job, presenter, room_open
-from tests.test_views import HTMX, form_data
+from tests.live import HTMX, form_data
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from inpaint.models import InpaintJob
 from inpaint.views import SAMPLE_PICTURES
-from tests.test_editor import studio_factory, submit  # noqa: F401 (fixtures)
+from tests.studio import studio_factory, submit  # noqa: F401 (studio_factory: a fixture)
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 SAMPLES = Path(__file__).resolve().parent.parent / "static" / "inpaint" / "samples"

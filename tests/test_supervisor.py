@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import wait_for
+from tests.live import wait_for
 from tests.supervised import (ROOT, alive, children, descendants, http_ok, jobs_read, log_text, post_slow_fill,
                               process_pid, supervisor_start, supervisor_start_ready, supervisor_stop,
                               var_dir)  # var_dir: a fixture

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from inpaint.services import rooms
-from tests.conftest import wait_for
+from tests.live import wait_for
 from tests.rooms import entry_finish, guest_job, room_open
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]

@@ -17,39 +17,16 @@ from urllib.parse import parse_qs, urlsplit
 from requests.structures import CaseInsensitiveDict
 
 from tests.dashscope_standin.painting import task_outcome_produce
-from tests.dashscope_standin.results import (
-    NOT_AN_IMAGE,
-    RESULT_PATH,
-    ResultLinks,
-    corrupt_fault,
-    failure_fault,
-    redirect_fault,
-)
+from tests.dashscope_standin.results import (NOT_AN_IMAGE, RESULT_PATH, ResultLinks, corrupt_fault, failure_fault,
+                                             redirect_fault)
 from tests.dashscope_standin.storage import OSS_UPLOAD_PATH, Signer, TemporaryStorage
 from tests.dashscope_standin.tasks import SlidingWindow, TaskBoard, TaskRecord
-from tests.dashscope_standin.validation import (
-    MODEL_RULES,
-    WANX_IMAGEEDIT,
-    WANX_X_PAINTING,
-    create_body_validate,
-    create_request_check,
-)
-from tests.dashscope_standin.wire import (
-    MSG_DATA_INSPECTION,
-    MSG_INTERNAL_ERROR,
-    MSG_RATE_LIMITED,
-    ApiError,
-    Handler,
-    OssError,
-    RecordedRequest,
-    Response,
-    api_error_response,
-    gateway_error_response,
-    json_parse,
-    json_response,
-    new_request_id,
-    oss_error_response,
-)
+from tests.dashscope_standin.validation import (MODEL_RULES, WANX_IMAGEEDIT, WANX_X_PAINTING, create_body_validate,
+                                                create_request_check)
+from tests.dashscope_standin.wire import (MSG_DATA_INSPECTION, MSG_INTERNAL_ERROR, MSG_RATE_LIMITED, ApiError, Handler,
+                                          OssError, RecordedRequest, Response, api_error_response,
+                                          gateway_error_response, json_parse, json_response, new_request_id,
+                                          oss_error_response)
 
 # (method, path, handler, whether it needs the API key); the temporary-storage host and result links are OSS's.
 ROUTES = (

@@ -8,7 +8,7 @@ from inpaint.engines import all_engines
 from inpaint.images import PreparedImage
 from inpaint.models import InpaintJob
 from inpaint.services import jobs
-from tests.conftest import wait_for
+from tests.live import wait_for
 from tests.fake_engine import FLAT_COLOUR, FlatColourEngine
 from tests.pictures import mask, open_image, picture
 

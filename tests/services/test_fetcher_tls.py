@@ -13,7 +13,7 @@ from cryptography.x509.oid import NameOID
 
 from inpaint.services import fetcher
 from inpaint.services.fetcher import FetchFailed, url_fetch
-from tests.services.test_fetcher import limits, resolver, serve  # noqa: F401 (fixtures)
+from tests.services.fetcher_helpers import limits, resolver, serve  # noqa: F401 (fixtures)
 
 
 def certificate(name: str, issuer_key, issuer_name, *, key=None, ca: bool = False):
