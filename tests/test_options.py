@@ -13,6 +13,7 @@ import pytest
 
 from inpaint import options
 from inpaint.engines import all_engines, engines_listed
+from inpaint.engines.styles import STYLE_FILTERS
 from inpaint.forms import JobForm
 from inpaint.models import InpaintJob
 
@@ -70,6 +71,10 @@ def test_the_form_and_the_model_start_from_the_same_defaults():
         assert InpaintJob._meta.get_field(control).default == default, control
     assert form.fields["edge_softness"].max_value == options.EDGE_SOFTNESS_MAX
     assert [value for value, _ in form.fields["style"].choices] == [value for value, _ in options.STYLES]
+
+
+def test_the_offline_engine_has_a_filter_for_every_style():
+    assert set(STYLE_FILTERS) == {value for value, _ in options.STYLES} - {options.STYLE_DEFAULT}
 
 
 def test_options_imports_nothing_of_the_app():
