@@ -72,7 +72,7 @@ def peak_rss_mb() -> float:
 # --- the cases, each run in a child process -------------------------------------------------------
 
 def case_cloud(picture: bytes, mask: bytes) -> None:
-    from inpaint import regions
+    from inpaint import options, regions
     from inpaint.engines.dashscope import WanxPaintingEngine
 
     engine = WanxPaintingEngine()
@@ -83,12 +83,12 @@ def case_cloud(picture: bytes, mask: bytes) -> None:
     answer = io.BytesIO()
     Image.new("RGB", prepared.send_size, (40, 160, 90)).save(answer, "PNG")  # the model, answering at once
     composed = regions.result_compose(picture, mask, prepared.region, answer.getvalue(),
-                                      edge_softness=regions.EDGE_SOFTNESS_DEFAULT)
+                                      edge_softness=options.EDGE_SOFTNESS_DEFAULT)
     report(started, f"{composed.width}×{composed.height}, sent {prepared.send_size[0]}×{prepared.send_size[1]}")
 
 
 def case_offline(picture: bytes, mask: bytes) -> None:
-    from inpaint import regions
+    from inpaint import options, regions
     from inpaint.engines.base import JobInput
     from inpaint.engines.offline import OfflineEngine
 
@@ -99,7 +99,7 @@ def case_offline(picture: bytes, mask: bytes) -> None:
     state = engine.submit(JobInput(base_image=prepared.image, mask_image=prepared.mask, base_name="r.png",
                                    mask_name="m.png", prompt="", size=prepared.send_size))
     composed = regions.result_compose(picture, mask, prepared.region, state.results[0].content,
-                                      edge_softness=regions.EDGE_SOFTNESS_DEFAULT)
+                                      edge_softness=options.EDGE_SOFTNESS_DEFAULT)
     report(started, f"{composed.width}×{composed.height}, filled at {prepared.send_size[0]}×{prepared.send_size[1]}")
 
 

@@ -96,7 +96,7 @@ def case_inputs(name: str) -> tuple[Path, Path]:
 def run_child(engine: str, picture_path: Path, mask_path: Path, out_path: Path) -> None:
     import patchmatch  # noqa: PLC0415
 
-    from inpaint import regions  # noqa: PLC0415
+    from inpaint import options, regions  # noqa: PLC0415
     from inpaint.engines.base import JobInput  # noqa: PLC0415
     from inpaint.engines.offline import OfflineEngine  # noqa: PLC0415
 
@@ -119,7 +119,7 @@ def run_child(engine: str, picture_path: Path, mask_path: Path, out_path: Path) 
         buffer = io.BytesIO()
         Image.fromarray(filled).save(buffer, "PNG", compress_level=1)
         raw = buffer.getvalue()
-    composed = regions.result_compose(picture, mask, prepared.region, raw, edge_softness=regions.EDGE_SOFTNESS_DEFAULT)
+    composed = regions.result_compose(picture, mask, prepared.region, raw, edge_softness=options.EDGE_SOFTNESS_DEFAULT)
     seconds = time.perf_counter() - started
     out_path.write_bytes(composed.png)
     print(json.dumps({"seconds": seconds, "peak_mb": peak_rss_mb(),

@@ -35,7 +35,7 @@ CONTEXTS = ("little", "normal", "whole")
 
 
 def case(picture: bytes, mask: bytes, context: str) -> None:
-    from inpaint import regions
+    from inpaint import options, regions
 
     def send_size(width: int, height: int) -> tuple[int, int]:
         return min(WANX_SHAPES, key=lambda shape: abs(shape[0] / shape[1] - width / height))
@@ -46,7 +46,7 @@ def case(picture: bytes, mask: bytes, context: str) -> None:
     answer = io.BytesIO()
     Image.new("RGB", prepared.send_size, (40, 160, 90)).save(answer, "PNG")  # the model, answering at once
     composed = regions.result_compose(picture, mask, prepared.region, answer.getvalue(),
-                                      edge_softness=regions.EDGE_SOFTNESS_DEFAULT)
+                                      edge_softness=options.EDGE_SOFTNESS_DEFAULT)
     region = prepared.region
     print(json.dumps({"seconds": time.perf_counter() - started, "peak_mb": peak_rss_mb(),
                       "note": f"region {region.width}×{region.height}, result {composed.width}×{composed.height}"}))

@@ -9,34 +9,13 @@ from django import forms
 from django.conf import settings
 from django.forms.utils import ErrorDict
 
-from inpaint import images, regions
+from inpaint import images, options
 from inpaint.engines import engine_default, engines_listed
 from inpaint.services import results
 
-STYLE_CHOICES = [
-    ("<auto>", "Automatic"),
-    ("<3d cartoon>", "3D cartoon"),
-    ("<anime>", "Anime"),
-    ("<oil painting>", "Oil painting"),
-    ("<watercolor>", "Watercolour"),
-    ("<sketch>", "Sketch"),
-    ("<chinese painting>", "Chinese painting"),
-    ("<flat illustration>", "Flat illustration"),
-]
-SIZE_CHOICES = [
-    ("original", "Original size"),
-    ("half", "Half size"),
-    ("quarter", "Quarter size"),
-]
-CONTEXT_CHOICES = [
-    ("little", "A little"),
-    ("normal", "Normal"),
-    ("whole", "The whole picture"),
-]
-EDGE_SOFTNESS_MAX = 64
 # Room for every allowed colour written with generous spaces; a longer text is refused before the
 # JSON parser sees it, because deep nesting ("[[[[…") makes that parser recurse until it breaks.
-MASK_COLOR_MAX_CHARS = images.MAX_MASK_COLOURS * 32
+MASK_COLOR_MAX_CHARS = options.MAX_MASK_COLOURS * 32
 
 
 class JobForm(forms.Form):
@@ -49,19 +28,18 @@ class JobForm(forms.Form):
     mask_image = forms.FileField(label="Mask", help_text="White (or the mask colours) marks the area to repaint.")
     prompt = forms.CharField(label="What should be there", required=False, max_length=800,
                              widget=forms.TextInput(attrs={"autocomplete": "off"}))
-    style = forms.ChoiceField(label="Style", choices=STYLE_CHOICES, initial="<auto>")
-    size = forms.ChoiceField(label="Output size", choices=SIZE_CHOICES, initial="original", required=False)
-    context = forms.ChoiceField(label="Context around the painted area", choices=CONTEXT_CHOICES, initial="normal",
-                                required=False,
+    style = forms.ChoiceField(label="Style", choices=options.STYLES, initial=options.STYLE_DEFAULT)
+    size = forms.ChoiceField(label="Output size", choices=options.SIZES, initial=options.SIZE_DEFAULT, required=False)
+    context = forms.ChoiceField(label="Context around the painted area", choices=options.CONTEXTS,
+                                initial=options.CONTEXT_DEFAULT, required=False,
                                 help_text="How much of the picture around your painting the engine looks at.")
-    edge_softness = forms.IntegerField(label="Edge softness", min_value=0, max_value=EDGE_SOFTNESS_MAX,
-                                       initial=regions.EDGE_SOFTNESS_DEFAULT, required=False,
+    edge_softness = forms.IntegerField(label="Edge softness", min_value=0, max_value=options.EDGE_SOFTNESS_MAX,
+                                       initial=options.EDGE_SOFTNESS_DEFAULT, required=False,
                                        help_text="Pixels over which the painted area blends into your picture.")
-    n = forms.TypedChoiceField(label="Images", choices=[(i, str(i)) for i in range(1, 5)], coerce=int, initial=1)
+    n = forms.TypedChoiceField(label="Images", choices=[(i, str(i)) for i in options.COUNTS], coerce=int,
+                               initial=options.COUNT_DEFAULT)
     mask_color = forms.CharField(label="Mask colours", required=False, max_length=MASK_COLOR_MAX_CHARS,
-                                 error_messages={"max_length": f"Write at most {images.MAX_MASK_COLOURS} mask colours, "
-                                                               "e.g. [[0, 0, 0], [134, 134, 134]]; this text is "
-                                                               "too long to be such a list."},
+                                 error_messages={"max_length": options.MASK_COLOUR_MESSAGES["too_long"]},
                                  help_text='Only for coloured masks, e.g. [[0, 0, 0], [134, 134, 134]].')
 
     def __init__(self, *args, owned_jobs=None, **kwargs):
@@ -86,14 +64,14 @@ class JobForm(forms.Form):
         try:
             colours = json.loads(raw)
         except ValueError:
-            raise forms.ValidationError("Write the mask colours as a list of [red, green, blue], e.g. [[0, 0, 0]].") from None
-        if isinstance(colours, list) and len(colours) > images.MAX_MASK_COLOURS:
-            raise forms.ValidationError(f"Name at most {images.MAX_MASK_COLOURS} mask colours; "
+            raise forms.ValidationError(options.MASK_COLOUR_MESSAGES["syntax"]) from None
+        if isinstance(colours, list) and len(colours) > options.MAX_MASK_COLOURS:
+            raise forms.ValidationError(f"Name at most {options.MAX_MASK_COLOURS} mask colours; "
                                         f"this list has {len(colours)}.")
         valid = isinstance(colours, list) and all(
             isinstance(c, list) and len(c) == 3 and all(isinstance(v, int) and 0 <= v <= 255 for v in c) for c in colours)
         if not valid:
-            raise forms.ValidationError("Each mask colour must be three whole numbers from 0 to 255, e.g. [134, 134, 134].")
+            raise forms.ValidationError(options.MASK_COLOUR_MESSAGES["values"])
         return colours
 
     def clean(self):
@@ -109,12 +87,13 @@ class JobForm(forms.Form):
         self._check_prompt(engine, cleaned.get("prompt", ""))
         self._prepare_pictures(cleaned)
         # Fields a form may leave out take their defaults, like the page's own initial values.
-        cleaned["size"] = cleaned.get("size") or "original"
-        cleaned["context"] = cleaned.get("context") or "normal"
+        cleaned["size"] = cleaned.get("size") or options.SIZE_DEFAULT
+        cleaned["context"] = cleaned.get("context") or options.CONTEXT_DEFAULT
         if cleaned.get("edge_softness") is None:
-            cleaned["edge_softness"] = regions.EDGE_SOFTNESS_DEFAULT
-        if not engine.supports_style:
-            cleaned["style"] = "<auto>"
+            cleaned["edge_softness"] = options.EDGE_SOFTNESS_DEFAULT
+        # A control the engine does not take is checked like any other, then ignored (the page hides it).
+        for control in options.CONTROLS - engine.controls:
+            cleaned[control] = options.CONTROL_DEFAULTS[control]
         cleaned["engine_obj"] = engine
         return cleaned
 

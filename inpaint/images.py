@@ -23,20 +23,16 @@ from PIL import Image, ImageChops, ImageCms, JpegImagePlugin
 
 from inpaint import png_encode
 from inpaint.mask_colours import mask_colours_select
+from inpaint.options import MAX_MASK_COLOURS, PROXY_MAX_SIDE, UPLOAD_NAMES, UPLOAD_PILLOW_FORMATS
 
 # HEIC/HEIF is what phones write; pillow-heif's wheels carry libheif, nothing is downloaded.
 pillow_heif.register_heif_opener()
 
-# What people may bring, recognised by content. Pillow's JPEG opener also reads the JPEGs some
-# phones write with extra frames, and names them MPO.
-ACCEPTED_FORMATS = ("JPEG", "PNG", "BMP", "WEBP", "TIFF", "HEIF")
-ACCEPTED_NAMES = "JPEG, PNG, WebP, HEIC, TIFF or BMP"
 # Formats whose extra frames are an animation (APNG, animated WebP); GIF is not accepted at all.
 ANIMATED_FORMATS = ("PNG", "WEBP")
 # A mask is only a guide for which pixels to repaint, so it may be a scaled copy of the
 # picture; aspect ratios closer than this count as "the same shape".
 MASK_ASPECT_TOLERANCE = 0.01
-MAX_MASK_COLOURS = 16
 JPEG_QUALITY = 95
 # Stored pictures and results are lossless PNG; level 1 is several times faster than the
 # default on photos for a few per cent more bytes, which matters at 24-100 MP.
@@ -95,7 +91,7 @@ def _open_checked(data: bytes, *, what: str, max_bytes: int, max_pixels: int) ->
     # A multi-page TIFF, a HEIF with several images and a phone's MPO are read at their first or
     # main picture; only frames meant as an animation are refused.
     if getattr(image, "is_animated", False) and image.format in ANIMATED_FORMATS:
-        raise ImageRefused(f"The {what} is animated; please use a still picture ({ACCEPTED_NAMES}).")
+        raise ImageRefused(f"The {what} is animated; please use a still picture ({UPLOAD_NAMES}).")
     return image
 
 
@@ -116,7 +112,7 @@ def _open_lazily(data: bytes, what: str) -> Image.Image:
     setting for the whole process, and would refuse a 100 MP photo the app's own limit allows. Each
     caller checks the size against the limit it was given instead."""
     Image.init()
-    for fmt in ACCEPTED_FORMATS:
+    for fmt in UPLOAD_PILLOW_FORMATS:
         factory, accept = Image.OPEN[fmt]
         accepted = accept(data[:16]) if accept else True
         if not accepted or isinstance(accepted, str):
@@ -139,8 +135,8 @@ def _unsupported_format_message(data: bytes, what: str) -> str:
         found = None
     if found:
         article = "an" if found[0] in "AEIOU" else "a"
-        return f"The {what} is {article} {found} file; please use a {ACCEPTED_NAMES} picture."
-    return f"The {what} file is not a picture we can read ({ACCEPTED_NAMES})."
+        return f"The {what} is {article} {found} file; please use a {UPLOAD_NAMES} picture."
+    return f"The {what} file is not a picture we can read ({UPLOAD_NAMES})."
 
 
 def _has_transparency(image: Image.Image) -> bool:
@@ -250,7 +246,7 @@ def _profile_space(icc_profile: bytes | None) -> str | None:
         return None  # a broken profile is as good as none
 
 
-def picture_preview(data: bytes, *, max_side: int = 4096, max_bytes: int, max_pixels: int) -> tuple[bytes, int, int]:
+def picture_preview(data: bytes, *, max_side: int = PROXY_MAX_SIDE, max_bytes: int, max_pixels: int) -> tuple[bytes, int, int]:
     """An upright JPEG of at most ``max_side`` a side, and the picture's full upright width and height.
 
     For the editor: browsers cannot show HEIC or TIFF, and should not decode 48 MP in full. A JPEG is decoded

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-# A pixel counts as a listed colour within this much per channel.
-MASK_COLOUR_TOLERANCE = 8
+from inpaint.options import MASK_COLOUR_TOLERANCE
+
 # Pixels looked up at a time: the lookups make 16-bit copies, which at 100 MP would be 200 MB each.
 BAND_PIXELS = 4 * 1024 * 1024
 

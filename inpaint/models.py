@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from inpaint import options
+
 
 def job_file_path(job: "InpaintJob", name: str) -> str:
     return f"jobs/{job.pk}/{name}"
@@ -108,13 +110,13 @@ class InpaintJob(models.Model):
     wall_hidden = models.BooleanField(default=False)
 
     prompt = models.CharField(max_length=800)
-    style = models.CharField(max_length=32, default="<auto>")
-    # The result's size: "original" (the picture's own) or a fraction of it; see OUTPUT_SCALES.
-    size = models.CharField(max_length=16, default="original")
+    style = models.CharField(max_length=32, default=options.STYLE_DEFAULT)
+    # The result's size: "original" (the picture's own) or a fraction of it; see options.SIZE_SCALES.
+    size = models.CharField(max_length=16, default=options.SIZE_DEFAULT)
     # How much of the picture around the painted area the engine sees (inpaint.regions).
-    context = models.CharField(max_length=16, default="normal")
-    edge_softness = models.PositiveSmallIntegerField(default=8)
-    n = models.PositiveSmallIntegerField(default=1)
+    context = models.CharField(max_length=16, default=options.CONTEXT_DEFAULT)
+    edge_softness = models.PositiveSmallIntegerField(default=options.EDGE_SOFTNESS_DEFAULT)
+    n = models.PositiveSmallIntegerField(default=options.COUNT_DEFAULT)
     mask_color = models.JSONField(default=list, blank=True)
     seed = models.PositiveIntegerField(default=0)
     base_image = models.FileField(upload_to=_base_image_path, max_length=200)

@@ -21,9 +21,9 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from inpaint import images
+from inpaint.options import EDGE_SOFTNESS_MAX
 
-CONTEXT_CHOICES = ("little", "normal", "whole")
-# Context around the painted area: a share of its bounding box's longest side, at least a
+# Context around the painted area (inpaint.options.CONTEXTS): a share of its bounding box's longest side, at least a
 # number of pixels, and a smallest region side. "normal" gives the cloud model enough of the
 # scene to paint something that belongs there, even for a small mask on a big photo.
 CONTEXT_MARGIN_SHARE = {"little": 0.15, "normal": 0.5}
@@ -32,14 +32,9 @@ CONTEXT_MIN_SIDE = {"little": 256, "normal": 512}
 # The painted area is grown by this many pixels before feathering, so the model's edge (which
 # may drift by a pixel or two after scaling) is covered.
 MASK_GROWTH = 3
-# The band's smoothstep has a steepest slope of 1.5 / softness, so a model whose colours drift by
-# 12 levels (common after its scaling and encoding) steps by at most 2.25 levels a pixel at 8 px:
-# under what the eye finds in a smooth sky, while the model's pixels reach only 10 px past the mask.
-EDGE_SOFTNESS_DEFAULT = 8
 # An engine may round the size it returns (to a multiple of 8 or 16, say); a shape this close to the
 # region's is that rounding, not a different picture.
 RESULT_SHAPE_TOLERANCE = 0.02
-EDGE_SOFTNESS_MAX = 64
 PREVIEW_SIDE = 2048
 PREVIEW_QUALITY = 85
 

@@ -14,7 +14,7 @@ from django.views.decorators.http import condition, require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HTMX_STOP_POLLING, reswap, retarget, trigger_client_event
 
-from inpaint import decode_bound, images
+from inpaint import decode_bound, images, options
 from inpaint.services import addresses, cards, floods, jobs, links, owners, results, retention, rooms, selectors, usage
 from inpaint.services.refusals import JobActionRefused
 from inpaint.engines import engines_listed
@@ -31,8 +31,6 @@ SAMPLE_PICTURES = [
 ]
 # A job's files never change; the owner's browser may keep them (private: never a shared cache).
 FILE_CACHE_SECONDS = 3600
-# The editor paints on a proxy no larger than this (static/inpaint/mask.js, PROXY_MAX_SIDE).
-PREVIEW_MAX_SIDE = 4096
 
 
 def _room_guest(request: HttpRequest):
@@ -60,11 +58,13 @@ def _visitor_job(request: HttpRequest, pk) -> InpaintJob:
 
 def _page_context(request: HttpRequest, *, form: JobForm, job: InpaintJob | None) -> dict:
     visitor_jobs, guest = _visitor_jobs(request), _room_guest(request)
+    engines = rooms.room_engines(guest.room) if guest else engines_listed()
     return {
         "form": form,
         "job": job,
         "jobs": visitor_jobs.prefetch_related("results")[:HISTORY_LENGTH],
-        "engines": rooms.room_engines(guest.room) if guest else engines_listed(),
+        "engines": engines,
+        "options": options.options_for_page(engines),
         "room_guest": guest,
         "room_images_left": rooms.room_images_left(guest) if guest else None,
         "samples": SAMPLE_PICTURES,
@@ -262,7 +262,7 @@ def picture_preview(request: HttpRequest) -> HttpResponse:
         # Before reading: a file over the limit is never taken into memory.
         images.check_file_size(upload.size, what="picture", max_bytes=limits["max_bytes"])
         with decode_bound.decode_slot_take():
-            proxy = images.picture_preview(upload.read(), max_side=PREVIEW_MAX_SIDE, **limits)
+            proxy = images.picture_preview(upload.read(), max_side=options.PROXY_MAX_SIDE, **limits)
     except images.ImageRefused as refusal:
         return _refused(str(refusal))
     except JobActionRefused as refusal:
@@ -280,7 +280,7 @@ def job_file_for_editor(request: HttpRequest, pk, kind: str, slot: int | None = 
     job = _visitor_job(request, pk)
 
     def proxy(data: bytes) -> bytes:
-        return images.picture_preview(data, max_side=PREVIEW_MAX_SIDE, max_bytes=len(data),
+        return images.picture_preview(data, max_side=options.PROXY_MAX_SIDE, max_bytes=len(data),
                                       max_pixels=settings.INPAINT_MAX_PIXELS)[0]
 
     try:

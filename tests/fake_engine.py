@@ -6,6 +6,7 @@ import io
 
 from PIL import Image
 
+from inpaint import options
 from inpaint.engines.base import Engine, EngineLimits, JobInput, SlotResult, TaskState, TaskStatus
 
 FLAT_COLOUR = (255, 0, 255)
@@ -17,7 +18,7 @@ class FlatColourEngine(Engine):
     key = "flat-colour"
     label = "Flat colour (test engine)"
     follows_prompt = False
-    supports_style = False
+    controls = options.CONTROLS - {"style"}
     limits = EngineLimits(min_side=1, max_side=8192, max_bytes=0, max_prompt_chars=100)
 
     def is_configured(self) -> bool:

@@ -5,6 +5,7 @@ test module or a conftest (what they share lives in plain helper modules such as
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -89,3 +90,24 @@ def test_imports_sit_at_the_top_of_every_module():
             if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 inner = [node for node in ast.walk(function) if isinstance(node, (ast.Import, ast.ImportFrom))]
                 assert not inner, f"{name}.{function.name} imports inside a function"
+
+
+def test_scripts_are_at_most_about_400_lines_and_import_no_cycle():
+    """The same for the page's ES modules under static/: their size, and their ``import … from "./x.js"`` graph."""
+    scripts = [path.resolve() for path in (INPAINT.parent / "static").rglob("*.js")]
+    long = {path.name: len(path.read_text().splitlines()) for path in scripts}
+    assert all(lines <= MAX_LINES for lines in long.values()), {n: c for n, c in long.items() if c > MAX_LINES}
+    found = re.compile(r"""^\s*(?:import\s*|(?:import|export)\b[^'";]*?\bfrom\s*)["'](\.{1,2}/[^"']+)["']""", re.M)
+    graph = {path: {(path.parent / target).resolve() for target in found.findall(path.read_text())} for path in scripts}
+    cycles = []
+
+    def visit(node: Path, trail: list[Path]) -> None:
+        for target in graph.get(node, ()):
+            if target in trail:
+                cycles.append([p.name for p in trail[trail.index(target):] + [target]])
+            else:
+                visit(target, trail + [target])
+
+    for start in graph:
+        visit(start, [start])
+    assert sum(map(len, graph.values())) > 0 and not cycles, cycles[:3]

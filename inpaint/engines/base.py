@@ -12,6 +12,8 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Callable
 
+from inpaint import options
+
 
 class TaskStatus:
     """The remote task statuses of the DashScope task API, used by every engine."""
@@ -71,7 +73,7 @@ class JobInput:
     base_name: str
     mask_name: str
     prompt: str
-    style: str = "<auto>"
+    style: str = options.STYLE_DEFAULT
     size: tuple[int, int] = (1024, 1024)
     n: int = 1
     seed: int = 0
@@ -128,14 +130,16 @@ class Engine:
     ``key`` is the value of the form's ``engine`` field. ``remote`` says whether ``submit``
     starts a task on a service that must be polled and is paid for per image; such an engine
     declares the account's ``submit_rate`` (submissions a second) and ``running_limit`` (tasks
-    in progress), which the admission queue keeps to.
+    in progress), which the admission queue keeps to. ``controls`` are the job form's optional
+    controls (inpaint.options.CONTROLS) the engine takes: the page shows only those, and the form
+    sends the engine the default of every other one.
     """
 
     key: str = ""
     label: str = ""
     remote: bool = False
     follows_prompt: bool = True
-    supports_style: bool = True
+    controls: frozenset[str] = options.CONTROLS
     limits: EngineLimits
     submit_rate: int = 0
     running_limit: int = 0

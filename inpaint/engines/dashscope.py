@@ -20,6 +20,7 @@ from django.conf import settings
 from django.views.decorators.debug import sensitive_variables
 from urllib3.exceptions import NewConnectionError
 
+from inpaint import options
 from inpaint.engines.base import (Engine, EngineError, EngineLimits, JobInput, ListedTask, SlotResult, TaskState,
                                   TaskStatus)
 from inpaint.engines.dashscope_messages import dashscope_error_explain
@@ -317,7 +318,8 @@ class WanxImageEditEngine(DashScopeEngine):
     key = model = "wanx2.1-imageedit"
     label = "Wanx 2.1 image edit (cloud, paid, follows your prompt)"
     running_limit = 2
-    supports_style = False
+    # Reference §7.2: this function takes no style.
+    controls = options.CONTROLS - {"style"}
     limits = EngineLimits(min_side=512, max_side=4096, max_bytes=10 * 1024 * 1024, max_prompt_chars=800)
 
     def send_size(self, width: int, height: int) -> tuple[int, int]:

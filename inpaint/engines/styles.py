@@ -13,6 +13,8 @@ from typing import Callable
 import cv2
 import numpy as np
 
+from inpaint.options import STYLE_DEFAULT
+
 PAPER_WHITE = np.array([248, 246, 240], np.float32)
 RICE_PAPER = np.array([240, 232, 214], np.float32)
 INK_BLACK = np.array([28, 28, 34], np.float32)
@@ -176,6 +178,7 @@ def cartoon_3d(rgb: np.ndarray) -> np.ndarray:
     return to_uint8(shaded * (1 - 0.5 * rim))
 
 
+# One for every style of inpaint.options.STYLES but the default (tests/test_options.py checks).
 STYLE_FILTERS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "<3d cartoon>": cartoon_3d,
     "<anime>": anime,
@@ -188,8 +191,8 @@ STYLE_FILTERS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
 
 
 def apply_style(rgb: np.ndarray, style: str) -> np.ndarray:
-    """The picture filtered to look like ``style``; "<auto>" leaves it as it is."""
-    if style == "<auto>":
+    """The picture filtered to look like ``style``; STYLE_DEFAULT ("<auto>") leaves it as it is."""
+    if style == STYLE_DEFAULT:
         return rgb
     try:
         style_filter = STYLE_FILTERS[style]

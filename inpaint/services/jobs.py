@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from inpaint import options
 from inpaint.engines import engine_get
 from inpaint.engines.base import Engine, EngineError
 from inpaint.images import PreparedImage
@@ -26,8 +27,8 @@ CREATION_LOCK = "job-create"
 
 
 def job_create(*, user, visitor_id: str, engine: Engine, prompt: str, style: str, size: str, n: int,
-               mask_color: list, base: PreparedImage, mask_png: bytes, context: str = "normal",
-               edge_softness: int = 8, seed: int | None = None, guest: RoomGuest | None = None) -> InpaintJob:
+               mask_color: list, base: PreparedImage, mask_png: bytes, context: str = options.CONTEXT_DEFAULT,
+               edge_softness: int = options.EDGE_SOFTNESS_DEFAULT, seed: int | None = None, guest: RoomGuest | None = None) -> InpaintJob:
     """Store a new job and send its first step; raises JobActionRefused past a cap or limit.
 
     The caps are checked and the job inserted with one lock held, so parallel posts cannot all

@@ -20,6 +20,7 @@ from inpaint import decode_bound, images, regions
 from inpaint.engines import engine_get
 from inpaint.engines.base import SlotResult, TaskState
 from inpaint.models import InpaintJob, JobResult, job_file_path
+from inpaint.options import SIZE_SCALES
 from inpaint.services.downloads import DownloadFailed, DownloadRefused, result_download
 from inpaint.services.states import Status, job_fail, job_transition
 
@@ -36,10 +37,8 @@ COMPOSE_MESSAGE = "The painted image could not be put back into your picture. Ru
 # once, on the first request.
 TRANSPARENT_PICTURE = "base-with-transparency.png"
 RESULT_JPEG = "result-{slot}.jpg"
-# The editor's upright JPEG proxy of a picture over its side (views.PREVIEW_MAX_SIDE), for "Use as new base".
+# The editor's upright JPEG proxy of a picture over its side (options.PROXY_MAX_SIDE), for "Use as new base".
 EDITOR_PROXY = {"base": "base-editor.jpg", "result": "result-{slot}-editor.jpg"}
-# The result's size, as a share of the picture's (the form's "Output size").
-OUTPUT_SCALES = {"original": 1.0, "half": 0.5, "quarter": 0.25}
 
 
 class ResultRetry(Exception):
@@ -116,7 +115,7 @@ def _composed(job: InpaintJob, result: JobResult) -> regions.ComposedResult:
         with job.base_alpha.open("rb") as alpha_file:
             alpha = alpha_file.read()
     return regions.result_compose(picture, mask_png, regions.Region.from_json(job.region), raw_bytes,
-                                  edge_softness=job.edge_softness, alpha_png=alpha, scale=OUTPUT_SCALES[job.size])
+                                  edge_softness=job.edge_softness, alpha_png=alpha, scale=SIZE_SCALES[job.size])
 
 
 def job_results_finish(job: InpaintJob) -> None:

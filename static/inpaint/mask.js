@@ -4,12 +4,6 @@
 // matters on a 4096 × 3072 proxy): a pixel is "repaint" when it is at least 128. The editor shows
 // it in the overlay colour (alphaToRgba); the server gets one channel, 255 = repaint (maskExport).
 
-/** The server's mask rule, for previews of uploaded masks (inpaint/images.py, MASK_COLOUR_TOLERANCE). */
-export const MASK_COLOUR_TOLERANCE = 8;
-
-/** Longest side the editor paints at; larger pictures are shown and painted on a proxy this size. */
-export const PROXY_MAX_SIDE = 4096;
-
 const REPAINT = 128;
 
 export function hexToRgb(hex) {
@@ -19,10 +13,10 @@ export function hexToRgb(hex) {
 
 /**
  * The size to paint a width × height picture at: the picture's own size when its long side fits
- * in ``maxSide``, else scaled to fit, same shape (the server scales a mask of the same shape back
- * up). ``scale`` is proxy pixels per picture pixel.
+ * in ``maxSide`` (the page's proxy_max_side), else scaled to fit, same shape (the server scales a
+ * mask of the same shape back up). ``scale`` is proxy pixels per picture pixel.
  */
-export function proxySize(width, height, maxSide = PROXY_MAX_SIDE) {
+export function proxySize(width, height, maxSide) {
   const scale = Math.min(1, maxSide / Math.max(width, height));
   if (scale === 1) return { width, height, scale };
   return { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)), scale };
@@ -173,13 +167,16 @@ export function rgbaAlpha(rgba) {
   return out;
 }
 
-/** One flag a pixel: 1 = repaint, by the server's rule (inpaint/images.py, prepare_mask). */
-export function selectMaskPixels(rgba, colours) {
+/**
+ * One flag a pixel: 1 = repaint, by the server's rule (inpaint/images.py, prepare_mask): with
+ * ``colours``, a pixel within ``tolerance`` per channel of one (the page's mask_colours.tolerance).
+ */
+export function selectMaskPixels(rgba, colours, tolerance) {
   const n = rgba.length / 4;
   const selected = new Uint8Array(n);
   if (colours.length) {
-    const near = (i, [r, g, b]) => Math.abs(rgba[i] - r) <= MASK_COLOUR_TOLERANCE
-      && Math.abs(rgba[i + 1] - g) <= MASK_COLOUR_TOLERANCE && Math.abs(rgba[i + 2] - b) <= MASK_COLOUR_TOLERANCE;
+    const near = (i, [r, g, b]) => Math.abs(rgba[i] - r) <= tolerance
+      && Math.abs(rgba[i + 1] - g) <= tolerance && Math.abs(rgba[i + 2] - b) <= tolerance;
     for (let p = 0; p < n; p++) selected[p] = colours.some((colour) => near(p * 4, colour)) ? 1 : 0;
     return selected;
   }

@@ -4,8 +4,6 @@
 // full size (views.picture_preview), because Chromium cannot decode the first and should not hold
 // a 48 MP photo in full. The file itself is what the form sends.
 
-import { PROXY_MAX_SIDE } from "./mask.js";
-
 /** The formats the app reads, by MIME type, with the ones the browser shows itself. */
 export const PICTURE_TYPES = {
   "image/jpeg": { name: "JPEG", browser: true },
@@ -98,15 +96,16 @@ async function proxyFetch(url, init) {
 }
 
 /**
- * Check ``file`` against ``limits`` ({minSide, maxPixels, maxBytes}) and open it: resolves to
- * {blob, width, height}, a blob the browser shows upright and at most 4096 px a side (the file
- * itself, or the server's proxy), width and height the full picture's. Rejects with PictureRefused.
+ * Check ``file`` against ``limits`` ({minSide, maxPixels, maxBytes, proxyMaxSide, uploadNames}) and
+ * open it: resolves to {blob, width, height}, a blob the browser shows upright and at most
+ * proxyMaxSide a side (the file itself, or the server's proxy), width and height the full picture's.
+ * Rejects with PictureRefused, whose refusal of an unknown file names the uploadNames.
  */
 export async function pictureOpen(file, limits, server) {
   const name = file.name || "This picture";
   const type = pictureType(new Uint8Array(await file.slice(0, 12).arrayBuffer()), file.type);
   if (!type) {
-    throw new PictureRefused(`“${name}” is not a picture this app can read: choose a JPEG, PNG, WebP, TIFF, HEIC or BMP file.`);
+    throw new PictureRefused(`“${name}” is not a picture this app can read: choose a ${limits.uploadNames} file.`);
   }
   if (file.size > limits.maxBytes) {
     throw new PictureRefused(`“${name}” is ${(file.size / MB).toFixed(1)} MB, over the limit of `
@@ -118,7 +117,7 @@ export async function pictureOpen(file, limits, server) {
     });
     const problem = sizeProblem(size.width, size.height, limits);
     if (problem) throw new PictureRefused(problem);
-    if (Math.max(size.width, size.height) <= PROXY_MAX_SIDE) return { blob: file, ...size };
+    if (Math.max(size.width, size.height) <= limits.proxyMaxSide) return { blob: file, ...size };
   }
   const opened = await serverProxy(file, server);
   const problem = sizeProblem(opened.width, opened.height, limits);

@@ -1,12 +1,13 @@
 // The studio page: wires the mask editor to the job form, the job card and the history.
 import { createMaskEditor, TOOLS } from "./editor.js";
-import { PROXY_MAX_SIDE } from "./mask.js";
 import { cardClocksStart } from "./card-clock.js";
 import { jobCardsWire } from "./job-cards.js";
+import { controlsShown, engineOptions, maskColoursParse, optionsRead } from "./options.js";
 import { heldPictureProxy, pictureFetch, pictureOpen, PictureRefused } from "./picture.js";
 import { shortcutFor, shortcutKeys, shortcutsList } from "./shortcuts.js";
 
 const root = document.querySelector("[data-editor]");
+const options = optionsRead();
 const $ = (selector, scope = document) => scope.querySelector(selector);
 const pictureInput = $("#id_base_image");
 const baseSource = $("#id_base_source"); // set instead of the file for a picture the server holds
@@ -14,59 +15,61 @@ const maskInput = $("[data-mask-input]");
 let pictureFile = null; // the File behind the picture in the editor
 let openings = 0; // pictures asked for so far: only the latest one is shown
 
-const editor = createMaskEditor(root, { onChange: refreshEditorUi });
+const editor = createMaskEditor(root, { options, onChange: refreshEditorUi });
 
 // ---- engine, limits and prompt -------------------------------------------------------------
 
-function currentEngine() {
+/** The key of the engine chosen in the form, or null. */
+function currentEngineKey() {
   const select = $("[data-engine-select]");
   const option = select && select.selectedOptions[0];
-  if (!option) return null;
-  const d = option.dataset;
-  return {
-    key: option.value, followsPrompt: d.followsPrompt === "true",
-    supportsStyle: d.supportsStyle === "true", maxPrompt: Number(d.maxPrompt),
-  };
+  return option ? option.value : null;
 }
 
 // The app's own limits: the engines' limits are absorbed by the work region on the server.
 function pictureLimits() {
   const d = $("[data-picture-limits]").dataset;
-  return { minSide: Number(d.minSide), maxPixels: Number(d.maxPixels), maxBytes: Number(d.maxBytes) };
+  return {
+    minSide: Number(d.minSide), maxPixels: Number(d.maxPixels), maxBytes: Number(d.maxBytes),
+    proxyMaxSide: options.proxy_max_side, uploadNames: options.upload_names,
+  };
 }
 
 function refreshForm() {
-  const engine = currentEngine();
+  const key = currentEngineKey();
+  const engine = key && engineOptions(options, key);
   const prompt = $("[data-testid=prompt]");
   if (!engine || !prompt) return;
-  document.querySelectorAll("[data-engine-note]").forEach((note) => { note.hidden = note.dataset.engineNote !== engine.key; });
+  document.querySelectorAll("[data-engine-note]").forEach((note) => { note.hidden = note.dataset.engineNote !== key; });
   const counter = $("[data-prompt-counter]");
   const note = $("[data-prompt-note]");
   const field = $("[data-prompt-field]");
-  prompt.disabled = !engine.followsPrompt;
-  field.classList.toggle("ignored", !engine.followsPrompt);
+  prompt.disabled = !engine.follows_prompt;
+  field.classList.toggle("ignored", !engine.follows_prompt);
   const length = [...prompt.value].length;
-  const tooLong = engine.followsPrompt && length > engine.maxPrompt;
+  const tooLong = engine.follows_prompt && length > engine.max_prompt;
   field.classList.toggle("too-long", tooLong);
   prompt.setAttribute("aria-invalid", tooLong ? "true" : "false");
-  if (!engine.followsPrompt) {
+  if (!engine.follows_prompt) {
     counter.textContent = "";
     note.textContent = "The offline engine fills the painted area from the rest of the picture and does not read the prompt.";
   } else {
-    counter.textContent = `${length} / ${engine.maxPrompt}`;
+    counter.textContent = `${length} / ${engine.max_prompt}`;
     note.textContent = tooLong
-      ? `Too long: ${length} characters, and this engine reads at most ${engine.maxPrompt}. Shorten it before you generate.`
+      ? `Too long: ${length} characters, and this engine reads at most ${engine.max_prompt}. Shorten it before you generate.`
       : "";
   }
   note.classList.toggle("bad", tooLong);
-  $("[data-style-field]").hidden = !engine.supportsStyle;
+  // A control the engine does not take is hidden; the server ignores what it sends.
+  const shown = controlsShown(options, key);
+  document.querySelectorAll("#job-form [data-control]").forEach((control) => { control.hidden = !shown[control.dataset.control]; });
   refreshSizes();
 }
 
-/** Half and quarter size mean something only for a picture of 2048 px or more on its long side. */
+/** Half and quarter size mean something only for a picture at least size_smaller_min_side long. */
 function refreshSizes() {
   const { pictureWidth, pictureHeight } = editor.state;
-  const small = Math.max(pictureWidth, pictureHeight) < 2048;
+  const small = Math.max(pictureWidth, pictureHeight) < options.size_smaller_min_side;
   const size = $("#job-form [name=size]");
   for (const option of size.options) if (option.value !== "original") option.hidden = option.disabled = small;
   if (size.selectedOptions[0].disabled) size.value = "original";
@@ -98,7 +101,7 @@ function openPicture(file) {
 // without being sent back: a finished photo is often over the upload limit, and would cost its upload again.
 function openHeldPicture({ fileUrl, editorUrl, source, name, width, height }) {
   return showPicture(name, async () => {
-    if (Math.max(width, height) > PROXY_MAX_SIDE) return heldPictureProxy(editorUrl);
+    if (Math.max(width, height) > options.proxy_max_side) return heldPictureProxy(editorUrl);
     return { blob: await pictureFetch(fileUrl, name), width, height };
   }, { source });
 }
@@ -188,27 +191,13 @@ document.addEventListener("paste", (event) => {
 
 // ---- mask files ----------------------------------------------------------------------------
 
-function parseColours(text) {
-  if (!text.trim()) return [];
-  let colours;
-  try {
-    colours = JSON.parse(text);
-  } catch {
-    throw new Error("Write the mask colours as a list of [red, green, blue], e.g. [[0, 0, 0]].");
-  }
-  const valid = Array.isArray(colours) && colours.every((c) => Array.isArray(c) && c.length === 3
-    && c.every((v) => Number.isInteger(v) && v >= 0 && v <= 255));
-  if (!valid) throw new Error("Each mask colour must be three whole numbers from 0 to 255, e.g. [134, 134, 134].");
-  return colours;
-}
-
 let maskFile = null;
 async function loadMaskFile(file) {
   const message = $("[data-mask-message]");
   maskFile = file;
   let text;
   try {
-    const colours = parseColours($("[data-mask-colours]").value);
+    const colours = maskColoursParse(options, $("[data-mask-colours]").value);
     text = await editor.loadMask(file, colours);
     if (!text) text = `Mask “${file.name}” loaded: ${Math.round(editor.maskCoverage() * 100)} % of the picture will be repainted.`;
   } catch (error) {

@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw
 
-from inpaint import regions
+from inpaint import options, regions
 from inpaint.engines.base import JobInput
 from inpaint.engines.offline import OfflineEngine
 
@@ -36,7 +36,7 @@ def removed(photo_name, size, box):
     state = engine.submit(JobInput(base_image=prepared.image, mask_image=prepared.mask, base_name="r.png",
                                    mask_name="m.png", prompt="", size=prepared.send_size))
     composed = regions.result_compose(picture, mask_png, prepared.region, state.results[0].content,
-                                      edge_softness=regions.EDGE_SOFTNESS_DEFAULT)
+                                      edge_softness=options.EDGE_SOFTNESS_DEFAULT)
     return np.asarray(Image.open(io.BytesIO(composed.png)).convert("RGB")), np.asarray(mask) > 0
 
 

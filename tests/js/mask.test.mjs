@@ -6,8 +6,12 @@ import { inflateSync } from "node:zlib";
 
 import {
   alphaRegion, alphaRegionPut, alphaToRgba, crc32, flagsToMask, greyPng, hexToRgb, maskBounds, maskCoverage, maskExport,
-  maskGrow, maskInvert, proxySize, PROXY_MAX_SIDE, rgbaAlpha, selectMaskPixels, squaredDistances,
+  maskGrow, maskInvert, proxySize, rgbaAlpha, selectMaskPixels, squaredDistances,
 } from "../../static/inpaint/mask.js";
+
+// The page's values (inpaint/options.py), which the page hands these functions.
+const MASK_COLOUR_TOLERANCE = 8;
+const PROXY_MAX_SIDE = 4096;
 
 /** A mask (alpha) of width × height, 255 where ``painted(x, y)`` holds. */
 function maskOf(width, height, painted) {
@@ -71,15 +75,15 @@ test("colour selection takes pixels within 8 per channel of a mask colour", () =
     143, 134, 134, 255, // 9 off: out
     0, 0, 0, 255, // the other colour
   ]);
-  assert.deepEqual([...selectMaskPixels(rgba, [[134, 134, 134], [0, 0, 0]])], [1, 1, 0, 1]);
-  assert.deepEqual([...selectMaskPixels(rgba, [[134, 134, 134]])], [1, 1, 0, 0]);
+  assert.deepEqual([...selectMaskPixels(rgba, [[134, 134, 134], [0, 0, 0]], MASK_COLOUR_TOLERANCE)], [1, 1, 0, 1]);
+  assert.deepEqual([...selectMaskPixels(rgba, [[134, 134, 134]], MASK_COLOUR_TOLERANCE)], [1, 1, 0, 0]);
 });
 
 test("without colours a mask is read by luminance, or by alpha when it has transparency", () => {
   const opaque = new Uint8ClampedArray([255, 255, 255, 255, 128, 128, 128, 255, 127, 127, 127, 255, 0, 0, 0, 255]);
-  assert.deepEqual([...selectMaskPixels(opaque, [])], [1, 1, 0, 0]);
+  assert.deepEqual([...selectMaskPixels(opaque, [], MASK_COLOUR_TOLERANCE)], [1, 1, 0, 0]);
   const transparent = new Uint8ClampedArray([0, 0, 0, 255, 0, 0, 0, 128, 255, 255, 255, 127, 255, 255, 255, 0]);
-  assert.deepEqual([...selectMaskPixels(transparent, [])], [1, 1, 0, 0]);
+  assert.deepEqual([...selectMaskPixels(transparent, [], MASK_COLOUR_TOLERANCE)], [1, 1, 0, 0]);
 });
 
 test("hex colours become red, green, blue", () => {
@@ -147,19 +151,19 @@ test("flags scale nearest-neighbour, so a half-size mask lands on whole pixel pa
 });
 
 test("a picture within 4096 px is painted at its own size", () => {
-  assert.deepEqual(proxySize(4096, 3000), { width: 4096, height: 3000, scale: 1 });
-  assert.deepEqual(proxySize(640, 480), { width: 640, height: 480, scale: 1 });
+  assert.deepEqual(proxySize(4096, 3000, PROXY_MAX_SIDE), { width: 4096, height: 3000, scale: 1 });
+  assert.deepEqual(proxySize(640, 480, PROXY_MAX_SIDE), { width: 640, height: 480, scale: 1 });
 });
 
 test("a 48 MP photo is painted on a 4096 × 3072 proxy of the same shape", () => {
-  const proxy = proxySize(8064, 6048);
+  const proxy = proxySize(8064, 6048, PROXY_MAX_SIDE);
   assert.deepEqual([proxy.width, proxy.height], [4096, 3072]);
-  assert.equal(proxySize(6048, 8064).height, PROXY_MAX_SIDE);
+  assert.equal(proxySize(6048, 8064, PROXY_MAX_SIDE).height, PROXY_MAX_SIDE);
 });
 
 test("a proxy keeps the picture's shape within the server's 1 % tolerance", () => {
   for (const [width, height] of [[6000, 4000], [8000, 5333], [9999, 101], [12000, 9000], [4097, 4097], [10000, 120]]) {
-    const proxy = proxySize(width, height);
+    const proxy = proxySize(width, height, PROXY_MAX_SIDE);
     assert.ok(Math.max(proxy.width, proxy.height) <= PROXY_MAX_SIDE, `${width} × ${height}`);
     const drift = Math.abs(proxy.width / proxy.height / (width / height) - 1);
     assert.ok(drift <= 0.01, `${width} × ${height} -> ${proxy.width} × ${proxy.height}: ${drift}`);

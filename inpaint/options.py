@@ -1,0 +1,124 @@
+"""The job's options and the limits the page shares with the server, each written once (issue 19).
+
+The form, the model's defaults, the work region, the mask colours, the services and the page's
+scripts all take these values from here; the scripts get them through ``options_for_page``, which
+the studio page writes into one ``json_script`` block (read by static/inpaint/options.js). A leaf
+module: it imports nothing of the app, so anything may import it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+# The API's own style values, with what the page calls them; "<auto>" is no style at all.
+STYLES = (
+    ("<auto>", "Automatic"),
+    ("<3d cartoon>", "3D cartoon"),
+    ("<anime>", "Anime"),
+    ("<oil painting>", "Oil painting"),
+    ("<watercolor>", "Watercolour"),
+    ("<sketch>", "Sketch"),
+    ("<chinese painting>", "Chinese painting"),
+    ("<flat illustration>", "Flat illustration"),
+)
+STYLE_DEFAULT = "<auto>"
+
+# The result's size, as a share of the picture's (the form's "Output size").
+SIZES = (("original", "Original size"), ("half", "Half size"), ("quarter", "Quarter size"))
+SIZE_SCALES = {"original": 1.0, "half": 0.5, "quarter": 0.25}
+SIZE_DEFAULT = "original"
+# Half and quarter size mean something only for a picture at least this long on its long side.
+SIZE_SMALLER_MIN_SIDE = 2048
+
+# How much of the picture around the painted area the engine sees (inpaint.regions gives each its margins).
+CONTEXTS = (("little", "A little"), ("normal", "Normal"), ("whole", "The whole picture"))
+CONTEXT_DEFAULT = "normal"
+
+# The band's smoothstep has a steepest slope of 1.5 / softness, so a model whose colours drift by
+# 12 levels (common after its scaling and encoding) steps by at most 2.25 levels a pixel at 8 px:
+# under what the eye finds in a smooth sky, while the model's pixels reach only 10 px past the mask.
+EDGE_SOFTNESS_DEFAULT = 8
+# The work region keeps this much room around the mask for the band (inpaint.regions.region_prepare).
+EDGE_SOFTNESS_MAX = 64
+
+COUNTS = (1, 2, 3, 4)
+COUNT_DEFAULT = 1
+
+# A pixel of a coloured mask counts as a listed colour within this much per channel.
+MASK_COLOUR_TOLERANCE = 8
+MAX_MASK_COLOURS = 16
+MASK_COLOUR_MESSAGES = {
+    "syntax": "Write the mask colours as a list of [red, green, blue], e.g. [[0, 0, 0]].",
+    "values": "Each mask colour must be three whole numbers from 0 to 255, e.g. [134, 134, 134].",
+    "too_long": f"Write at most {MAX_MASK_COLOURS} mask colours, e.g. [[0, 0, 0], [134, 134, 134]]; this text is "
+                "too long to be such a list.",
+}
+
+# Longest side the editor paints at; a larger picture is shown and painted on a proxy this size
+# (the server makes that proxy, inpaint.images.picture_preview): a 48 MP photo would need some
+# 600 MB of canvases at full size.
+PROXY_MAX_SIDE = 4096
+
+# The brush's diameter in mask pixels: the slider's range, and the editor's for every other way of sizing it.
+BRUSH_MIN = 1
+BRUSH_MAX = 500
+BRUSH_DEFAULT = 40
+
+
+@dataclass(frozen=True)
+class UploadFormat:
+    """A picture format people may bring: Pillow's name for it, the page's, its MIME types and file endings."""
+
+    pillow: str
+    name: str
+    types: tuple[str, ...]
+    endings: tuple[str, ...]
+
+
+# Recognised by content, never by name. Pillow's JPEG opener also reads the JPEGs some phones write
+# with extra frames, and names them MPO; HEIC is what phones write (pillow-heif reads it).
+UPLOAD_FORMATS = (
+    UploadFormat("JPEG", "JPEG", ("image/jpeg",), (".jpg", ".jpeg")),
+    UploadFormat("PNG", "PNG", ("image/png",), (".png",)),
+    UploadFormat("WEBP", "WebP", ("image/webp",), (".webp",)),
+    UploadFormat("HEIF", "HEIC", ("image/heic", "image/heif"), (".heic", ".heif")),
+    UploadFormat("TIFF", "TIFF", ("image/tiff",), (".tif", ".tiff")),
+    UploadFormat("BMP", "BMP", ("image/bmp",), (".bmp",)),
+)
+UPLOAD_PILLOW_FORMATS = tuple(upload.pillow for upload in UPLOAD_FORMATS)
+UPLOAD_NAMES = ", ".join(upload.name for upload in UPLOAD_FORMATS[:-1]) + f" or {UPLOAD_FORMATS[-1].name}"
+# The file input's accept attribute: the MIME types, and the endings for systems that name no type.
+UPLOAD_ACCEPT = ",".join([t for upload in UPLOAD_FORMATS for t in upload.types]
+                         + [e for upload in UPLOAD_FORMATS for e in upload.endings])
+
+# The job form's controls that an engine may do without; each engine declares the ones it takes
+# (inpaint.engines.base.Engine.controls), and the page shows only those. Each one it does not take
+# is sent, and ignored, at this default.
+CONTROL_DEFAULTS = {
+    "style": STYLE_DEFAULT,
+    "size": SIZE_DEFAULT,
+    "context": CONTEXT_DEFAULT,
+    "edge_softness": EDGE_SOFTNESS_DEFAULT,
+    "n": COUNT_DEFAULT,
+}
+CONTROLS = frozenset(CONTROL_DEFAULTS)
+
+
+def options_for_page(engines: Iterable) -> dict:
+    """What the studio page's scripts need, for ``json_script``: the limits above, and for each of
+    ``engines`` (the page's engine select offers them) the controls it takes and how it reads the prompt."""
+    return {
+        "brush": {"min": BRUSH_MIN, "max": BRUSH_MAX, "default": BRUSH_DEFAULT},
+        "proxy_max_side": PROXY_MAX_SIDE,
+        "size_smaller_min_side": SIZE_SMALLER_MIN_SIDE,
+        "mask_colours": {"tolerance": MASK_COLOUR_TOLERANCE, "messages": MASK_COLOUR_MESSAGES},
+        "upload_names": UPLOAD_NAMES,
+        "upload_accept": UPLOAD_ACCEPT,
+        "controls": sorted(CONTROLS),
+        "engines": {
+            engine.key: {"controls": sorted(engine.controls), "follows_prompt": engine.follows_prompt,
+                         "max_prompt": engine.limits.max_prompt_chars}
+            for engine in engines
+        },
+    }
