@@ -220,7 +220,7 @@ def test_each_engine_shows_only_the_controls_it_uses(studio_factory, settings):
     settings.DASHSCOPE_API_KEY = TEST_API_KEY
     studio = studio_factory()
     page = studio.page
-    style = page.locator("[data-style-field]")
+    style = page.locator("[data-control=style]")
     page.get_by_test_id("engine").select_option("wanx2.1-imageedit")
     expect(style).to_be_hidden()  # this model has no styles
     page.get_by_test_id("engine").select_option("wanx-x-painting")

@@ -3,31 +3,22 @@ brush slider spans the editor's whole range, and the editor, split into modules,
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from playwright.sync_api import expect
 
 from inpaint import options
 from inpaint.engines import engines_listed
 from tests import pictures
-from tests.browser import open_studio
-from tests.conftest import TEST_API_KEY
+from tests.live import TEST_API_KEY
+from tests.studio import studio_factory  # noqa: F401 (a fixture)
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
-# Playwright's sync API runs an event loop in this thread; the test's own ORM calls are still synchronous.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 
 @pytest.fixture
-def studio(browser, live_server, settings):
+def studio(studio_factory, settings):
     settings.DASHSCOPE_API_KEY = TEST_API_KEY  # every engine selectable
-    opened = open_studio(browser, live_server.url)
-    yield opened
-    # No file from another host and no script error (a module that fails to load is one).
-    assert opened.foreign_requests() == []
-    assert opened.errors == []
-    opened.page.context.close()
+    return studio_factory()
 
 
 def controls_visible(page) -> set[str]:
