@@ -14,6 +14,7 @@ than one turn.
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
@@ -29,8 +30,19 @@ from inpaint.services.states import IN_FLIGHT, Status
 # A job holds one of the account's running slots from its claim until its remote task ends.
 HOLDS_SLOT = IN_FLIGHT & Q(submit_claimed_at__isnull=False, remote_ended_at__isnull=True)
 WAITING = Q(status=Status.QUEUED, submit_claimed_at__isnull=True, remote_task_id="")
-# job_admit's answer when another worker took the job meanwhile.
-TAKEN_ELSEWHERE = -1.0
+
+
+@dataclass(frozen=True)
+class Admission:
+    """job_admit's answer: the job is claimed for its one paid submission, another worker has it, or the
+    engine's limits say to ask again after ``wait`` seconds."""
+    claimed: bool = False
+    taken_elsewhere: bool = False
+    wait: float = 0.0
+
+
+CLAIMED = Admission(claimed=True)
+TAKEN_ELSEWHERE = Admission(taken_elsewhere=True)
 
 
 def engine_limits(engine: Engine) -> tuple[int, int]:
@@ -40,28 +52,27 @@ def engine_limits(engine: Engine) -> tuple[int, int]:
     return int(rate), int(running)
 
 
-def job_admit(job: InpaintJob, engine: Engine) -> float:
+def job_admit(job: InpaintJob, engine: Engine) -> Admission:
     """Claim the job for its one paid submission if the engine's limits allow it now.
 
-    Returns 0 when claimed, TAKEN_ELSEWHERE when another worker has it, else the seconds to
-    wait before asking again (a freed slot wakes the next job sooner). Jobs are admitted
-    first come, first served.
+    When not claimed, the answer's wait is the seconds before asking again (a freed slot wakes the
+    next job sooner). Jobs are admitted first come, first served.
     """
     rate, running_limit = engine_limits(engine)
     with transaction.atomic():
         gate = _gate_locked(engine.key)
         now = timezone.now()
         if gate.paused_until and gate.paused_until > now:
-            return (gate.paused_until - now).total_seconds()
+            return Admission(wait=(gate.paused_until - now).total_seconds())
         free_slots = running_limit - InpaintJob.objects.filter(engine=engine.key).filter(HOLDS_SLOT).count()
         turns = waiting_in_turn(engine.key)
         ahead = turns.index(job.pk) if job.pk in turns else len(turns)
         if free_slots <= ahead:
-            return settings.INPAINT_ADMISSION_RECHECK
+            return Admission(wait=settings.INPAINT_ADMISSION_RECHECK)
         window_start = now - datetime.timedelta(seconds=1)
         recent = sorted(t for t in gate.recent_submits if datetime.datetime.fromisoformat(t) > window_start)
         if len(recent) >= rate:
-            return (datetime.datetime.fromisoformat(recent[0]) - window_start).total_seconds() + 0.01
+            return Admission(wait=(datetime.datetime.fromisoformat(recent[0]) - window_start).total_seconds() + 0.01)
         claimed = InpaintJob.objects.filter(pk=job.pk, step_token=job.step_token).filter(WAITING).update(
             submit_claimed_at=now, submit_attempts=F("submit_attempts") + 1, updated_at=now)
         if not claimed:
@@ -71,7 +82,7 @@ def job_admit(job: InpaintJob, engine: Engine) -> float:
     # The claim was conditional on the token this step holds, so nothing else changed the job meanwhile;
     # no reload stands between a freed slot and the paid call.
     job.submit_claimed_at, job.submit_attempts, job.updated_at = now, job.submit_attempts + 1, now
-    return 0.0
+    return CLAIMED
 
 
 def _gate_locked(engine_key: str) -> EngineGate:

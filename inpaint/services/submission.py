@@ -15,7 +15,7 @@ from inpaint import regions
 from inpaint.engines import engine_get
 from inpaint.engines.base import Engine, EngineError, JobInput
 from inpaint.models import InpaintJob
-from inpaint.services.admission import (TAKEN_ELSEWHERE, engine_throttle, engine_throttle_clear, job_admit,
+from inpaint.services.admission import (engine_throttle, engine_throttle_clear, job_admit,
                                         jobs_wake_waiting)
 from inpaint.services.durations import duration_in_words
 from inpaint.services.links import service_link_choose
@@ -49,11 +49,11 @@ def job_submit(job: InpaintJob, token: str) -> Steps:
         return []
     if not engine.remote:
         return _fill_offline(job, engine)
-    wait = job_admit(job, engine)
-    if wait == TAKEN_ELSEWHERE:
+    admission = job_admit(job, engine)
+    if admission.taken_elsewhere:
         return []
-    if wait > 0:
-        return step_next(job, "submit", wait)
+    if not admission.claimed:
+        return step_next(job, "submit", admission.wait)
     try:
         with step_leased(job):
             state = engine.submit(job_input_build(job))

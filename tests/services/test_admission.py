@@ -7,6 +7,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
+from inpaint.engines import engine_get
 from inpaint.engines.base import SlotResult, TaskState, TaskStatus
 from inpaint.models import InpaintJob
 from inpaint.services import admission, selectors, submission
@@ -143,3 +144,16 @@ def test_a_person_whose_job_was_sent_in_this_round_waits_behind_everyones_first(
     InpaintJob.objects.filter(pk=ada_first.pk).update(status=Status.SUCCEEDED, submit_claimed_at=timezone.now(),
                                                       remote_task_id="t-2", remote_ended_at=timezone.now())
     assert admission.waiting_in_turn(CLOUD) == [bob_first.pk, ada_second.pk]
+
+
+def test_job_admit_answers_claimed_taken_elsewhere_or_a_wait(cloud):
+    engine = engine_get(CLOUD)
+    overtaken = make_job()
+    # Another worker's step took the job meanwhile: the token this step holds is no longer the job's.
+    InpaintJob.objects.filter(pk=overtaken.pk).update(step_token="another-step")
+    assert admission.job_admit(overtaken, engine) == admission.TAKEN_ELSEWHERE
+    InpaintJob.objects.filter(pk=overtaken.pk).delete()  # out of the queue, so first's turn is next
+    first = make_job()
+    assert admission.job_admit(first, engine) == admission.CLAIMED
+    waiting = admission.job_admit(make_job(), engine)  # the one running slot is first's
+    assert not waiting.claimed and not waiting.taken_elsewhere and waiting.wait == 5.0
