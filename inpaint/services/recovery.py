@@ -14,7 +14,7 @@ from inpaint.engines.base import EngineError
 from inpaint.models import InpaintJob
 from inpaint.services.admission import jobs_wake_waiting
 from inpaint.services.scheduling import Steps, step_is_current, step_next, step_rearm, step_retry_delay
-from inpaint.services.states import IN_FLIGHT, Status, job_fail, job_transition
+from inpaint.services.states import IN_FLIGHT, Status, job_fail, job_fields_update, job_transition
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ def job_reconcile(job: InpaintJob, token: str) -> Steps:
         engine=job.engine, status=Status.QUEUED, remote_task_id="", submit_claimed_at__gte=window_start,
         submit_claimed_at__lte=now).exclude(pk=job.pk).exists()
     if not orphans:
-        job_transition(job, sources=[Status.QUEUED], submit_claimed_at=None, waiting_reason="")
+        job_fields_update(job, sources=[Status.QUEUED], submit_claimed_at=None, waiting_reason="")
         return step_next(job, "submit")
     if len(orphans) == 1 and not others_in_doubt:
         if job_transition(job, Status.SUBMITTED, sources=[Status.QUEUED], where=Q(remote_task_id=""),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from inpaint.models import InpaintJob
-from inpaint.services.states import job_transition
+from inpaint.services.states import job_fields_update, job_transition
 from tests.services.fakes import Status, make_job, reload
 
 pytestmark = pytest.mark.django_db
@@ -43,6 +43,11 @@ def test_a_final_job_cannot_move():
 
 def test_fields_of_an_unfinished_job_change_without_a_status_change():
     job = make_job()
-    assert job_transition(job, waiting_reason="busy")
+    assert job_fields_update(job, waiting_reason="busy")
     assert reload(job).waiting_reason == "busy"
-    assert not job_transition(make_job(status=Status.SUCCEEDED), waiting_reason="late")
+    assert not job_fields_update(make_job(status=Status.SUCCEEDED), waiting_reason="late")
+
+
+def test_a_field_update_asked_of_finished_statuses_is_a_programming_error():
+    with pytest.raises(ValueError, match="finished"):
+        job_fields_update(make_job(), sources=[Status.SUCCEEDED], waiting_reason="late")
