@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import segno
 from django.contrib.auth.decorators import login_not_required, user_passes_test
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotModified
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
@@ -123,9 +123,18 @@ def room_wall(request: HttpRequest, token: str) -> HttpResponse:
     room = rooms.room_for_wall(token)
     if room is None:
         raise Http404("This wall link is not valid")
+    entries, counts = rooms.wall_entries(room), rooms.wall_counts(room)
+    tag = rooms.wall_tag(room, entries, counts)
+    if request.htmx and request.headers.get("If-None-Match", "") == tag:
+        # Nothing new on the wall since its last poll: the page keeps what it shows, and nothing is rendered.
+        return HttpResponseNotModified()
     template = "inpaint/rooms/wall.html#wall-entries" if request.htmx else "inpaint/rooms/wall.html"
-    return render(request, template, {"room": room, "token": token, "entries": rooms.wall_entries(room),
-                                      "counts": rooms.wall_counts(room), "poll": WALL_POLL})
+    response = render(request, template, {"room": room, "token": token, "entries": entries, "counts": counts,
+                                          "poll": WALL_POLL, "wall_tag": tag})
+    response["ETag"] = tag
+    # Never stored by the browser: its copy would stand in for the wall's own 304.
+    patch_cache_control(response, private=True, no_store=True)
+    return response
 
 
 @login_not_required

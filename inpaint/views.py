@@ -83,10 +83,8 @@ def _picture_limits() -> dict:
 
 
 def _card_context(job: InpaintJob) -> dict:
-    if job.is_final:
-        return {"job": job, "card_tag": cards.card_tag(job.pk)}
-    return {"job": job, "card_tag": cards.card_tag(job.pk), "estimate": selectors.job_estimate_seconds(job.engine),
-            "queue_position": selectors.job_queue_position(job)}
+    card = cards.card_read(job.pk)
+    return {"job": job, "card_tag": card.tag, "estimate": card.estimate, "queue_position": card.queue_position}
 
 
 @require_GET

@@ -142,6 +142,28 @@ def test_the_wall_shows_previews_only_by_its_own_token_without_sign_in(settings,
     assert wall.get(f"/rooms/wall/{links.join_token}/").status_code == 404
 
 
+def test_the_wall_poll_is_answered_304_until_an_entry_or_a_count_changes():
+    room, links = room_open()
+    guest = rooms.room_join(room, "192.0.2.1")
+    shown = entry_finish(guest_job(guest, "offline", prompt="a yellow kite"))
+    wall, url = Client(), f"/rooms/wall/{links.wall_token}/"
+    first = wall.get(url, headers=HTMX)
+    tag = first["ETag"]
+    assert first.status_code == 200 and "no-store" in first["Cache-Control"] and tag.strip('"') in first.content.decode()
+    assert wall.get(url, headers=HTMX | {"If-None-Match": tag}).status_code == 304
+    waiting = guest_job(guest, "offline", prompt="a green kite")  # one more queued
+    assert wall.get(url, headers=HTMX | {"If-None-Match": tag}).status_code == 200
+    tag = wall.get(url, headers=HTMX)["ETag"]
+    entry_finish(waiting)
+    assert "a green kite" in wall.get(url, headers=HTMX | {"If-None-Match": tag}).content.decode()
+    tag = wall.get(url, headers=HTMX)["ETag"]
+    rooms.wall_entry_hide(room, shown.wall_ref)
+    taken_off = wall.get(url, headers=HTMX | {"If-None-Match": tag})
+    assert taken_off.status_code == 200 and "a yellow kite" not in taken_off.content.decode()
+    other_room, other_links = room_open()
+    assert Client().get(f"/rooms/wall/{other_links.wall_token}/", headers=HTMX | {"If-None-Match": tag}).status_code == 200
+
+
 def test_the_presenter_removes_a_result_from_the_wall_and_closes_the_room(client):
     room, links = room_open()
     job = entry_finish(guest_job(rooms.room_join(room, "192.0.2.1"), "offline", prompt="a yellow kite"))

@@ -10,58 +10,117 @@ second (the elapsed time and the time bar) is kept moving by the page (static/in
 from __future__ import annotations
 
 import hashlib
+import uuid
+from dataclasses import dataclass
 
 from django.db import connection
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from inpaint.models import InpaintJob, JobResult
+from inpaint.services import selectors
+from inpaint.services.admission import waiting_in_turn
 
 TAG_SALT = "inpaint.services.cards"
 DIGEST_CHARS = 16
 
 
 UNFINISHED = sorted(InpaintJob.UNFINISHED_STATUSES)
+QUEUE_AGGREGATES = ("COUNT(*)", "MAX(u.created_at)", "MAX(u.submit_claimed_at)", "MAX(u.remote_ended_at)")
 
 
-def _digest_sql() -> str:
-    # Written out once, not built by the ORM on every poll: building five subqueries costs more than
-    # running them. The queue position and the estimate follow the engine's other unfinished jobs: any
-    # of them arriving, being claimed for sending or ending changes a count or a newest time here.
+def _state_sql() -> str:
+    # Written out once, not built by the ORM on every poll: building the subqueries costs more than
+    # running them. The job's own columns come first, then its engine, then a summary of the engine's
+    # queue: any unfinished job arriving, being claimed for sending, its task ending or the job ending
+    # changes a count or a newest time there, and only then can a waiting card's place or estimate move.
     job, result = InpaintJob._meta.db_table, JobResult._meta.db_table
     unfinished = f"FROM {job} u WHERE u.engine = j.engine AND u.status IN ({', '.join(['%s'] * len(UNFINISHED))})"
+    queue = ", ".join(f"(SELECT {aggregate} {unfinished})" for aggregate in QUEUE_AGGREGATES)
+    # A job may come and go between two polls; the newest success still tells that the estimate moved.
+    succeeded = f"(SELECT MAX(d.finished_at) FROM {job} d WHERE d.engine = j.engine AND d.status = %s)"
     return (f"SELECT j.status, j.waiting_reason, j.remote_status, j.submit_claimed_at, j.finished_at, j.error_message, "
             f"(SELECT COUNT(*) FROM {result} r WHERE r.job_id = j.id AND r.image <> ''), "
             f"(SELECT COUNT(*) FROM {result} r WHERE r.job_id = j.id AND r.error_code <> ''), "
-            f"(SELECT COUNT(*) {unfinished}), (SELECT MAX(u.created_at) {unfinished}), "
-            f"(SELECT MAX(u.submit_claimed_at) {unfinished}) "
-            f"FROM {job} j WHERE j.id = %s")
+            f"j.engine, {queue}, {succeeded} FROM {job} j WHERE j.id = %s")
 
 
-DIGEST_SQL = _digest_sql()
-FINAL_ONLY_COLUMNS = 8  # an ended job's card no longer shows a position or an estimate
+STATE_SQL = _state_sql()
+OWN_COLUMNS = 8  # status … failed slots; then the engine, then the queue's summary
 
 
-def card_digest(job_id) -> str | None:
-    """A digest of what the job's card shows, from one query; None if there is no such job."""
+@dataclass(frozen=True)
+class QueueView:
+    """What every waiting card of one engine shows of the queue, while its summary stays the same."""
+
+    positions: dict  # job id → how many jobs take their turn before it
+    estimate: float | None
+
+
+@dataclass(frozen=True)
+class Card:
+    """What a job's card shows that can change, and its tag."""
+
+    tag: str
+    queue_position: int | None = None
+    estimate: float | None = None
+
+
+# One per engine and process: thirty waiting cards polled every second share one reckoning of the
+# turns (two queries) until the queue's summary changes, instead of making it on every poll.
+_queue_views: dict[str, tuple[tuple, QueueView]] = {}
+
+
+def _queue_view(engine_key: str, summary: tuple) -> QueueView:
+    kept = _queue_views.get(engine_key)
+    if kept is not None and kept[0] == summary:
+        return kept[1]
+    view = QueueView(positions={pk: index for index, pk in enumerate(waiting_in_turn(engine_key))},
+                     estimate=selectors.job_estimate_seconds(engine_key))
+    _queue_views[engine_key] = (summary, view)
+    return view
+
+
+def _card_state(job_id) -> tuple[tuple, int | None, float | None] | None:
+    """The job's own columns, its place in the queue and the estimate; None if there is no such job."""
     key = InpaintJob._meta.pk.get_db_prep_value(job_id, connection)
     with connection.cursor() as cursor:
-        cursor.execute(DIGEST_SQL, [*UNFINISHED * 3, key])
+        cursor.execute(STATE_SQL, [*UNFINISHED * len(QUEUE_AGGREGATES), InpaintJob.Status.SUCCEEDED, key])
         row = cursor.fetchone()
     if row is None:
         return None
-    if row[0] in InpaintJob.FINAL_STATUSES:
-        row = row[:FINAL_ONLY_COLUMNS]
-    return hashlib.sha256(repr(row).encode()).hexdigest()[:DIGEST_CHARS]
+    own, engine_key = row[:OWN_COLUMNS], row[OWN_COLUMNS]
+    status, submit_claimed_at = own[0], own[3]
+    if status in InpaintJob.FINAL_STATUSES:
+        return own, None, None  # an ended job's card no longer shows a place or an estimate
+    view = _queue_view(engine_key, row[OWN_COLUMNS + 1:])
+    position = None
+    if selectors.job_waits_its_turn(status, submit_claimed_at, engine_key):
+        position = view.positions.get(uuid.UUID(str(job_id)))
+    return own, position, view.estimate
+
+
+def _digest(state) -> str:
+    own, position, estimate = state
+    # The card writes the estimate in whole seconds; its time bar may keep a tenth it was served with.
+    shown = (own, position, None if estimate is None else round(estimate))
+    return hashlib.sha256(repr(shown).encode()).hexdigest()[:DIGEST_CHARS]
 
 
 def _signature(job_id, digest: str) -> str:
     return salted_hmac(TAG_SALT, f"{job_id}:{digest}", algorithm="sha256").hexdigest()[:DIGEST_CHARS]
 
 
-def card_tag(job_id) -> str:
-    """The tag the card is served with (an entity tag, quotes included), for its next poll to send back."""
-    digest = card_digest(job_id) or ""
+def _tag(job_id, digest: str) -> str:
     return f'"{digest}.{_signature(job_id, digest)}"'
+
+
+def card_read(job_id) -> Card:
+    """What the card shows that can change, with the tag it is served with (an entity tag, quotes
+    included) for its next poll to send back."""
+    state = _card_state(job_id)
+    if state is None:
+        return Card(tag=_tag(job_id, ""))
+    return Card(tag=_tag(job_id, _digest(state)), queue_position=state[1], estimate=state[2])
 
 
 def card_tag_current(job_id, if_none_match: str) -> bool:
@@ -69,4 +128,5 @@ def card_tag_current(job_id, if_none_match: str) -> bool:
     digest, _, signature = if_none_match.strip().strip('"').partition(".")
     if not digest or not constant_time_compare(signature, _signature(job_id, digest)):
         return False
-    return digest == card_digest(job_id)
+    state = _card_state(job_id)
+    return state is not None and digest == _digest(state)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from inpaint.engines import all_engines, engines_listed
 from inpaint.engines.base import Engine
@@ -29,6 +30,8 @@ GUEST_SESSION_KEY = "inpaint_room_guest"
 # The wall shows this many of the newest results: a poll reads a bounded page however long the room runs.
 WALL_ENTRIES = 12
 WALL_REF_BYTES = 16
+WALL_TAG_SALT = "inpaint.services.rooms.wall"
+WALL_TAG_CHARS = 16
 
 
 @dataclass(frozen=True)
@@ -169,7 +172,17 @@ def room_job_mark(job: InpaintJob, guest: RoomGuest) -> None:
 def wall_entries(room: Room) -> list[InpaintJob]:
     """The room's newest finished results the presenter has not taken off, newest first."""
     return list(room.jobs.filter(status=Status.SUCCEEDED, wall_hidden=False).exclude(base_preview="")
-                .order_by("-finished_at").prefetch_related("results")[:WALL_ENTRIES])
+                .order_by("-finished_at")[:WALL_ENTRIES])
+
+
+def wall_tag(room: Room, entries: list[InpaintJob], counts: dict) -> str:
+    """The wall's entity tag: a digest of the entries it shows and its counts, signed with the room, so
+    that its poll is answered 304 while nothing on it changed (an entry's pictures and prompt never
+    change once it is finished)."""
+    shown = ([job.wall_ref for job in entries], sorted(counts.items()))
+    digest = hashlib.sha256(repr(shown).encode()).hexdigest()[:WALL_TAG_CHARS]
+    signature = salted_hmac(WALL_TAG_SALT, f"{room.pk}:{digest}", algorithm="sha256").hexdigest()[:WALL_TAG_CHARS]
+    return f'"{digest}.{signature}"'
 
 
 def wall_counts(room: Room) -> dict:

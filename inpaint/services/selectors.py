@@ -30,9 +30,14 @@ def job_list(*, user, visitor_id: str, guest: RoomGuest | None = None) -> QueryS
     return InpaintJob.objects.filter(owner__isnull=True, visitor_id=visitor_id)
 
 
+def job_waits_its_turn(status: str, submit_claimed_at, engine_key: str) -> bool:
+    """Whether a job with these fields waits for its turn (and so has a place in the queue)."""
+    return status == Status.QUEUED and not submit_claimed_at and bool(engine_get(engine_key).running_limit)
+
+
 def job_queue_position(job: InpaintJob) -> int | None:
     """How many jobs of the same engine take their turn before this one, while it waits for admission."""
-    if job.status != Status.QUEUED or job.submit_claimed_at or not engine_get(job.engine).running_limit:
+    if not job_waits_its_turn(job.status, job.submit_claimed_at, job.engine):
         return None
     turns = waiting_in_turn(job.engine)
     return turns.index(job.pk) if job.pk in turns else None
@@ -41,8 +46,9 @@ def job_queue_position(job: InpaintJob) -> int | None:
 def job_estimate_seconds(engine_key: str) -> float | None:
     """Mean time from sending to stored results over the engine's last ten successful jobs."""
     recent = (InpaintJob.objects.filter(engine=engine_key, status=Status.SUCCEEDED, finished_at__isnull=False,
-                                        submitted_at__isnull=False).order_by("-finished_at")[:RECENT_JOBS])
-    durations = [(job.finished_at - job.submitted_at).total_seconds() for job in recent]
+                                        submitted_at__isnull=False)
+              .order_by("-finished_at").values_list("submitted_at", "finished_at")[:RECENT_JOBS])
+    durations = [(finished - submitted).total_seconds() for submitted, finished in recent]
     return sum(durations) / len(durations) if durations else None
 
 
