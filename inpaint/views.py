@@ -18,6 +18,7 @@ from inpaint import decode_bound, images, options
 from inpaint.services import addresses, cards, floods, jobs, links, owners, results, retention, rooms, selectors, usage
 from inpaint.services.refusals import JobActionRefused
 from inpaint.engines import engines_listed
+from inpaint.files import names
 from inpaint.forms import JobForm
 from inpaint.models import InpaintJob
 
@@ -229,8 +230,7 @@ def job_file(request: HttpRequest, pk, kind: str, slot: int | None = None) -> Fi
                                                   as_jpeg=request.GET.get("format") == "jpeg")
     except results.NoSuchFile:
         raise Http404("No such image") from None
-    suffix = "" if slot is None else f"-{slot + 1}"
-    filename = f"inpaint-{str(job.pk)[:8]}-{kind}{suffix}.{extension}"
+    filename = names.job_file_download_name(job, kind, slot, extension)
     content_type, as_attachment = mimetypes.guess_type(filename)[0], "download" in request.GET
     if url := links.download_link_create(stream.name, filename=filename, content_type=content_type,
                                          as_attachment=as_attachment):

@@ -19,7 +19,8 @@ from django.utils import timezone
 from inpaint import decode_bound, images, regions
 from inpaint.engines import engine_get
 from inpaint.engines.base import SlotResult, TaskState
-from inpaint.models import InpaintJob, JobResult, job_file_path
+from inpaint.files.names import EDITOR_PROXY, RESULT_JPEG, TRANSPARENT_PICTURE, job_file_path
+from inpaint.models import InpaintJob, JobResult
 from inpaint.options import SIZE_SCALES
 from inpaint.services.downloads import DownloadFailed, DownloadRefused, result_download
 from inpaint.services.states import Status, job_fail, job_transition
@@ -33,12 +34,6 @@ EXPIRED_MESSAGE = ("This image could not be saved: DashScope's link to it no lon
                    "Run the job again to get a new one.")
 UNUSABLE_MESSAGE = "The service sent something that is not a usable picture for this slot. Run the job again."
 COMPOSE_MESSAGE = "The painted image could not be put back into your picture. Run the job again."
-# Files made from the stored ones: in the worker as the results are stored; for a job stored before that,
-# once, on the first request.
-TRANSPARENT_PICTURE = "base-with-transparency.png"
-RESULT_JPEG = "result-{slot}.jpg"
-# The editor's upright JPEG proxy of a picture over its side (options.PROXY_MAX_SIDE), for "Use as new base".
-EDITOR_PROXY = {"base": "base-editor.jpg", "result": "result-{slot}-editor.jpg"}
 
 
 class ResultRetry(Exception):
@@ -181,13 +176,6 @@ def _derived(job: InpaintJob, name: str, make: Callable[[], bytes]) -> IO[bytes]
             if not storage.exists(path):
                 storage.save(path, ContentFile(make()))
     return storage.open(path, "rb")
-
-
-def job_derived_names(job: InpaintJob) -> list[str]:
-    """The storage names of every file _derived may have made for the job, for deleting them with it."""
-    return [job_file_path(job, TRANSPARENT_PICTURE), job_file_path(job, EDITOR_PROXY["base"])] + [
-        job_file_path(job, name.format(slot=slot)) for slot in range(job.n)
-        for name in (RESULT_JPEG, EDITOR_PROXY["result"])]
 
 
 def job_editor_proxy_open(job: InpaintJob, kind: str, slot: int | None, make: Callable[[bytes], bytes]

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from inpaint.models import InpaintJob, JobResult
 from inpaint.services.jobs import job_cancel
-from inpaint.services.results import job_derived_names
+from inpaint.files.names import job_derived_paths
 from inpaint.services.refusals import JobActionRefused
 
 logger = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ def job_files_delete(sender, instance: InpaintJob, **kwargs) -> None:
     storage = instance.base_image.storage
     _files_delete(instance.base_image, instance.mask_image, instance.base_alpha, instance.base_preview,
                   instance.region_image, instance.region_mask,
-                  derived=tuple((storage, name) for name in job_derived_names(instance)))
+                  derived=tuple((storage, name) for name in job_derived_paths(instance)))
 
 
 @receiver(post_delete, sender=JobResult, dispatch_uid="inpaint.result_files_delete")
