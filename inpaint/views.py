@@ -19,7 +19,7 @@ from inpaint import decode_bound, images, options
 from inpaint.services import addresses, cards, floods, jobs, links, owners, retention, rooms, selectors, usage
 from inpaint.services.refusals import JobActionRefused
 from inpaint.engines import engines_listed
-from inpaint.files import names, serving
+from inpaint.files import serving
 from inpaint.forms import JobForm
 from inpaint.models import InpaintJob
 
@@ -223,11 +223,10 @@ def job_file(request: HttpRequest, pk, kind: str, slot: int | None = None) -> Fi
     serves the small JPEG the page shows, ?download makes it an attachment."""
     job = _visitor_job(request, pk)
     try:
-        stream, extension = serving.job_file_open(job, kind, slot, preview="preview" in request.GET,
-                                                  as_jpeg=request.GET.get("format") == "jpeg")
+        stream, filename = serving.job_file_download_open(job, kind, slot, preview="preview" in request.GET,
+                                                          as_jpeg=request.GET.get("format") == "jpeg")
     except serving.NoSuchFile:
         raise Http404("No such image") from None
-    filename = names.job_file_download_name(job, kind, slot, extension)
     content_type, as_attachment = mimetypes.guess_type(filename)[0], "download" in request.GET
     if url := links.download_link_create(stream.name, filename=filename, content_type=content_type,
                                          as_attachment=as_attachment):

@@ -148,3 +148,12 @@ def test_a_held_picture_is_found_among_the_person_s_own_jobs_only():
         serving.job_held_picture_read(InpaintJob.objects.none(), f"job:{job.pk}")
     with pytest.raises(serving.NoSuchFile):
         serving.job_held_picture_read(None, f"job:{job.pk}")
+
+
+@pytest.mark.django_db
+def test_a_file_for_the_page_comes_with_its_download_name():
+    job = finished(submitted_job())
+    stream, filename = serving.job_file_download_open(job, "result", 0, preview=False, as_jpeg=True)
+    with stream:
+        assert open_image(stream.read()).format == "JPEG"
+    assert filename == f"inpaint-{str(job.pk)[:8]}-result-1.jpg"

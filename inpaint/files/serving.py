@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from django.db.models.fields.files import FieldFile
 
 from inpaint.files.derived import job_file_derive, job_transparent_picture_open, result_jpeg_open
-from inpaint.files.names import EDITOR_PROXY
+from inpaint.files.names import EDITOR_PROXY, job_file_download_name
 from inpaint.models import InpaintJob, JobResult
 
 
@@ -58,6 +58,14 @@ def job_file_open(job: InpaintJob, kind: str, slot: int | None = None, *, previe
     if as_jpeg:
         return result_jpeg_open(job, slot, lambda: _whole(result.image.open("rb"))), "jpg"
     return _stored_open(result.image)
+
+
+def job_file_download_open(job: InpaintJob, kind: str, slot: int | None, *, preview: bool,
+                           as_jpeg: bool) -> tuple[IO[bytes], str]:
+    """One of the job's files for its owner's page (see job_file_open): (open stored file, the name it is
+    served and downloaded under)."""
+    stream, extension = job_file_open(job, kind, slot, preview=preview, as_jpeg=as_jpeg)
+    return stream, job_file_download_name(job, kind, slot, extension)
 
 
 def _whole(stream: IO[bytes]) -> bytes:
