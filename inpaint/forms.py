@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import uuid
 
 from django import forms
 from django.conf import settings
@@ -11,7 +10,7 @@ from django.forms.utils import ErrorDict
 
 from inpaint import images, options
 from inpaint.engines import engine_default, engines_listed
-from inpaint.services import results
+from inpaint.files import serving
 
 # Room for every allowed colour written with generous spaces; a longer text is refused before the
 # JSON parser sees it, because deep nesting ("[[[[…") makes that parser recurse until it breaks.
@@ -133,14 +132,8 @@ class JobForm(forms.Form):
 
     def _held_picture(self, source: str) -> bytes:
         """The bytes of a picture the server holds for this person (see ``base_source``)."""
-        kind, _, rest = source.partition(":")
-        job_id, _, slot = rest.partition(":")
         try:
-            job = self.owned_jobs.filter(pk=uuid.UUID(job_id)).first() if self.owned_jobs is not None else None
-            if job is None or kind not in ("result", "job"):
-                raise results.NoSuchFile(source)
-            return results.job_file_read(job, "result" if kind == "result" else "base",
-                                         int(slot) if kind == "result" else None)
-        except (ValueError, results.NoSuchFile):
+            return serving.job_held_picture_read(self.owned_jobs, source)
+        except serving.NoSuchFile:
             raise images.ImageRefused("That picture is no longer here (its job may have been deleted); "
                                       "choose a picture again.") from None

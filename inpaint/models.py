@@ -5,50 +5,19 @@ from django.db import models
 from django.utils import timezone
 
 from inpaint import options
+from inpaint.files import names
 
 
-def job_file_path(job: "InpaintJob", name: str) -> str:
-    return f"jobs/{job.pk}/{name}"
-
-
-def _base_image_path(job, filename):
-    return job_file_path(job, "base" + (".png" if filename.lower().endswith(".png") else ".jpg"))
-
-
-def _mask_image_path(job, filename):
-    return job_file_path(job, "mask.png")
-
-
-def _base_alpha_path(job, filename):
-    return job_file_path(job, "base-alpha.png")
-
-
-def _base_preview_path(job, filename):
-    return job_file_path(job, "base-preview.webp")
-
-
-def _region_image_path(job, filename):
-    return job_file_path(job, "region" + _extension(filename))
-
-
-def _region_mask_path(job, filename):
-    return job_file_path(job, "region-mask.png")
-
-
-def _extension(filename: str) -> str:
-    return "." + filename.rsplit(".", 1)[-1] if "." in filename else ".png"
-
-
-def _result_image_path(result, filename):
-    return job_file_path(result.job, f"result-{result.slot}{_extension(filename)}")
-
-
-def _result_raw_path(result, filename):
-    return job_file_path(result.job, f"result-{result.slot}-model-output{_extension(filename)}")
-
-
-def _result_preview_path(result, filename):
-    return job_file_path(result.job, f"result-{result.slot}-preview.webp")
+# The names the migrations 0001-0004 import as upload_to: a migration keeps the path it was written with.
+_base_image_path = names.base_image_path
+_mask_image_path = names.mask_image_path
+_base_alpha_path = names.base_alpha_path
+_base_preview_path = names.base_preview_path
+_region_image_path = names.region_image_path
+_region_mask_path = names.region_mask_path
+_result_image_path = names.result_image_path
+_result_raw_path = names.result_raw_path
+_result_preview_path = names.result_preview_path
 
 
 class InpaintJob(models.Model):
@@ -119,20 +88,20 @@ class InpaintJob(models.Model):
     n = models.PositiveSmallIntegerField(default=options.COUNT_DEFAULT)
     mask_color = models.JSONField(default=list, blank=True)
     seed = models.PositiveIntegerField(default=0)
-    base_image = models.FileField(upload_to=_base_image_path, max_length=200)
-    mask_image = models.FileField(upload_to=_mask_image_path, max_length=200)
+    base_image = models.FileField(upload_to=names.base_image_path, max_length=200)
+    mask_image = models.FileField(upload_to=names.mask_image_path, max_length=200)
     # The picture's transparency, kept apart because the engines paint on an opaque picture;
     # every result gets it back. Empty for an opaque picture.
-    base_alpha = models.FileField(upload_to=_base_alpha_path, max_length=200, blank=True)
+    base_alpha = models.FileField(upload_to=names.base_alpha_path, max_length=200, blank=True)
     base_width = models.PositiveIntegerField(default=0)
     base_height = models.PositiveIntegerField(default=0)
     # A small WebP of the picture for the page (a full-size original can be 100 MP).
-    base_preview = models.FileField(upload_to=_base_preview_path, max_length=200, blank=True)
+    base_preview = models.FileField(upload_to=names.base_preview_path, max_length=200, blank=True)
     # The work region sent to the engine: {left, top, right, bottom} in picture pixels (it may
     # reach past the picture, where it was padded) and the size it was sent at; and its files.
     region = models.JSONField(null=True, blank=True)
-    region_image = models.FileField(upload_to=_region_image_path, max_length=200, blank=True)
-    region_mask = models.FileField(upload_to=_region_mask_path, max_length=200, blank=True)
+    region_image = models.FileField(upload_to=names.region_image_path, max_length=200, blank=True)
+    region_mask = models.FileField(upload_to=names.region_mask_path, max_length=200, blank=True)
 
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True)
     waiting_reason = models.CharField(max_length=300, blank=True)
@@ -234,12 +203,12 @@ class JobResult(models.Model):
     job = models.ForeignKey(InpaintJob, related_name="results", on_delete=models.CASCADE)
     slot = models.PositiveSmallIntegerField()
     # The finished picture: the engine's output pasted back into the full-size photo, lossless.
-    image = models.FileField(upload_to=_result_image_path, max_length=200, blank=True)
+    image = models.FileField(upload_to=names.result_image_path, max_length=200, blank=True)
     width = models.PositiveIntegerField(default=0)
     height = models.PositiveIntegerField(default=0)
     # What the engine returned (what was billed), and a small WebP for the page.
-    raw_image = models.FileField(upload_to=_result_raw_path, max_length=200, blank=True)
-    preview = models.FileField(upload_to=_result_preview_path, max_length=200, blank=True)
+    raw_image = models.FileField(upload_to=names.result_raw_path, max_length=200, blank=True)
+    preview = models.FileField(upload_to=names.result_preview_path, max_length=200, blank=True)
     # How often the result link answered 4xx: a passing fault is retried before the slot is called expired.
     link_refusals = models.PositiveSmallIntegerField(default=0)
     error_code = models.CharField(max_length=80, blank=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import mimetypes
+from functools import partial
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
@@ -15,9 +16,10 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HTMX_STOP_POLLING, reswap, retarget, trigger_client_event
 
 from inpaint import decode_bound, images, options
-from inpaint.services import addresses, cards, floods, jobs, links, owners, results, retention, rooms, selectors, usage
+from inpaint.services import addresses, cards, floods, jobs, links, owners, retention, rooms, selectors, usage
 from inpaint.services.refusals import JobActionRefused
 from inpaint.engines import engines_listed
+from inpaint.files import serving
 from inpaint.forms import JobForm
 from inpaint.models import InpaintJob
 
@@ -207,13 +209,9 @@ def job_delete(request: HttpRequest, pk) -> HttpResponse:
     return trigger_client_event(response, "job-deleted", {"id": str(pk)})
 
 
-def _file_etag(request: HttpRequest, pk, kind: str, slot: int | None = None) -> str:
-    # A job's files never change once written, so the job, the file and the form asked for name it;
-    # its owner's browser that has it gets 304 before any file is opened or made.
-    job = _visitor_job(request, pk)
-    form = "editor" if request.resolver_match.url_name.endswith("-editor") else (
-        "preview" if "preview" in request.GET else request.GET.get("format", "own"))
-    return f"{job.pk}-{kind}-{slot}-{form}"
+def _file_etag(request: HttpRequest, pk, kind: str, slot: int | None = None, *, for_editor: bool = False) -> str:
+    return serving.job_file_etag(_visitor_job(request, pk), kind, slot, for_editor=for_editor,
+                                 preview="preview" in request.GET, file_format=request.GET.get("format", "own"))
 
 
 @require_GET
@@ -223,12 +221,10 @@ def job_file(request: HttpRequest, pk, kind: str, slot: int | None = None) -> Fi
     serves the small JPEG the page shows, ?download makes it an attachment."""
     job = _visitor_job(request, pk)
     try:
-        stream, extension = results.job_file_open(job, kind, slot, preview="preview" in request.GET,
-                                                  as_jpeg=request.GET.get("format") == "jpeg")
-    except results.NoSuchFile:
+        stream, filename = serving.job_file_download_open(job, kind, slot, preview="preview" in request.GET,
+                                                          as_jpeg=request.GET.get("format") == "jpeg")
+    except serving.NoSuchFile:
         raise Http404("No such image") from None
-    suffix = "" if slot is None else f"-{slot + 1}"
-    filename = f"inpaint-{str(job.pk)[:8]}-{kind}{suffix}.{extension}"
     content_type, as_attachment = mimetypes.guess_type(filename)[0], "download" in request.GET
     if url := links.download_link_create(stream.name, filename=filename, content_type=content_type,
                                          as_attachment=as_attachment):
@@ -271,7 +267,7 @@ def picture_preview(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@condition(etag_func=_file_etag)
+@condition(etag_func=partial(_file_etag, for_editor=True))
 def job_file_for_editor(request: HttpRequest, pk, kind: str, slot: int | None = None) -> HttpResponse:
     """A job's picture or finished result as picture_preview answers for an upload, for the editor to take
     as a new base without the browser downloading (or sending back) a file larger than any upload may be."""
@@ -283,8 +279,8 @@ def job_file_for_editor(request: HttpRequest, pk, kind: str, slot: int | None = 
 
     try:
         floods.network_preview_rate_check(owners.address_network(addresses.request_client_address(request)))
-        stream, width, height = results.job_editor_proxy_open(job, kind, slot, proxy)
-    except results.NoSuchFile:
+        stream, width, height = serving.job_editor_proxy_open(job, kind, slot, proxy)
+    except serving.NoSuchFile:
         raise Http404("No such file") from None
     except JobActionRefused as refusal:
         return _refused(str(refusal), status=429)

@@ -13,6 +13,7 @@ from django.utils import timezone
 from inpaint import options
 from inpaint.engines import engine_get
 from inpaint.engines.base import Engine, EngineError
+from inpaint.files.deletion import job_sources_delete
 from inpaint.images import PreparedImage
 from inpaint.models import InpaintJob, Lock, RoomGuest
 from inpaint.services.admission import job_remote_ended
@@ -61,15 +62,8 @@ def job_create(*, user, visitor_id: str, engine: Engine, prompt: str, style: str
     except BaseException:
         # Whatever stops the job's insert (a refusal, the database, a worker shut down mid-post) leaves no
         # file behind: nothing else would ever delete files no job row names.
-        _files_delete(job)
+        job_sources_delete(job)
         raise
-    return job
-
-
-def _files_delete(job: InpaintJob) -> None:
-    for stored in (job.base_image, job.mask_image, job.base_alpha):
-        if stored:
-            stored.storage.delete(stored.name)
     return job
 
 

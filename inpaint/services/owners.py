@@ -14,9 +14,6 @@ from __future__ import annotations
 import ipaddress
 import secrets
 
-from django.contrib.auth.signals import user_logged_in
-from django.dispatch import receiver
-
 from inpaint.models import InpaintJob
 
 VISITOR_SESSION_KEY = "inpaint_visitor"
@@ -55,9 +52,9 @@ def address_network(address: str) -> str:
     return str(ipaddress.ip_network(f"{parsed}/{IPV6_NETWORK_PREFIX}", strict=False))
 
 
-@receiver(user_logged_in, dispatch_uid="inpaint.jobs_move_to_account")
 def jobs_move_to_account(sender, request, user, **kwargs) -> None:
-    """Jobs made anonymously in this browser become the account's when the person signs in."""
+    """user_logged_in (connected in inpaint.apps): jobs made anonymously in this browser become the account's
+    when the person signs in."""
     visitor_id = request.session.get(VISITOR_SESSION_KEY) if request is not None else None
     if visitor_id:
         InpaintJob.objects.filter(owner__isnull=True, visitor_id=visitor_id).update(

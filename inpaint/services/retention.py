@@ -1,5 +1,5 @@
-"""Retention: old jobs go with their files, and deleting a job anywhere (the page, the admin, the
-clean-up) deletes its files. Unfinished jobs are never removed."""
+"""Retention: old jobs go, and the owner deletes a job. Their files go with them wherever a job is deleted
+(inpaint.files.deletion). Unfinished jobs are never removed."""
 
 from __future__ import annotations
 
@@ -9,41 +9,13 @@ from importlib import import_module
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models.signals import post_delete
-from django.dispatch import receiver
 from django.utils import timezone
 
-from inpaint.models import InpaintJob, JobResult
+from inpaint.models import InpaintJob
 from inpaint.services.jobs import job_cancel
-from inpaint.services.results import job_derived_names
 from inpaint.services.refusals import JobActionRefused
 
 logger = logging.getLogger(__name__)
-
-
-def _files_delete(*fields, derived: tuple = ()) -> None:
-    """Delete the files of these fields (and ``derived``: (storage, name) pairs made on request)."""
-    names = [(field.storage, field.name) for field in fields if field] + list(derived)
-
-    def delete() -> None:
-        for storage, name in names:
-            storage.delete(name)
-
-    # After the commit: a deletion that is rolled back must not have lost the files.
-    transaction.on_commit(delete)
-
-
-@receiver(post_delete, sender=InpaintJob, dispatch_uid="inpaint.job_files_delete")
-def job_files_delete(sender, instance: InpaintJob, **kwargs) -> None:
-    storage = instance.base_image.storage
-    _files_delete(instance.base_image, instance.mask_image, instance.base_alpha, instance.base_preview,
-                  instance.region_image, instance.region_mask,
-                  derived=tuple((storage, name) for name in job_derived_names(instance)))
-
-
-@receiver(post_delete, sender=JobResult, dispatch_uid="inpaint.result_files_delete")
-def result_files_delete(sender, instance: JobResult, **kwargs) -> None:
-    _files_delete(instance.image, instance.raw_image, instance.preview)
 
 
 def job_delete(job: InpaintJob) -> None:

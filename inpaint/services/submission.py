@@ -14,6 +14,7 @@ from django.utils import timezone
 from inpaint import regions
 from inpaint.engines import engine_get
 from inpaint.engines.base import Engine, EngineError, JobInput
+from inpaint.files.sources import job_sources_read
 from inpaint.models import InpaintJob
 from inpaint.services.admission import (engine_throttle, engine_throttle_clear, job_admit,
                                         jobs_wake_waiting)
@@ -68,17 +69,12 @@ def job_submit(job: InpaintJob, token: str) -> Steps:
 
 def job_region_prepare(job: InpaintJob, engine: Engine) -> bool:
     """Cut the work region (and a preview of the picture) once; False when the job had to end."""
-    with job.base_image.open("rb") as base, job.mask_image.open("rb") as mask:
-        picture, mask_png = base.read(), mask.read()
-    alpha = None
-    if job.base_alpha:
-        with job.base_alpha.open("rb") as alpha_file:
-            alpha = alpha_file.read()
+    sources = job_sources_read(job)
     try:
         prepared = regions.region_prepare(
-            picture, mask_png, context=job.context, shapes=engine.output_shapes,
+            sources.picture, sources.mask, context=job.context, shapes=engine.output_shapes,
             min_side=engine.limits.min_side if engine.remote else 0, send_size=engine.send_size,
-            max_bytes=engine.limits.max_bytes or None, alpha_png=alpha,
+            max_bytes=engine.limits.max_bytes or None, alpha_png=sources.alpha,
             # A model that keeps any shape still has a longest and a shortest side: a panorama's
             # region is widened to a shape it can take, never stretched.
             max_aspect=engine.limits.max_side / engine.limits.min_side if engine.remote and not engine.output_shapes

@@ -8,6 +8,7 @@ import pytest
 from PIL import Image
 
 from inpaint.engines.base import SlotResult, TaskState, TaskStatus
+from inpaint.files import names, serving
 from inpaint.images import PreparedImage
 from inpaint.models import JobResult
 from inpaint.services import downloads, polling, results
@@ -179,8 +180,8 @@ def test_the_jpeg_and_the_transparent_picture_are_made_by_the_worker_so_the_view
     job = submitted_job(base=PreparedImage(picture(320, 320), "jpg", 320, 320, alpha=buffer.getvalue()))
     poll_with(cloud, job, succeeded(SlotResult(content=region_sized_output(job))))
     storage = job.base_image.storage
-    assert storage.exists(f"jobs/{job.pk}/{results.TRANSPARENT_PICTURE}")
-    assert storage.exists(f"jobs/{job.pk}/{results.RESULT_JPEG.format(slot=0)}")
+    assert storage.exists(f"jobs/{job.pk}/{names.TRANSPARENT_PICTURE}")
+    assert storage.exists(f"jobs/{job.pk}/{names.RESULT_JPEG.format(slot=0)}")
 
     def decoded(*args, **kwargs):
         raise AssertionError("a request decoded a picture")
@@ -188,9 +189,9 @@ def test_the_jpeg_and_the_transparent_picture_are_made_by_the_worker_so_the_view
     monkeypatch.setattr(results.images, "result_as_jpeg", decoded)
     monkeypatch.setattr(results.images, "with_transparency", decoded)
     job = reload(job)
-    jpeg, extension = results.job_file_open(job, "result", 0, as_jpeg=True)
+    jpeg, extension = serving.job_file_open(job, "result", 0, as_jpeg=True)
     with jpeg:
         assert extension == "jpg" and open_image(jpeg.read()).format == "JPEG"
-    picture_file, _ = results.job_file_open(job, "base")
+    picture_file, _ = serving.job_file_open(job, "base")
     with picture_file:
         assert open_image(picture_file.read()).mode == "RGBA"
