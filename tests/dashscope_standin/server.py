@@ -12,21 +12,18 @@ import uuid
 from collections import deque
 from http.server import ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
-
-from requests.structures import CaseInsensitiveDict
 
 from tests.dashscope_standin.painting import task_outcome_produce
 from tests.dashscope_standin.results import (NOT_AN_IMAGE, RESULT_PATH, ResultLinks, corrupt_fault, failure_fault,
                                              redirect_fault)
 from tests.dashscope_standin.storage import OSS_UPLOAD_PATH, Signer, TemporaryStorage
 from tests.dashscope_standin.tasks import SlidingWindow, TaskBoard, TaskRecord
-from tests.dashscope_standin.validation import (MODEL_RULES, WANX_IMAGEEDIT, WANX_X_PAINTING, create_body_validate,
-                                                create_request_check)
+from tests.dashscope_standin.validation import (MODEL_RULES, WANX_IMAGEEDIT, WANX_X_PAINTING, api_key_check,
+                                                create_body_validate, create_request_check)
 from tests.dashscope_standin.wire import (MSG_DATA_INSPECTION, MSG_INTERNAL_ERROR, MSG_RATE_LIMITED, ApiError, Handler,
                                           OssError, RecordedRequest, Response, api_error_response,
-                                          gateway_error_response, json_parse, json_response, new_request_id,
-                                          oss_error_response)
+                                          gateway_error_response, json_response, new_request_id, oss_error_response,
+                                          request_record)
 
 # (method, path, handler, whether it needs the API key); the temporary-storage host and result links are OSS's.
 ROUTES = (
@@ -284,16 +281,7 @@ class DashScopeStandIn:
 
     def handle(self, method: str, raw_path: str, headers: Any, body: bytes) -> Response:
         """Answers one HTTP request; called by the handler thread."""
-        split = urlsplit(raw_path)
-        request = RecordedRequest(
-            method=method,
-            path=split.path,
-            query={name: values[0] for name, values in parse_qs(split.query, keep_blank_values=True).items()},
-            headers=CaseInsensitiveDict(headers.items()),
-            body=body,
-            json=json_parse(body, headers.get("Content-Type", "")),
-            time=time.time(),
-        )
+        request = request_record(method, raw_path, headers, body)
         with self._lock:
             self._requests.append(request)
         try:
@@ -310,16 +298,9 @@ class DashScopeStandIn:
         for method, pattern, handler_name, needs_key in ROUTES:
             if request.method == method and (match := pattern.match(request.path)):
                 if needs_key:
-                    self._api_key_check(request)
+                    api_key_check(request, self.api_key)
                 return getattr(self, handler_name)(request, **match.groupdict())
         raise ApiError(404, "NotFound", f"No route for {request.method} {request.path}")
-
-    def _api_key_check(self, request: RecordedRequest) -> None:
-        authorization = request.headers.get("Authorization", "")
-        if not authorization.strip():
-            raise ApiError(401, "InvalidApiKey", "No API-key provided.")
-        if authorization != f"Bearer {self.api_key}":
-            raise ApiError(401, "InvalidApiKey", "Invalid API-key provided.")
 
     def _task_create(self, request: RecordedRequest) -> Response:
         body = create_request_check(request)

@@ -78,10 +78,10 @@ def painting_body(inputs, prompt="a red balloon", **parameters):
     return {"model": "wanx-x-painting", "input": {"prompt": prompt, **inputs}, "parameters": parameters}
 
 
-def imageedit_body(inputs, prompt="make it a red balloon", **parameters):
+def imageedit_body(inputs, prompt="make it a red balloon", function="description_edit_with_mask", **parameters):
     return {
         "model": "wanx2.1-imageedit",
-        "input": {"function": "description_edit_with_mask", "prompt": prompt, **inputs},
+        "input": {"function": function, "prompt": prompt, **inputs},
         "parameters": parameters,
     }
 
