@@ -1,5 +1,6 @@
-"""What DashScope checks, per model: the create request's headers and body before a task exists, and the input
-images once the task runs (sections 7.1 / 7.2 of the reference, with the documented error codes)."""
+"""What DashScope checks, per model: the API key, the create request's headers and body before a task exists, and
+the input images once the task runs (sections 7.1 / 7.2 of the reference, with the documented error codes). The
+body envelope, URL, n, seed and image checks also serve the sync Qwen call (``multimodal``)."""
 
 from __future__ import annotations
 
@@ -111,17 +112,7 @@ def create_body_validate(body: dict, oss_resolve: bool) -> tuple[str, dict, dict
 
     Returns (model, input with the prompt truncated as the service does, parameters).
     """
-    model = body.get("model")
-    if not model:
-        raise ApiError(400, "BadRequest.EmptyModel", 'Required parameter "model" missing from request.')
-    if model not in MODEL_RULES:
-        raise ApiError(404, "ModelNotFound", "Model not exist.")
-    input_ = body.get("input")
-    if not isinstance(input_, dict):
-        raise ApiError(400, "BadRequest.EmptyInput", 'Required parameter "input" missing from request.')
-    parameters = body.get("parameters", {})
-    if not isinstance(parameters, dict):
-        raise ApiError(400, "InvalidParameter", "The parameters must be an object")
+    model, input_, parameters = body_envelope_check(body, tuple(MODEL_RULES))
     if model == WANX_IMAGEEDIT:
         _imageedit_function_check(input_)
     rules = MODEL_RULES[model]
@@ -135,6 +126,23 @@ def create_body_validate(body: dict, oss_resolve: bool) -> tuple[str, dict, dict
         seed_check(parameters)
         _imageedit_parameters_check(input_["function"], parameters)
     return model, input_, dict(parameters)
+
+
+def body_envelope_check(body: dict, models: tuple[str, ...]) -> tuple[str, dict, dict]:
+    """What every model call's body needs, whatever the model: a model the endpoint serves, an ``input``
+    object and, if given, a ``parameters`` object. Returns (model, input, parameters)."""
+    model = body.get("model")
+    if not model:
+        raise ApiError(400, "BadRequest.EmptyModel", 'Required parameter "model" missing from request.')
+    if model not in models:
+        raise ApiError(404, "ModelNotFound", "Model not exist.")
+    input_ = body.get("input")
+    if not isinstance(input_, dict):
+        raise ApiError(400, "BadRequest.EmptyInput", 'Required parameter "input" missing from request.')
+    parameters = body.get("parameters", {})
+    if not isinstance(parameters, dict):
+        raise ApiError(400, "InvalidParameter", "The parameters must be an object")
+    return model, input_, parameters
 
 
 def task_input_names(model: str, input_: dict) -> tuple[str, ...]:

@@ -86,6 +86,17 @@ def imageedit_body(inputs, prompt="make it a red balloon", function="description
     }
 
 
+def generation_body(images, text="make the sky red", model="qwen-image-edit-plus", **parameters):
+    content = [{"image": url} for url in images] + [{"text": text}]
+    return {"model": model, "input": {"messages": [{"role": "user", "content": content}]}, "parameters": parameters}
+
+
+def generate(ds, http, body, headers=None, **kwargs):
+    """A sync Qwen-Image-Edit call, with the headers the SDK sends (no async header) unless told otherwise."""
+    url = f"{ds.base_url}/services/aigc/multimodal-generation/generation"
+    return http.post(url, json=body, headers=headers or auth_headers(**{"Content-Type": "application/json"}), **kwargs)
+
+
 OSS_RESOLVE_HEADERS = create_headers(**{"X-DashScope-OssResourceResolve": "enable"})
 
 
