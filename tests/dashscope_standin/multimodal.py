@@ -145,14 +145,14 @@ def size_parse(size: object) -> tuple[int, int]:
     """A ``"W*H"`` size with each side in :data:`SIZE_RANGE`, rounded to multiples of :data:`SIZE_STEP`."""
     sides = size.split("*") if isinstance(size, str) else []
     if len(sides) != 2 or not all(side.isdigit() and SIZE_RANGE[0] <= int(side) <= SIZE_RANGE[1] for side in sides):
-        raise ApiError(
-            400, "InvalidParameter", f"The size must be 'width*height' with each side in [{SIZE_RANGE[0]}, {SIZE_RANGE[1]}]"
-        )
+        low, high = SIZE_RANGE
+        raise ApiError(400, "InvalidParameter", f"The size must be 'width*height' with each side in [{low}, {high}]")
     width, height = (_round_to(int(side), SIZE_STEP) for side in sides)
     return width, height
 
 
 def _round_to(value: float, step: int) -> int:
+    """`value` rounded to a multiple of `step`, kept within :data:`SIZE_RANGE`."""
     return min(SIZE_RANGE[1], max(SIZE_RANGE[0], step * round(value / step)))
 
 
