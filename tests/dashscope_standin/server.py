@@ -53,8 +53,10 @@ class DashScopeStandIn:
         self.generation_seconds = 1.0
         # Documented limits per main account (reference section 8); Qwen-Image-Edit's are not in the reference,
         # so its models are taken to share wanx2.1-imageedit's.
-        self.submit_rps = {WANX_X_PAINTING: 2, WANX_IMAGEEDIT: 2} | {model: 2 for model in GENERATION_MODELS}
-        self.concurrency = {WANX_X_PAINTING: 1, WANX_IMAGEEDIT: 2} | {model: 2 for model in GENERATION_MODELS}
+        self.submit_rps = {WANX_X_PAINTING: 2, WANX_IMAGEEDIT: 2}
+        self.concurrency = {WANX_X_PAINTING: 1, WANX_IMAGEEDIT: 2}
+        for limits in (self.submit_rps, self.concurrency):
+            limits.update(dict.fromkeys(GENERATION_MODELS, limits[WANX_IMAGEEDIT]))
         self.query_qps = 20
         self.result_ttl_seconds = 86400
         self.policy_ttl_seconds = 300  # validity of an upload policy (expire_in_seconds)
@@ -72,19 +74,20 @@ class DashScopeStandIn:
         signer = Signer()
         self._storage = TemporaryStorage(signer, self._account_id, self._lock)
         self._results = ResultLinks(signer, self._lock)
+        result_link = lambda owner, slot: self._results.link(self.root_url, owner, slot)
         self._board = TaskBoard(
             self,
             self._lock,
             tuple(MODEL_RULES),
             produce=lambda task: task_outcome_produce(task, self._storage.input_fetch, self._lock),
-            result_link=lambda task, slot: self._results.link(self.root_url, task, slot),
+            result_link=result_link,
         )
         self._generations = Generations(
             self,
             self._lock,
             fetch=self._storage.input_fetch,
             wait=self._stopped.wait,
-            result_link=lambda record, slot: self._results.link(self.root_url, record, slot),
+            result_link=result_link,
         )
         self._requests: list[RecordedRequest] = []
         self._create_rates = {model: SlidingWindow() for model in (*MODEL_RULES, *GENERATION_MODELS)}
