@@ -16,6 +16,10 @@ answer back visibly changes pixels it meant to keep:
   2 px on each axis, either way: :func:`answer_drift` of the prompt, ``seed`` and slot, so the same call draws
   the same answer and each slot drifts on its own (:func:`answer_point` says where an input point lands);
 - every pixel is then recoloured by :func:`~tests.dashscope_standin.painting.shift_colour`.
+
+Where the reference is silent the stand-in chooses the strict reading: input sides outside the recommended
+384–3072 px are refused, a text past 800 characters is truncated as the wanx models' prompts are, and a call
+beyond its model's running limit gets 429 ``Throttling`` at once rather than a queue.
 """
 
 from __future__ import annotations
@@ -237,10 +241,12 @@ class Generations:
             ends_at = record.started_at + self._knobs.generation_seconds
         try:
             pngs, size = self._draw(record)
-        except TaskFailure as failure:
+        except Exception as error:  # a failed call, or a stand-in bug, must still free its running slot
             with self._lock:
-                record.ended_at, record.code = time.time(), failure.code
-            raise ApiError(FAILURE_STATUS.get(failure.code, 400), failure.code, failure.message) from None
+                record.ended_at, record.code = time.time(), getattr(error, "code", "InternalError")
+            if isinstance(error, TaskFailure):
+                raise ApiError(FAILURE_STATUS.get(error.code, 400), error.code, error.message) from None
+            raise
         self._wait(max(0.0, ends_at - time.time()))
         with self._lock:
             record.ended_at = time.time()

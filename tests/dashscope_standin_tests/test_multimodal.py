@@ -231,6 +231,14 @@ def test_input_images_are_checked(ds, http, images, publish, status, code, messa
     assert ds.generations_answered == 0
 
 
+def test_a_failed_call_frees_its_running_slot(ds, http, picture, images):
+    ds.concurrency[PLUS] = 1
+    broken = images.publish("/broken.png", b"not a picture")
+
+    assert_error(generate(ds, http, generation_body([broken])), 400, "InvalidParameter")
+    answer_of(generate(ds, http, generation_body([picture])))
+
+
 def test_the_call_blocks_and_is_answered_even_after_the_caller_left(ds, http, picture):
     ds.generation_seconds = 1.0
     started = time.monotonic()
