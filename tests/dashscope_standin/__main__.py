@@ -15,9 +15,13 @@ def main(argv: list[str] | None = None) -> None:
         "--key", default="sk-demo", help="the API key clients must send as 'Authorization: Bearer <key>'"
     )
     parser.add_argument("--running-seconds", type=float, default=5.0, help="how long each task stays RUNNING")
+    parser.add_argument(
+        "--generation-seconds", type=float, default=1.0, help="how long each sync Qwen-Image-Edit call blocks"
+    )
     args = parser.parse_args(argv)
     with DashScopeStandIn(api_key=args.key, port=args.port) as standin:
         standin.running_seconds = args.running_seconds
+        standin.generation_seconds = args.generation_seconds
         print(f"DashScope stand-in on {standin.base_url} (API key {args.key}); Ctrl-C to stop", flush=True)
         try:
             threading.Event().wait()

@@ -11,10 +11,10 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
+from typing import Protocol
 from urllib.parse import quote
 
 from tests.dashscope_standin.storage import SIGNATURE_MISMATCH, Signer
-from tests.dashscope_standin.tasks import TaskRecord
 from tests.dashscope_standin.wire import OssError, RecordedRequest, Response, oss_request_id
 
 RESULT_PATH = re.compile(r"^/results/(?P<task_id>[^/]+)/(?P<slot>\d+)\.png$")
@@ -30,6 +30,15 @@ OSS_FAILURES = {
     500: ("InternalError", "We encountered an internal error. Please try again."),
     503: ("ServiceUnavailable", "Please reduce your request rate."),
 }
+
+
+class ResultOwner(Protocol):
+    """What a link serves from: a task, or a synchronous call, with its PNGs by slot once it has them."""
+
+    task_id: str
+    results_expire_at: float | None
+    result_pngs: dict[int, bytes]
+
 
 # A fault turns the slot's real PNG into the answer that goes out instead (or raises an OssError).
 Fault = Callable[[bytes], Response]
@@ -65,7 +74,7 @@ class ResultLinks:
         self._queued: deque[Fault] = deque()
         self._standing: Fault | None = None
 
-    def link(self, root_url: str, task: TaskRecord, slot: int) -> str:
+    def link(self, root_url: str, task: ResultOwner, slot: int) -> str:
         expires = int(task.results_expire_at)
         signature = self._signer.sign(_string_to_sign(task.task_id, slot, expires))
         return (
@@ -116,7 +125,7 @@ class ResultLinks:
         with self._lock:
             self.bytes_sent += count
 
-    def serve(self, request: RecordedRequest, task_id: str, slot: int, task: TaskRecord | None) -> Response:
+    def serve(self, request: RecordedRequest, task_id: str, slot: int, task: ResultOwner | None) -> Response:
         """A GET of a result link: the PNG, an OSS error, or what an injected fault makes of it."""
         with self._lock:
             self.downloads += 1

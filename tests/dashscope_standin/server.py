@@ -4,7 +4,6 @@ and what tests inspect. The concepts behind it live beside it: validation, tasks
 from __future__ import annotations
 
 import hashlib
-import re
 import threading
 import time
 import traceback
@@ -12,45 +11,38 @@ import uuid
 from collections import deque
 from http.server import ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
-from requests.structures import CaseInsensitiveDict
-
+from tests.dashscope_standin.multimodal import (GENERATION_MODELS, GenerationRecord, Generations,
+                                                generation_body_validate, generation_request_check)
 from tests.dashscope_standin.painting import task_outcome_produce
-from tests.dashscope_standin.results import (NOT_AN_IMAGE, RESULT_PATH, ResultLinks, corrupt_fault, failure_fault,
-                                             redirect_fault)
+from tests.dashscope_standin.results import NOT_AN_IMAGE, ResultLinks, corrupt_fault, failure_fault, redirect_fault
+from tests.dashscope_standin.routes import route_find
 from tests.dashscope_standin.storage import OSS_UPLOAD_PATH, Signer, TemporaryStorage
 from tests.dashscope_standin.tasks import SlidingWindow, TaskBoard, TaskRecord
-from tests.dashscope_standin.validation import (MODEL_RULES, WANX_IMAGEEDIT, WANX_X_PAINTING, create_body_validate,
-                                                create_request_check)
+from tests.dashscope_standin.validation import (MODEL_RULES, WANX_IMAGEEDIT, WANX_X_PAINTING, api_key_check,
+                                                create_body_validate, create_request_check)
 from tests.dashscope_standin.wire import (MSG_DATA_INSPECTION, MSG_INTERNAL_ERROR, MSG_RATE_LIMITED, ApiError, Handler,
                                           OssError, RecordedRequest, Response, api_error_response,
-                                          gateway_error_response, json_parse, json_response, new_request_id,
-                                          oss_error_response)
+                                          gateway_error_response, json_response, new_request_id, oss_error_response,
+                                          request_record)
 
-# (method, path, handler, whether it needs the API key); the temporary-storage host and result links are OSS's.
-ROUTES = (
-    ("POST", re.compile(r"^/api/v1/services/aigc/image2image/image-synthesis$"), "_task_create", True),
-    ("GET", re.compile(r"^/api/v1/tasks/(?P<task_id>[^/]+)$"), "_task_query", True),
-    ("POST", re.compile(r"^/api/v1/tasks/(?P<task_id>[^/]+)/cancel$"), "_task_cancel", True),
-    ("GET", re.compile(r"^/api/v1/tasks/?$"), "_tasks_list", True),
-    ("GET", re.compile(r"^/api/v1/uploads$"), "_upload_policy", True),
-    ("POST", re.compile(rf"^{OSS_UPLOAD_PATH}$"), "_upload", False),
-    ("GET", RESULT_PATH, "_result", False),
-)
 LIFECYCLE_TICK_SECONDS = 0.02
 # How often serve_forever looks for a shutdown request; the default 0.5 s would slow every test's teardown.
 SHUTDOWN_POLL_SECONDS = 0.02
 
 
 class DashScopeStandIn:
-    """Serves the DashScope async image-synthesis contract on 127.0.0.1; use as a context manager.
+    """Serves DashScope's async image-synthesis and sync Qwen-Image-Edit contracts on 127.0.0.1; use as a
+    context manager.
 
     Knobs (plain attributes, read whenever they matter): ``pending_seconds``, ``running_seconds``,
-    ``submit_rps``, ``concurrency``, ``query_qps``, ``result_ttl_seconds``, ``policy_ttl_seconds``,
-    ``max_upload_mb``, ``fail_slots``. Counters: ``creates_accepted`` (create calls that made a task, i.e.
-    billable ones), ``throttled``, ``result_downloads``, ``result_bytes_sent``. Inspection: ``requests``,
-    ``tasks`` (each with ``received_base`` / ``received_mask``), ``running_timeline``, ``uploads``.
+    ``generation_seconds`` (how long a sync call blocks), ``submit_rps``, ``concurrency`` (tasks or sync calls
+    running per model), ``query_qps``, ``result_ttl_seconds``, ``policy_ttl_seconds``, ``max_upload_mb``,
+    ``fail_slots``. Counters: ``creates_accepted`` (create calls that made a task, i.e. billable ones),
+    ``generations_answered`` (sync calls that drew their answer: billable, even if the caller hung up),
+    ``throttled``, ``result_downloads``, ``result_bytes_sent``. Inspection: ``requests``, ``tasks`` (each with
+    ``received_base`` / ``received_mask``), ``generations`` (each with ``received_images``),
+    ``running_timeline``, ``uploads``.
     Fault injection: the methods below, each documented.
     """
 
@@ -58,16 +50,20 @@ class DashScopeStandIn:
         self.api_key = api_key
         self.pending_seconds = 0.0
         self.running_seconds = 1.0
-        # Documented limits per main account (reference section 8).
+        self.generation_seconds = 1.0
+        # Documented limits per main account (reference section 8); Qwen-Image-Edit's are not in the reference,
+        # so its models are taken to share wanx2.1-imageedit's.
         self.submit_rps = {WANX_X_PAINTING: 2, WANX_IMAGEEDIT: 2}
         self.concurrency = {WANX_X_PAINTING: 1, WANX_IMAGEEDIT: 2}
+        for limits in (self.submit_rps, self.concurrency):
+            limits.update(dict.fromkeys(GENERATION_MODELS, limits[WANX_IMAGEEDIT]))
         self.query_qps = 20
         self.result_ttl_seconds = 86400
         self.policy_ttl_seconds = 300  # validity of an upload policy (expire_in_seconds)
         self.max_upload_mb = 100  # max_file_size_mb of an upload policy
         self.fail_slots: dict[int, tuple[str, str]] = {}  # slot -> (code, message); read when a task is created
         self.creates_accepted = 0
-        self.throttled = 0
+        self._throttled = 0
 
         self._port = port
         self._lock = threading.RLock()
@@ -78,15 +74,23 @@ class DashScopeStandIn:
         signer = Signer()
         self._storage = TemporaryStorage(signer, self._account_id, self._lock)
         self._results = ResultLinks(signer, self._lock)
+        result_link = lambda owner, slot: self._results.link(self.root_url, owner, slot)
         self._board = TaskBoard(
             self,
             self._lock,
             tuple(MODEL_RULES),
             produce=lambda task: task_outcome_produce(task, self._storage.input_fetch, self._lock),
-            result_link=lambda task, slot: self._results.link(self.root_url, task, slot),
+            result_link=result_link,
+        )
+        self._generations = Generations(
+            self,
+            self._lock,
+            fetch=self._storage.input_fetch,
+            wait=self._stopped.wait,
+            result_link=result_link,
         )
         self._requests: list[RecordedRequest] = []
-        self._create_rates = {model: SlidingWindow() for model in MODEL_RULES}
+        self._create_rates = {model: SlidingWindow() for model in (*MODEL_RULES, *GENERATION_MODELS)}
         self._query_rate = SlidingWindow()
         self._create_faults: deque[ApiError] = deque()
         self._standing_create_fault: ApiError | None = None
@@ -155,6 +159,20 @@ class DashScopeStandIn:
         return self._board.tasks
 
     @property
+    def generations(self) -> dict[str, GenerationRecord]:
+        """Every sync Qwen-Image-Edit call by the id in its result links."""
+        return self._generations.records
+
+    @property
+    def generations_answered(self) -> int:
+        return self._generations.answered
+
+    @property
+    def throttled(self) -> int:
+        """Calls refused with 429: over a rate limit, or sync calls over their model's running limit."""
+        return self._throttled + self._generations.throttled
+
+    @property
     def running_timeline(self) -> list[tuple[float, float, str]]:
         """(started_at, ended_at, task_id) of every task that has finished running, in start order."""
         return self._board.timeline
@@ -178,14 +196,15 @@ class DashScopeStandIn:
     def fail_next_creates(
         self, count: int, status: int = 500, code: str = "InternalError", message: str = MSG_INTERNAL_ERROR
     ) -> None:
-        """The next `count` create requests with valid headers are answered with this error and create nothing."""
+        """The next `count` create requests (or sync Qwen calls) with valid headers are answered with this error
+        and create nothing."""
         with self._lock:
             self._create_faults.extend(ApiError(status, code, message) for _ in range(count))
 
     def fail_creates_always(
         self, status: int = 500, code: str = "InternalError", message: str = MSG_INTERNAL_ERROR
     ) -> None:
-        """Every create request with valid headers gets this error and creates nothing, until
+        """Every create request (or sync Qwen call) with valid headers gets this error and creates nothing, until
         :meth:`stop_failing_creates`; queued :meth:`fail_next_creates` errors go first."""
         with self._lock:
             self._standing_create_fault = ApiError(status, code, message)
@@ -248,6 +267,7 @@ class DashScopeStandIn:
     def expire_results_now(self) -> None:
         """Every result link issued so far answers 403 from now on, as OSS does after the 24 h validity."""
         self._board.results_expire()
+        self._generations.results_expire()
 
     def fail_result_downloads(self, status: int = 403, count: int = 1) -> None:
         """The next `count` downloads of valid result links get OSS's XML error for `status`
@@ -284,16 +304,7 @@ class DashScopeStandIn:
 
     def handle(self, method: str, raw_path: str, headers: Any, body: bytes) -> Response:
         """Answers one HTTP request; called by the handler thread."""
-        split = urlsplit(raw_path)
-        request = RecordedRequest(
-            method=method,
-            path=split.path,
-            query={name: values[0] for name, values in parse_qs(split.query, keep_blank_values=True).items()},
-            headers=CaseInsensitiveDict(headers.items()),
-            body=body,
-            json=json_parse(body, headers.get("Content-Type", "")),
-            time=time.time(),
-        )
+        request = request_record(method, raw_path, headers, body)
         with self._lock:
             self._requests.append(request)
         try:
@@ -307,26 +318,14 @@ class DashScopeStandIn:
             return api_error_response(ApiError(500, "InternalError", f"DashScope stand-in bug: {error!r}"))
 
     def _route(self, request: RecordedRequest) -> Response:
-        for method, pattern, handler_name, needs_key in ROUTES:
-            if request.method == method and (match := pattern.match(request.path)):
-                if needs_key:
-                    self._api_key_check(request)
-                return getattr(self, handler_name)(request, **match.groupdict())
-        raise ApiError(404, "NotFound", f"No route for {request.method} {request.path}")
-
-    def _api_key_check(self, request: RecordedRequest) -> None:
-        authorization = request.headers.get("Authorization", "")
-        if not authorization.strip():
-            raise ApiError(401, "InvalidApiKey", "No API-key provided.")
-        if authorization != f"Bearer {self.api_key}":
-            raise ApiError(401, "InvalidApiKey", "Invalid API-key provided.")
+        route = route_find(request)
+        if route.needs_key:
+            api_key_check(request, self.api_key)
+        return getattr(self, route.handler_name)(request, **route.path_parameters)
 
     def _task_create(self, request: RecordedRequest) -> Response:
         body = create_request_check(request)
-        with self._lock:
-            fault = self._create_faults.popleft() if self._create_faults else self._standing_create_fault
-        if fault is not None:
-            raise fault
+        self._create_fault_raise()
         oss_resolve = request.headers.get("X-DashScope-OssResourceResolve") == "enable"
         model, input_, parameters = create_body_validate(body, oss_resolve)
         with self._lock:
@@ -341,6 +340,22 @@ class DashScopeStandIn:
         return json_response(
             200, {"output": {"task_status": "PENDING", "task_id": task.task_id}, "request_id": task.request_id}
         )
+
+    def _create_fault_raise(self) -> None:
+        with self._lock:
+            fault = self._create_faults.popleft() if self._create_faults else self._standing_create_fault
+        if fault is not None:
+            raise fault
+
+    def _generation(self, request: RecordedRequest) -> Response:
+        body = generation_request_check(request)
+        self._create_fault_raise()
+        oss_resolve = request.headers.get("X-DashScope-OssResourceResolve") == "enable"
+        model, images, text, parameters = generation_body_validate(body, oss_resolve)
+        with self._lock:
+            self._rate_admit(self._create_rates[model], time.time(), self.submit_rps.get(model, 2))
+        answer = self._generations.generation_call(model, images, text, parameters, new_request_id())
+        return json_response(200, answer)
 
     def _task_query(self, request: RecordedRequest, task_id: str) -> Response:
         with self._lock:
@@ -359,7 +374,7 @@ class DashScopeStandIn:
 
     def _rate_admit(self, window: SlidingWindow, now: float, limit: int) -> None:
         if not window.admit(now, limit):
-            self.throttled += 1
+            self._throttled += 1
             raise ApiError(429, "Throttling.RateQuota", MSG_RATE_LIMITED)
 
     def _task_cancel(self, request: RecordedRequest, task_id: str) -> Response:
@@ -379,4 +394,5 @@ class DashScopeStandIn:
         return self._storage.upload_accept(request)
 
     def _result(self, request: RecordedRequest, task_id: str, slot: str) -> Response:
-        return self._results.serve(request, task_id, int(slot), self._board.task_get(task_id))
+        owner = self._board.task_get(task_id) or self._generations.record_get(task_id)
+        return self._results.serve(request, task_id, int(slot), owner)

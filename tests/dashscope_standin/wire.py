@@ -4,6 +4,7 @@ error shapes, the service's own wording, and the HTTP handler that carries them.
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -11,6 +12,7 @@ from datetime import datetime, timedelta, timezone
 from email.parser import BytesHeaderParser
 from http.server import BaseHTTPRequestHandler
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 from xml.sax.saxutils import escape as xml_escape
 
 from requests.structures import CaseInsensitiveDict
@@ -70,6 +72,20 @@ class RecordedRequest:
     body: bytes
     json: Any
     time: float
+
+
+def request_record(method: str, raw_path: str, headers: Any, body: bytes) -> RecordedRequest:
+    """One request as received: its path split from its query (first value of each name), its JSON if any."""
+    split = urlsplit(raw_path)
+    return RecordedRequest(
+        method=method,
+        path=split.path,
+        query={name: values[0] for name, values in parse_qs(split.query, keep_blank_values=True).items()},
+        headers=CaseInsensitiveDict(headers.items()),
+        body=body,
+        json=json_parse(body, headers.get("Content-Type", "")),
+        time=time.time(),
+    )
 
 
 @dataclass

@@ -78,12 +78,23 @@ def painting_body(inputs, prompt="a red balloon", **parameters):
     return {"model": "wanx-x-painting", "input": {"prompt": prompt, **inputs}, "parameters": parameters}
 
 
-def imageedit_body(inputs, prompt="make it a red balloon", **parameters):
+def imageedit_body(inputs, prompt="make it a red balloon", function="description_edit_with_mask", **parameters):
     return {
         "model": "wanx2.1-imageedit",
-        "input": {"function": "description_edit_with_mask", "prompt": prompt, **inputs},
+        "input": {"function": function, "prompt": prompt, **inputs},
         "parameters": parameters,
     }
+
+
+def generation_body(images, text="make the sky red", model="qwen-image-edit-plus", **parameters):
+    content = [{"image": url} for url in images] + [{"text": text}]
+    return {"model": model, "input": {"messages": [{"role": "user", "content": content}]}, "parameters": parameters}
+
+
+def generate(ds, http, body, headers=None, **kwargs):
+    """A sync Qwen-Image-Edit call, with the headers the SDK sends (no async header) unless told otherwise."""
+    url = f"{ds.base_url}/services/aigc/multimodal-generation/generation"
+    return http.post(url, json=body, headers=headers or auth_headers(**{"Content-Type": "application/json"}), **kwargs)
 
 
 OSS_RESOLVE_HEADERS = create_headers(**{"X-DashScope-OssResourceResolve": "enable"})
