@@ -18,6 +18,7 @@ import redis
 import requests
 
 from tests.live import database_url, wait_for
+from webapp.supervisor import WORKER_NICENESS
 
 pytestmark = pytest.mark.integration
 
@@ -75,6 +76,12 @@ def test_every_unit_is_valid_for_systemd(tmp_path):
     verified = subprocess.run(["systemd-analyze", "verify", *(str(tmp_path / name) for name in UNITS)],
                               capture_output=True, text=True, timeout=60)
     assert verified.returncode == 0 and verified.stderr == "", verified.stderr
+
+
+def test_every_unit_but_the_web_server_runs_at_the_supervisors_lower_priority():
+    for name in UNITS:
+        nice = unit_read(name)["Service"].get("Nice")
+        assert nice == (None if name == "inpaint-web.service" else str(WORKER_NICENESS)), name
 
 
 def test_the_environment_file_example_names_only_variables_something_reads():

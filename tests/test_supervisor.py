@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.live import wait_for
+from webapp.supervisor import WORKER_NICENESS
 from tests.supervised import (ROOT, alive, children, descendants, http_ok, jobs_read, log_text, post_slow_fill,
                               process_pid, supervisor_start, supervisor_start_ready, supervisor_stop,
                               var_dir)  # var_dir: a fixture
@@ -35,6 +36,12 @@ def test_supervisor_restarts_a_killed_worker_and_stops_everything_on_sigterm(var
         assert alive(second)
         # The new worker's pool and gunicorn's workers must go too, not only the leaders.
         wait_for(lambda: children(second), timeout=30, message="the new worker's pool to start")
+        # The page answers first: the workers (the restarted one and its pool too) and beat run below it.
+        own = os.getpriority(os.PRIO_PROCESS, 0)
+        web = process_pid(supervisor, "gunicorn")
+        assert [os.getpriority(os.PRIO_PROCESS, pid) for pid in [web, *children(web)]] == [own] * (1 + len(children(web)))
+        for pid in [second, *children(second), process_pid(supervisor, "fills"), process_pid(supervisor, "beat")]:
+            assert os.getpriority(os.PRIO_PROCESS, pid) == min(own + WORKER_NICENESS, 19)
         everything = descendants(supervisor.pid)
 
         supervisor.send_signal(signal.SIGTERM)
