@@ -65,7 +65,7 @@ test: install-test
 	# Connections closed after each request, as Django's default: the test database can then be dropped
 	# at the end, which a live server thread's kept connection would prevent.
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) INPAINT_DB_CONN_MAX_AGE=0 \
-		$(PY) -m pytest $(PYTEST_ARGS)
+		$(PY) -m pytest --cov --cov-report=term $(PYTEST_ARGS)
 
 bench: install
 	$(PY) bench/bench_offline.py
