@@ -18,6 +18,7 @@ from django_htmx.http import HTMX_STOP_POLLING, reswap, retarget, trigger_client
 from inpaint import decode_bound, images, options
 from inpaint.services import addresses, cards, floods, jobs, links, owners, retention, rooms, selectors, usage
 from inpaint.services.refusals import JobActionRefused
+from inpaint.services.scheduling import steps_dispatch
 from inpaint.engines import engines_listed
 from inpaint.files import serving
 from inpaint.forms import JobForm
@@ -182,7 +183,7 @@ def job_cancel(request: HttpRequest, pk) -> HttpResponse:
     job = _visitor_job(request, pk)
     notice = ""
     try:
-        jobs.job_cancel(job)
+        steps_dispatch(jobs.job_cancel(job))
     except JobActionRefused as refusal:
         notice = str(refusal)
     job.refresh_from_db()
@@ -196,7 +197,7 @@ def job_delete(request: HttpRequest, pk) -> HttpResponse:
     """The owner deletes a job and its files; the card goes, and the history follows."""
     job = _visitor_job(request, pk)
     try:
-        retention.job_delete(job)
+        steps_dispatch(retention.job_delete(job))
     except JobActionRefused as refusal:
         if not request.htmx:
             return redirect("inpaint:job-detail", pk=job.pk)

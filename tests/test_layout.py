@@ -111,3 +111,16 @@ def test_scripts_are_at_most_about_400_lines_and_import_no_cycle():
     for start in graph:
         visit(start, [start])
     assert sum(map(len, graph.values())) > 0 and not cycles, cycles[:3]
+
+
+# The services that only read (for the page and the card tags) and the pure time helpers: anything that
+# changes a job lives elsewhere, and these must not reach it, so a read can never write by the way.
+READ_ONLY_SERVICES = {"inpaint.services.selectors", "inpaint.services.cards", "inpaint.services.durations"}
+
+
+def test_the_reads_for_the_page_import_no_service_that_changes_a_job():
+    modules = _modules(INPAINT)
+    services = {name for name in modules if name.startswith("inpaint.services.")}
+    for name in sorted(READ_ONLY_SERVICES):
+        reached = _imports(modules[name], name, set(modules)) & services
+        assert reached <= READ_ONLY_SERVICES, f"{name} imports {sorted(reached - READ_ONLY_SERVICES)}"

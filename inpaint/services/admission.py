@@ -4,11 +4,8 @@ A job is claimed for its one paid submission only while fewer than the engine's 
 limit of remote tasks are in progress and fewer than its submit rate went out in the last
 second. The decision is taken with the engine's ``EngineGate`` row locked, so workers agree.
 
-Waiting jobs take turns between people: each person's first job comes before anyone's second
-(a job holding a slot, or sent since the oldest waiting job came in, counts as that person's
-turn), first come first served within
-those rounds, so one person's twenty jobs never keep another's single job waiting for more
-than one turn.
+When a slot frees, the waiting jobs are woken in the order of turns between people, which
+``selectors.jobs_in_turn`` reads (the page shows the same order as queue places).
 """
 
 from __future__ import annotations
@@ -24,12 +21,9 @@ from django.utils import timezone
 from inpaint.engines import engine_get
 from inpaint.engines.base import Engine
 from inpaint.models import EngineGate, InpaintJob
-from inpaint.services.scheduling import Steps, step_next, step_retry_delay
-from inpaint.services.states import IN_FLIGHT, Status
-
-# A job holds one of the account's running slots from its claim until its remote task ends.
-HOLDS_SLOT = IN_FLIGHT & Q(submit_claimed_at__isnull=False, remote_ended_at__isnull=True)
-WAITING = Q(status=Status.QUEUED, submit_claimed_at__isnull=True, remote_task_id="")
+from inpaint.services.scheduling import Steps, step_next
+from inpaint.services.selectors import HOLDS_SLOT, WAITING, jobs_in_turn, waiting_in_turn
+from inpaint.services.timing import step_retry_delay
 
 
 @dataclass(frozen=True)
@@ -94,31 +88,6 @@ def _gate_locked(engine_key: str) -> EngineGate:
     return gate
 
 
-def waiting_in_turn(engine_key: str) -> list:
-    """The ids of the engine's waiting jobs in the order they take turns (see the module's docstring)."""
-    return [job.pk for job in _jobs_waiting_in_turn(engine_key)]
-
-
-def _jobs_waiting_in_turn(engine_key: str) -> list[InpaintJob]:
-    # Only what ordering and re-arming need, in one query: this runs between a freed slot and the next paid call.
-    waiting = list(InpaintJob.objects.filter(WAITING, engine=engine_key).order_by("created_at", "pk")
-                   .only("pk", "owner_key", "created_at", "step_token", "engine"))
-    if not waiting:
-        return []
-    # A person whose job holds a slot, or was sent since the oldest waiting job came in, has had a turn
-    # in this round: their next job waits behind everyone's first, so a room of people posting two jobs
-    # each gets one job from each person first, even when steps are re-run after a crash.
-    seen: dict[str, int] = {}
-    taken = InpaintJob.objects.filter(HOLDS_SLOT | Q(submit_claimed_at__gte=waiting[0].created_at), engine=engine_key)
-    for owner_key in taken.values_list("owner_key", flat=True):
-        seen[owner_key] = seen.get(owner_key, -1) + 1
-    order = []
-    for index, job in enumerate(waiting):
-        rank = seen[job.owner_key] = seen.get(job.owner_key, -1) + 1
-        order.append((rank, index, job))
-    return [job for _, _, job in sorted(order, key=lambda entry: entry[:2])]
-
-
 def engine_throttle(engine: Engine) -> float:
     """The service said 429: nobody submits to this engine for a growing pause. Returns the pause."""
     with transaction.atomic():
@@ -134,21 +103,18 @@ def engine_throttle_clear(engine: Engine) -> None:
     EngineGate.objects.filter(engine=engine.key).update(throttle_strikes=0)
 
 
-def jobs_wake_waiting(engine_key: str) -> Steps:
-    """A slot just freed: give the oldest waiting jobs their turn now instead of at their next recheck."""
-    engine = engine_get(engine_key)
+def job_slot_free(job: InpaintJob) -> Steps:
+    """The job no longer holds one of the account's running slots: its remote task ended, or its claim
+    ended without one (a refused or given-up submission). Marked once, by whichever step sees it first,
+    and the oldest waiting jobs are given their turn now instead of at their next recheck."""
+    if not InpaintJob.objects.filter(pk=job.pk, remote_ended_at__isnull=True).update(remote_ended_at=timezone.now()):
+        return []
+    engine = engine_get(job.engine)
     if not engine.running_limit:
         return []
     _, running_limit = engine_limits(engine)
     steps: Steps = []
-    for job in _jobs_waiting_in_turn(engine_key)[:running_limit]:
+    for waiting in jobs_in_turn(job.engine)[:running_limit]:
         # Just read, so its token is current: a new chain replaces whatever recheck it was waiting for.
-        steps += step_next(job, "submit")
+        steps += step_next(waiting, "submit")
     return steps
-
-
-def job_remote_ended(job: InpaintJob) -> Steps:
-    """The remote task no longer runs: free its slot at once and wake the next waiting job."""
-    if InpaintJob.objects.filter(pk=job.pk, remote_ended_at__isnull=True).update(remote_ended_at=timezone.now()):
-        return jobs_wake_waiting(job.engine)
-    return []

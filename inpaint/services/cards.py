@@ -18,7 +18,6 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 
 from inpaint.models import InpaintJob, JobResult
 from inpaint.services import selectors
-from inpaint.services.admission import waiting_in_turn
 
 TAG_SALT = "inpaint.services.cards"
 DIGEST_CHARS = 16
@@ -74,7 +73,7 @@ def _queue_view(engine_key: str, summary: tuple) -> QueueView:
     kept = _queue_views.get(engine_key)
     if kept is not None and kept[0] == summary:
         return kept[1]
-    view = QueueView(positions={pk: index for index, pk in enumerate(waiting_in_turn(engine_key))},
+    view = QueueView(positions={pk: index for index, pk in enumerate(selectors.waiting_in_turn(engine_key))},
                      estimate=selectors.job_estimate_seconds(engine_key))
     _queue_views[engine_key] = (summary, view)
     return view

@@ -16,11 +16,11 @@ from inpaint.engines.base import Engine, EngineError
 from inpaint.files.deletion import job_sources_delete
 from inpaint.images import PreparedImage
 from inpaint.models import InpaintJob, Lock, RoomGuest
-from inpaint.services.admission import job_remote_ended
+from inpaint.services.admission import job_slot_free
 from inpaint.services.owners import owner_key_for
 from inpaint.services.refusals import JobActionRefused
 from inpaint.services.rooms import room_job_mark, room_limits_check
-from inpaint.services.scheduling import step_first, steps_dispatch
+from inpaint.services.scheduling import Steps, step_first, steps_dispatch
 from inpaint.services.states import Status, job_transition
 from inpaint.services.usage import usage_limits_check
 
@@ -67,12 +67,13 @@ def job_create(*, user, visitor_id: str, engine: Engine, prompt: str, style: str
     return job
 
 
-def job_cancel(job: InpaintJob) -> None:
-    """Cancel a job that has not started painting; raises JobActionRefused with the reason otherwise."""
+def job_cancel(job: InpaintJob) -> Steps:
+    """Cancel a job that has not started painting, returning the steps that follow (a freed slot wakes the
+    next job); raises JobActionRefused with the reason otherwise."""
     if job.status == Status.QUEUED:
         if job_transition(job, Status.CANCELED, sources=[Status.QUEUED], where=Q(submit_claimed_at__isnull=True),
                           finished_at=timezone.now(), waiting_reason=""):
-            return
+            return []
         raise JobActionRefused("The job is being sent right now; try again in a moment.")
     if job.status == Status.SUBMITTED:
         try:
@@ -81,8 +82,8 @@ def job_cancel(job: InpaintJob) -> None:
             raise JobActionRefused("It has started painting and can no longer be stopped." if not error.transient
                                    else "The painting service did not answer; try again in a moment.") from None
         if job_transition(job, Status.CANCELED, sources=[Status.SUBMITTED], finished_at=timezone.now()):
-            steps_dispatch(job_remote_ended(job))
-        return
+            return job_slot_free(job)
+        return []
     if job.status == Status.RUNNING:
         raise JobActionRefused("It has started painting and can no longer be stopped.")
     raise JobActionRefused("The job has already ended.")

@@ -10,6 +10,7 @@ polled on, more slowly, until the service stops keeping it; its card says it is 
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterator
 
 from django.conf import settings
 from django.db.models import F
@@ -18,13 +19,12 @@ from django.utils import timezone
 from inpaint.engines import engine_get
 from inpaint.engines.base import Engine, EngineError, TaskState, TaskStatus
 from inpaint.models import InpaintJob
-from inpaint.services.admission import job_remote_ended
+from inpaint.services.admission import job_slot_free
 from inpaint.services.durations import duration_in_words
 from inpaint.services.results import ResultRetry, job_results_finish, job_results_store
-from inpaint.services.scheduling import (Steps, step_is_current, step_lateness, step_leased, step_next, step_retry_delay,
-                                        steps_dispatch)
-from inpaint.services.selectors import job_poll_delay
+from inpaint.services.scheduling import Step, Steps, step_is_current, step_leased, step_next
 from inpaint.services.states import Status, job_fail, job_transition, job_wait
+from inpaint.services.timing import job_poll_delay, step_lateness, step_retry_delay
 
 # The service keeps a task, and its images, this long; a query that keeps failing is tried until then.
 TASK_RETENTION = datetime.timedelta(hours=24)
@@ -36,12 +36,17 @@ DOWNLOAD_GAVE_UP = "This image could not be downloaded from the painting service
 LATE_REASON = "Taking longer than usual — still painting; you will not lose it."
 
 
-def job_poll(job: InpaintJob, token: str) -> Steps:
+def job_poll(job: InpaintJob, token: str) -> Iterator[Step]:
+    """Ask once about the job's remote task; yields the steps that follow in the order they are to be sent.
+
+    When the task has ended, the step that wakes the next waiting job comes first, before the results
+    are downloaded and stored, so the account's slot never idles while this worker saves images.
+    """
     if not step_is_current(job, token) or job.status not in (Status.SUBMITTED, Status.RUNNING):
-        return []
+        return
     started_late = step_lateness(job)
     with step_leased(job):
-        return _poll_once(job, engine_get(job.engine), started_late)
+        yield from _poll_once(job, engine_get(job.engine), started_late)
 
 
 def _deadline_passed(job: InpaintJob) -> bool:
@@ -54,35 +59,40 @@ def _retention_passed(job: InpaintJob) -> bool:
     return timezone.now() - job.created_at >= TASK_RETENTION
 
 
-def _poll_once(job: InpaintJob, engine: Engine, started_late: float) -> Steps:
+def _poll_once(job: InpaintJob, engine: Engine, started_late: float) -> Iterator[Step]:
     try:
         state = engine.poll(job.remote_task_id)
     except EngineError as error:
         if error.transient and not _retention_passed(job):
             job_wait(job, UNANSWERED_REASON, poll_errors=F("poll_errors") + 1)
-            return step_next(job, "poll", max(settings.INPAINT_POLL_INTERVAL, step_retry_delay(job.poll_errors + 1)))
+            yield from step_next(job, "poll", max(settings.INPAINT_POLL_INTERVAL, step_retry_delay(job.poll_errors + 1)))
+            return
         job_fail(job, code=error.code, message=engine.explain_error(error.code, error.message))
-        return job_remote_ended(job)
+        yield from job_slot_free(job)
+        return
     if state.ended:
-        # The next waiting job is sent before anything else is written, so the slot never idles.
-        steps_dispatch(job_remote_ended(job))
+        yield from job_slot_free(job)
     late = not state.ended and _deadline_passed(job)
     _record_remote_state(job, state, waiting_reason=LATE_REASON if late else "")
     if not state.ended:
-        if late and _late_task_given_up(job, engine, state):
-            return job_remote_ended(job)
-        if state.status == TaskStatus.RUNNING:
-            job_transition(job, Status.RUNNING, sources=[Status.SUBMITTED], started_at=timezone.now())
-        return step_next(job, "poll", settings.INPAINT_LATE_POLL_INTERVAL if late else job_poll_delay(job, started_late))
-    if state.status == TaskStatus.SUCCEEDED:
-        return _store_or_retry(job, state)
-    if state.status == TaskStatus.CANCELED:
+        yield from _poll_later(job, engine, state, late, started_late)
+    elif state.status == TaskStatus.SUCCEEDED:
+        yield from _store_or_retry(job, state)
+    elif state.status == TaskStatus.CANCELED:
         job_transition(job, Status.CANCELED, sources=[Status.SUBMITTED, Status.RUNNING], finished_at=timezone.now(),
                        waiting_reason="")
     else:
         code = state.code or state.status
         job_fail(job, code=code, message=engine.explain_error(code, state.message))
-    return []
+
+
+def _poll_later(job: InpaintJob, engine: Engine, state: TaskState, late: bool, started_late: float) -> Steps:
+    """The task still waits or runs: ask again, more slowly once late, unless it was given up."""
+    if late and _late_task_given_up(job, engine, state):
+        return job_slot_free(job)
+    if state.status == TaskStatus.RUNNING:
+        job_transition(job, Status.RUNNING, sources=[Status.SUBMITTED], started_at=timezone.now())
+    return step_next(job, "poll", settings.INPAINT_LATE_POLL_INTERVAL if late else job_poll_delay(job, started_late))
 
 
 def _record_remote_state(job: InpaintJob, state: TaskState, *, waiting_reason: str) -> None:

@@ -12,8 +12,9 @@ from django.utils import timezone
 from inpaint.engines import engine_get
 from inpaint.engines.base import EngineError
 from inpaint.models import InpaintJob
-from inpaint.services.admission import jobs_wake_waiting
-from inpaint.services.scheduling import Steps, step_is_current, step_next, step_rearm, step_retry_delay
+from inpaint.services.admission import job_slot_free
+from inpaint.services.scheduling import Steps, step_is_current, step_next, step_rearm
+from inpaint.services.timing import step_retry_delay
 from inpaint.services.states import IN_FLIGHT, Status, job_fail, job_fields_update, job_transition
 
 logger = logging.getLogger(__name__)
@@ -55,7 +56,7 @@ def job_reconcile(job: InpaintJob, token: str) -> Steps:
         if error.transient:
             return step_next(job, "reconcile", step_retry_delay(job.submit_attempts))
         job_fail(job, code="SubmissionUnknown", message=SUBMISSION_UNKNOWN_MESSAGE)
-        return jobs_wake_waiting(engine.key)
+        return job_slot_free(job)
     in_window = [task for task in listed
                  if window_start.timestamp() * 1000 <= task.created_ms <= (now + RECONCILE_CLOCK_SLACK).timestamp() * 1000]
     owned = set(InpaintJob.objects.filter(remote_task_id__in=[task.task_id for task in in_window])
@@ -74,7 +75,7 @@ def job_reconcile(job: InpaintJob, token: str) -> Steps:
             return step_next(job, "poll")
         return []
     job_fail(job, code="SubmissionUnknown", message=SUBMISSION_UNKNOWN_MESSAGE)
-    return jobs_wake_waiting(engine.key)
+    return job_slot_free(job)
 
 
 def jobs_sweep() -> Steps:

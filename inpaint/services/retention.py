@@ -14,19 +14,22 @@ from django.utils import timezone
 from inpaint.models import InpaintJob
 from inpaint.services.jobs import job_cancel
 from inpaint.services.refusals import JobActionRefused
+from inpaint.services.scheduling import Steps
 
 logger = logging.getLogger(__name__)
 
 
-def job_delete(job: InpaintJob) -> None:
-    """The owner deletes a job and its files. A job still waiting is cancelled first; one that is
-    being painted is refused, so a paid result is never thrown away unseen."""
+def job_delete(job: InpaintJob) -> Steps:
+    """The owner deletes a job and its files. A job still waiting is cancelled first (its steps are
+    returned); one that is being painted is refused, so a paid result is never thrown away unseen."""
+    steps: Steps = []
     if not job.is_final:
         try:
-            job_cancel(job)
+            steps = job_cancel(job)
         except JobActionRefused:
             raise JobActionRefused("It is being painted; delete it once it has finished.") from None
     job.delete()
+    return steps
 
 
 def jobs_expire() -> int:

@@ -23,6 +23,7 @@ from inpaint.engines.base import Engine
 from inpaint.models import InpaintJob, Room, RoomGuest
 from inpaint.services import floods
 from inpaint.services.refusals import JobActionRefused
+from inpaint.services.selectors import guest_jobs
 from inpaint.services.states import IN_FLIGHT, Status
 
 TOKEN_BYTES = 32
@@ -101,10 +102,6 @@ def guest_enter(session, guest: RoomGuest) -> None:
     """Make the session the guest's, under a new session key (the old one may have been seen)."""
     session.cycle_key()
     session[GUEST_SESSION_KEY] = guest.pk
-
-
-def guest_jobs(guest: RoomGuest) -> QuerySet[InpaintJob]:
-    return InpaintJob.objects.filter(owner_key=guest.owner_key)
 
 
 def _billed_engine_keys() -> list[str]:

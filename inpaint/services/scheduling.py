@@ -11,9 +11,9 @@ from __future__ import annotations
 import contextlib
 import datetime
 import logging
-import random
 import threading
 import uuid
+from collections.abc import Iterable
 from typing import NamedTuple
 
 from celery import current_app
@@ -79,20 +79,6 @@ def step_is_current(job: InpaintJob, token: str) -> bool:
     return bool(token) and token == job.step_token
 
 
-def step_lateness(job: InpaintJob) -> float:
-    """How long after its due time the job's current step started: the broker's and the worker's
-    hand-over, which the job's next step will take again (0 when unknown)."""
-    if job.step_due_at is None:
-        return 0.0
-    return max((timezone.now() - job.step_due_at).total_seconds(), 0.0)
-
-
-def step_retry_delay(attempt: int) -> float:
-    """Exponential back-off with jitter: about 1, 2, 4, 8 … s, capped, each drawn from its upper half."""
-    ceiling = min(settings.INPAINT_RETRY_MAX_DELAY, settings.INPAINT_RETRY_BASE_DELAY * 2 ** max(attempt - 1, 0))
-    return random.uniform(ceiling / 2, ceiling)
-
-
 @contextlib.contextmanager
 def step_leased(job: InpaintJob):
     """Keep the job's due time ahead of the sweep while this worker does slow work on it.
@@ -131,8 +117,9 @@ def step_leased(job: InpaintJob):
         renewer.join()
 
 
-def steps_dispatch(steps: Steps) -> None:
-    """Hand steps to Celery once the current transaction (if any) has committed."""
+def steps_dispatch(steps: Iterable[Step]) -> None:
+    """Hand steps to Celery in their order, each as soon as it comes and the current transaction (if any)
+    has committed: a service that yields its steps gets its first one sent before its slow work."""
     for step in steps:
         transaction.on_commit(lambda step=step: step_send(step))
 

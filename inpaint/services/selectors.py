@@ -1,22 +1,32 @@
-"""Reads for the page and the poller: a visitor's jobs, queue position, and how long jobs take."""
+"""Reads for the page and the poller: a visitor's jobs, the order of turns, queue position, and how long
+jobs take.
+
+Nothing here changes a job, and nothing here imports a service that does: the page and the card tags
+read through this module alone. Admission, which does change jobs, reads the order of turns from here.
+
+Waiting jobs take turns between people: each person's first job comes before anyone's second (a job
+holding a slot, or sent since the oldest waiting job came in, counts as that person's turn), first come
+first served within those rounds, so one person's twenty jobs never keep another's single job waiting
+for more than one turn.
+"""
 
 from __future__ import annotations
 
 import statistics
 
-from django.conf import settings
-from django.db.models import QuerySet
-from django.utils import timezone
+from django.db.models import Q, QuerySet
 
 from inpaint.engines import engine_get
 from inpaint.models import InpaintJob, RoomGuest
-from inpaint.services.admission import waiting_in_turn
-from inpaint.services.rooms import guest_jobs
-from inpaint.services.states import Status
-
+Status = InpaintJob.Status
 RECENT_JOBS = 10
-# A step that started very late (a backlog) says nothing about the next one: take off at most this much.
-MAX_LATENESS_TAKEN_OFF = 0.05
+# A job holds one of the account's running slots from its claim until its remote task ends.
+HOLDS_SLOT = Q(status__in=InpaintJob.UNFINISHED_STATUSES, submit_claimed_at__isnull=False, remote_ended_at__isnull=True)
+WAITING = Q(status=Status.QUEUED, submit_claimed_at__isnull=True, remote_task_id="")
+
+
+def guest_jobs(guest: RoomGuest) -> QuerySet[InpaintJob]:
+    return InpaintJob.objects.filter(owner_key=guest.owner_key)
 
 
 def job_list(*, user, visitor_id: str, guest: RoomGuest | None = None) -> QuerySet[InpaintJob]:
@@ -61,23 +71,27 @@ def engine_task_seconds(engine_key: str) -> float | None:
     return statistics.median(durations) if durations else None
 
 
-def job_poll_delay(job: InpaintJob, started_late: float = 0.0) -> float:
-    """When to ask about the job's task next: at the normal interval, but timed to land just after the
-    moment it is expected to end (from recent jobs), and often for a while after it. With the running
-    limits (1–2 tasks) this stays far under the account's 20 queries a second.
+def waiting_in_turn(engine_key: str) -> list:
+    """The ids of the engine's waiting jobs in the order they take turns (see the module's docstring)."""
+    return [job.pk for job in jobs_in_turn(engine_key)]
 
-    ``started_late``: how long after its due time the current poll started (broker and worker hand-over),
-    which the next one will take again; taken off the landing so the poll arrives at the end, not after.
-    """
-    interval = settings.INPAINT_POLL_INTERVAL
-    fast = min(settings.INPAINT_POLL_FAST_INTERVAL, interval)
-    expected = engine_task_seconds(job.engine)
-    if expected is None or job.submitted_at is None:
-        return interval
-    # Our submitted_at comes a round trip after the service's own submit time: the landing errs late.
-    remaining = expected - (timezone.now() - job.submitted_at).total_seconds()
-    if remaining > 0:
-        return max(0.0, min(interval, remaining - min(started_late, MAX_LATENESS_TAKEN_OFF)))
-    if remaining > -max(interval, expected / 2):
-        return fast
-    return interval
+
+def jobs_in_turn(engine_key: str) -> list[InpaintJob]:
+    """The engine's waiting jobs in the order they take turns, with only what ordering and re-arming need."""
+    # One query for the waiting jobs: this runs between a freed slot and the next paid call.
+    waiting = list(InpaintJob.objects.filter(WAITING, engine=engine_key).order_by("created_at", "pk")
+                   .only("pk", "owner_key", "created_at", "step_token", "engine"))
+    if not waiting:
+        return []
+    # A person whose job holds a slot, or was sent since the oldest waiting job came in, has had a turn
+    # in this round: their next job waits behind everyone's first, so a room of people posting two jobs
+    # each gets one job from each person first, even when steps are re-run after a crash.
+    seen: dict[str, int] = {}
+    taken = InpaintJob.objects.filter(HOLDS_SLOT | Q(submit_claimed_at__gte=waiting[0].created_at), engine=engine_key)
+    for owner_key in taken.values_list("owner_key", flat=True):
+        seen[owner_key] = seen.get(owner_key, -1) + 1
+    order = []
+    for index, job in enumerate(waiting):
+        rank = seen[job.owner_key] = seen.get(job.owner_key, -1) + 1
+        order.append((rank, index, job))
+    return [job for _, _, job in sorted(order, key=lambda entry: entry[:2])]

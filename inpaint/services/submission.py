@@ -17,13 +17,13 @@ from inpaint.engines.base import Engine, EngineError, JobInput
 from inpaint.files.sources import job_sources_read
 from inpaint.models import InpaintJob
 from inpaint.services.admission import (engine_throttle, engine_throttle_clear, job_admit,
-                                        jobs_wake_waiting)
+                                        job_slot_free)
 from inpaint.services.durations import duration_in_words
 from inpaint.services.links import service_link_choose
 from inpaint.services.recovery import RECONCILE_LIST_DELAY
 from inpaint.services.results import job_results_store
-from inpaint.services.scheduling import Steps, step_is_current, step_lateness, step_leased, step_next, step_retry_delay
-from inpaint.services.selectors import job_poll_delay
+from inpaint.services.scheduling import Steps, step_is_current, step_leased, step_next
+from inpaint.services.timing import job_poll_delay, step_lateness, step_retry_delay
 from inpaint.services.states import Status, job_fail, job_transition, job_wait
 
 logger = logging.getLogger(__name__)
@@ -126,7 +126,7 @@ def _submit_failed(job: InpaintJob, engine: Engine, error: EngineError) -> Steps
                          "Nothing was billed. Try again later.")
     else:
         job_fail(job, code=error.code, message=engine.explain_error(error.code, error.message))
-    return jobs_wake_waiting(engine.key)
+    return job_slot_free(job)
 
 
 def _fill_offline(job: InpaintJob, engine: Engine) -> Steps:

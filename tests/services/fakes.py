@@ -93,4 +93,11 @@ def reload(job: InpaintJob) -> InpaintJob:
 
 def poll_with(cloud: FakeCloud, job: InpaintJob, state: TaskState | EngineError) -> list:
     cloud.poll_answer = state
-    return polling.job_poll(job, job.step_token)
+    return list(polling.job_poll(job, job.step_token))
+
+
+def sent_ago(job, seconds: float, **fields):
+    """The job as if sent `seconds` ago, set just before the call under test so its own making does not count."""
+    InpaintJob.objects.filter(pk=job.pk).update(submitted_at=timezone.now() - datetime.timedelta(seconds=seconds),
+                                                **fields)
+    return reload(job)

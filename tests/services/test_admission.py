@@ -116,7 +116,7 @@ def test_waiting_jobs_take_turns_between_people(cloud):
     flood = [job_of("visitor:flood") for _ in range(5)]
     single = job_of("visitor:single")
     later = job_of("visitor:flood")
-    order = admission.waiting_in_turn(CLOUD)
+    order = selectors.waiting_in_turn(CLOUD)
     assert order == [flood[0].pk, single.pk, *[job.pk for job in flood[1:]], later.pk]
     assert selectors.job_queue_position(reload(single)) == 1
 
@@ -130,7 +130,7 @@ def test_a_person_whose_job_holds_a_slot_waits_behind_everyones_first(cloud):
     job_of("visitor:ada", status=Status.SUBMITTED, submit_claimed_at=timezone.now(), remote_task_id="t-1")
     ada_second = job_of("visitor:ada")
     bob_first = job_of("visitor:bob")
-    assert admission.waiting_in_turn(CLOUD) == [bob_first.pk, ada_second.pk]
+    assert selectors.waiting_in_turn(CLOUD) == [bob_first.pk, ada_second.pk]
 
 
 def test_a_person_whose_job_was_sent_in_this_round_waits_behind_everyones_first(cloud):
@@ -143,7 +143,7 @@ def test_a_person_whose_job_was_sent_in_this_round_waits_behind_everyones_first(
     # Ada's first job was sent, and has already ended, while her second and Bob's first waited.
     InpaintJob.objects.filter(pk=ada_first.pk).update(status=Status.SUCCEEDED, submit_claimed_at=timezone.now(),
                                                       remote_task_id="t-2", remote_ended_at=timezone.now())
-    assert admission.waiting_in_turn(CLOUD) == [bob_first.pk, ada_second.pk]
+    assert selectors.waiting_in_turn(CLOUD) == [bob_first.pk, ada_second.pk]
 
 
 def test_job_admit_answers_claimed_taken_elsewhere_or_a_wait(cloud):
@@ -157,3 +157,10 @@ def test_job_admit_answers_claimed_taken_elsewhere_or_a_wait(cloud):
     assert admission.job_admit(first, engine) == admission.CLAIMED
     waiting = admission.job_admit(make_job(), engine)  # the one running slot is first's
     assert not waiting.claimed and not waiting.taken_elsewhere and waiting.wait == 5.0
+
+
+def test_a_slot_is_freed_once_whichever_step_sees_it_first(cloud):
+    running = submitted_job(created_at=timezone.now() - datetime.timedelta(minutes=2))
+    waiting = make_job()
+    assert [(step.action, step.job_id) for step in admission.job_slot_free(running)] == [("submit", str(waiting.pk))]
+    assert admission.job_slot_free(reload(running)) == [], "a second step that sees the end wakes nobody again"

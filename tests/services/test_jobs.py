@@ -54,9 +54,11 @@ def test_job_cancel_claimed_job_is_refused():
 
 def test_job_cancel_submitted_job_cancels_the_remote_task(cloud):
     job = submitted_job()
-    jobs.job_cancel(job)
+    waiting = make_job()
+    steps = jobs.job_cancel(job)
     assert cloud.canceled == [job.remote_task_id]
     assert reload(job).status == Status.CANCELED
+    assert [(step.action, step.job_id) for step in steps] == [("submit", str(waiting.pk))], "its slot goes to the next"
 
 
 def test_job_cancel_running_job_is_refused(cloud):

@@ -11,10 +11,10 @@ from inpaint.engines.base import SlotResult, TaskState, TaskStatus
 from inpaint.engines.dashscope import DashScopeError
 from inpaint.engines.dashscope_messages import ERROR_MESSAGES
 from inpaint.models import InpaintJob
-from inpaint.services import polling, selectors
+from inpaint.services import polling
 from inpaint.services.scheduling import Step
 from tests.pictures import picture
-from tests.services.fakes import Status, poll_with, reload, submitted_job
+from tests.services.fakes import Status, make_job, poll_with, reload, sent_ago, submitted_job
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +38,7 @@ def test_job_poll_running_marks_the_job_running(cloud):
 
 def test_job_poll_with_a_stale_token_does_nothing(cloud):
     job = submitted_job()
-    assert polling.job_poll(job, "old-token") == []
+    assert list(polling.job_poll(job, "old-token")) == []
     assert cloud.polled == []
 
 
@@ -201,30 +201,6 @@ def test_a_suspended_task_is_named_and_polled_on(cloud):
     assert not reload(job).is_suspended
 
 
-def sent_ago(job, seconds: float, **fields):
-    """The job as if sent `seconds` ago, set just before the call under test so its own making does not count."""
-    InpaintJob.objects.filter(pk=job.pk).update(submitted_at=timezone.now() - datetime.timedelta(seconds=seconds),
-                                                **fields)
-    return reload(job)
-
-
-def test_polls_land_when_a_task_usually_ends_then_come_faster(cloud, settings):
-    settings.INPAINT_POLL_INTERVAL, settings.INPAINT_POLL_FAST_INTERVAL = 1.0, 0.25
-    now = timezone.now()
-    for _ in range(3):  # earlier jobs whose tasks took 3 s on the service's clock
-        submitted_job(status=Status.SUCCEEDED, finished_at=now, remote_submit_time=now - datetime.timedelta(seconds=3),
-                      remote_end_time=now)
-    job = submitted_job()
-    assert selectors.job_poll_delay(sent_ago(job, 0)) == 1.0
-    assert 0.49 < selectors.job_poll_delay(sent_ago(job, 2.5)) <= 0.5, "lands at the expected end, not later"
-    # The last step started 20 ms after it was due; the next will too, so it is sent that much sooner.
-    assert 0.47 < selectors.job_poll_delay(sent_ago(job, 2.5), started_late=0.02) <= 0.48
-    # A backlog of seconds says nothing about the next hand-over: at most 50 ms is taken off.
-    assert 0.44 < selectors.job_poll_delay(sent_ago(job, 2.5), started_late=3.0) <= 0.45
-    assert selectors.job_poll_delay(sent_ago(job, 3.2)) == 0.25
-    assert selectors.job_poll_delay(sent_ago(job, 30)) == 1.0
-
-
 def test_the_next_poll_is_timed_with_how_late_this_one_started(cloud, settings):
     settings.INPAINT_POLL_INTERVAL = 1.0
     now = timezone.now()
@@ -233,3 +209,16 @@ def test_the_next_poll_is_timed_with_how_late_this_one_started(cloud, settings):
     job = sent_ago(submitted_job(), 2.5, step_due_at=timezone.now() - datetime.timedelta(seconds=0.03))
     [step] = poll_with(cloud, job, TaskState(status=TaskStatus.RUNNING))
     assert 0.4 < step.countdown < 0.48, step.countdown
+
+
+def test_the_next_waiting_job_is_woken_before_the_results_are_stored(cloud):
+    running = submitted_job(created_at=timezone.now() - datetime.timedelta(minutes=2))
+    waiting = make_job()
+    cloud.poll_answer = TaskState(status=TaskStatus.SUCCEEDED, results=[SlotResult(content=picture(64, 64, fmt="PNG"))])
+    steps = polling.job_poll(running, running.step_token)
+    first = next(steps)
+    assert (first.action, first.job_id) == ("submit", str(waiting.pk))
+    assert not reload(running).results.exists(), "woken before any image is downloaded or stored"
+    assert list(steps) == []
+    assert reload(running).status == Status.SUCCEEDED
+
