@@ -309,8 +309,11 @@ INPAINT_ENGINE_CLASSES = env.list("INPAINT_ENGINE_CLASSES", default=[
     "inpaint.engines.offline.OfflineEngine",
     "inpaint.engines.dashscope.WanxPaintingEngine",
     "inpaint.engines.dashscope.WanxImageEditEngine",
+    "inpaint.engines.qwen.QwenImageEditPlusEngine",
+    "inpaint.engines.qwen.QwenImageEditMaxEngine",
 ])
-INPAINT_ENGINES = env.list("INPAINT_ENGINES", default=["offline", "wanx-x-painting", "wanx2.1-imageedit"])
+INPAINT_ENGINES = env.list("INPAINT_ENGINES", default=["offline", "wanx-x-painting", "wanx2.1-imageedit",
+                                                       "qwen-image-edit-plus", "qwen-image-edit-max"])
 INPAINT_POLL_INTERVAL = env.float("INPAINT_POLL_INTERVAL", default=1.0)
 INPAINT_JOB_DEADLINE = env.int("INPAINT_JOB_DEADLINE", default=900)
 # A task past the deadline that will still be billed (running, or its cancel did not take) is
@@ -396,3 +399,17 @@ LOGGING = {
     # urllib3 logs full URLs at DEBUG; signed links must not end up in logs.
     "loggers": {"urllib3": {"level": "WARNING"}},
 }
+
+# Qwen-Image-Edit (issue 20) ----------------------------------------------------------------
+# One synchronous call per job that may take minutes: its own read timeout (third-party gateways use 360 s;
+# the SDK's 120 s is too short for 2048 px), and a hard limit on the step that makes it a minute beyond.
+INPAINT_QWEN_TIMEOUT = env.float("INPAINT_QWEN_TIMEOUT", default=360.0)
+INPAINT_EDIT_TIME_LIMIT = INPAINT_QWEN_TIMEOUT + DASHSCOPE_TIMEOUT[0] + 60
+# Account limits for each Qwen model: calls a second, and calls in progress. The reference gives none for
+# these models; the defaults are wanx2.1-imageedit's documented 2 and 2. Per model: plus and max each.
+INPAINT_QWEN_SUBMIT_RATE = env.int("INPAINT_QWEN_SUBMIT_RATE", default=2)
+INPAINT_QWEN_RUNNING_LIMIT = env.int("INPAINT_QWEN_RUNNING_LIMIT", default=2)
+# Sync calls hold a worker for the whole call: their own queue (and worker, `-Q edits`), so a cloud job's
+# polls and the offline fills never wait behind one.
+INPAINT_EDIT_QUEUE = "edits"
+CELERY_TASK_QUEUES += (Queue(INPAINT_EDIT_QUEUE, Exchange(INPAINT_EDIT_QUEUE), routing_key=INPAINT_EDIT_QUEUE),)

@@ -78,6 +78,8 @@ class JobInput:
     n: int = 1
     seed: int = 0
     link: Callable[[str], str] | None = None
+    # What should not appear, for an engine that takes it (sent only when given).
+    negative_prompt: str = ""
 
 
 @dataclass
@@ -128,7 +130,7 @@ class Engine:
     """Base class of all engines; the core uses nothing that is not declared here.
 
     ``key`` is the value of the form's ``engine`` field. ``remote`` says whether ``submit``
-    starts a task on a service that must be polled and is paid for per image; such an engine
+    calls a paid service (a task that must be polled, or one ``synchronous`` call); such an engine
     declares the account's ``submit_rate`` (submissions a second) and ``running_limit`` (tasks
     in progress), which the admission queue keeps to. ``controls`` are the job form's optional
     controls (inpaint.options.CONTROLS) the engine takes: the page shows only those, and the form
@@ -145,6 +147,13 @@ class Engine:
     running_limit: int = 0
     # The output shapes the engine makes, (width, height); None when it keeps the input's shape.
     output_shapes: tuple[tuple[int, int], ...] | None = None
+    # True when ``submit`` is one long call that answers with the finished images: billed per call, with no
+    # task to poll, cancel or list. Its submit step runs on its own queue (settings.INPAINT_EDIT_QUEUE), and
+    # a call whose outcome was lost is never sent again by the app (inpaint.services.recovery).
+    synchronous: bool = False
+    # How far the shape of an answer may be from the work region's (a share of the aspect ratio) and still
+    # be scaled to it; None: only the rounding of an engine that returns the size it was sent.
+    answer_aspect_tolerance: float | None = None
 
     def is_configured(self) -> bool:
         """True when the server can run this engine now (key set, libraries present)."""

@@ -28,6 +28,7 @@ from inpaint.engines.dashscope_messages import dashscope_error_explain
 logger = logging.getLogger(__name__)
 
 CREATE_PATH = "/services/aigc/image2image/image-synthesis"
+GENERATION_PATH = "/services/aigc/multimodal-generation/generation"
 # DashScope reports times in the Beijing region's local time.
 SERVICE_TIMEZONE = zoneinfo.ZoneInfo("Asia/Shanghai")
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
@@ -146,9 +147,11 @@ class DashScopeClient:
         self.session = session or requests.Session()
 
     @classmethod
-    def from_settings(cls) -> "DashScopeClient":
-        return cls(base_url=settings.DASHSCOPE_BASE_URL, api_key=settings.DASHSCOPE_API_KEY, timeout=settings.DASHSCOPE_TIMEOUT,
-                   session=keep_alive_session())
+    def from_settings(cls, *, read_timeout: float | None = None) -> "DashScopeClient":
+        """The configured client; ``read_timeout`` replaces DASHSCOPE_READ_TIMEOUT for a call known to be long."""
+        connect, read = settings.DASHSCOPE_TIMEOUT
+        return cls(base_url=settings.DASHSCOPE_BASE_URL, api_key=settings.DASHSCOPE_API_KEY,
+                   timeout=(connect, read_timeout or read), session=keep_alive_session())
 
     @sensitive_variables("headers", "kwargs")
     def _call(self, method: str, path: str, *, creates: bool = False, headers: dict | None = None, **kwargs) -> dict:
@@ -187,6 +190,12 @@ class DashScopeClient:
             raise DashScopeError(code="NoTaskId", message="DashScope accepted the task but returned no task id",
                                  request_id=state.request_id)
         return state
+
+    def generate(self, *, model: str, input: dict, parameters: dict) -> dict:
+        """One synchronous multimodal-generation call; the answer's body. Never with ``X-DashScope-Async``: the
+        service answers 403 to it (reference section 9). Paid like a create: a failure after sending may be billed."""
+        return self._call("POST", GENERATION_PATH, creates=True, headers={"Content-Type": "application/json"},
+                          json={"model": model, "input": input, "parameters": parameters})
 
     def query_task(self, task_id: str) -> TaskState:
         return task_state_from_body(self._call("GET", f"/tasks/{task_id}"))
