@@ -21,7 +21,7 @@ from inpaint.engines.base import Engine, EngineError, TaskState, TaskStatus
 from inpaint.models import InpaintJob
 from inpaint.services.admission import job_slot_free
 from inpaint.services.durations import duration_in_words
-from inpaint.services.results import ResultRetry, job_results_finish, job_results_store
+from inpaint.services.results import ResultRetry, job_results_give_up, job_results_store
 from inpaint.services.scheduling import Step, Steps, step_is_current, step_leased, step_next
 from inpaint.services.states import Status, job_fail, job_transition, job_wait
 from inpaint.services.timing import job_poll_delay, step_lateness, step_retry_delay
@@ -32,7 +32,6 @@ TASK_RETENTION = datetime.timedelta(hours=24)
 MAX_DOWNLOAD_TRIES = 8
 UNANSWERED_REASON = "The painting service did not answer properly; asking again shortly."
 SAVING_REASON = "Saving your images; the download will be tried again shortly."
-DOWNLOAD_GAVE_UP = "This image could not be downloaded from the painting service. Run the job again."
 LATE_REASON = "Taking longer than usual — still painting; you will not lose it."
 
 
@@ -115,9 +114,7 @@ def _store_or_retry(job: InpaintJob, state: TaskState) -> Steps:
         job_results_store(job, state)
     except ResultRetry:
         if job.poll_errors + 1 >= MAX_DOWNLOAD_TRIES:
-            job.results.filter(image="", error_code="").update(error_code="DownloadFailed",
-                                                               error_message=DOWNLOAD_GAVE_UP)
-            job_results_finish(job)
+            job_results_give_up(job)
             return []
         job_wait(job, SAVING_REASON, poll_errors=F("poll_errors") + 1)
         job.refresh_from_db()

@@ -27,6 +27,10 @@ SUBMISSION_UNKNOWN_MESSAGE = (
     "We could not tell whether the painting service received this job. Submit it again "
     "(it may be counted twice), or leave it."
 )
+IN_DOUBT_MESSAGE = (
+    "The painting service may have painted this job, and billed it, but its answer was lost on the way back. "
+    "It was not sent again. If you still want it, press “Send again”: it may then be billed twice."
+)
 
 
 def job_reconcile(job: InpaintJob, token: str) -> Steps:
@@ -40,6 +44,9 @@ def job_reconcile(job: InpaintJob, token: str) -> Steps:
     if not step_is_current(job, token) or job.remote_task_id or not job.submit_claimed_at:
         return []
     engine = engine_get(job.engine)
+    if engine.synchronous:
+        # A call has no task to look up: only the person may pay for it again.
+        return job_in_doubt(job)
     if not engine.remote:
         # An offline fill that was interrupted costs nothing to run again.
         job_transition(job, Status.QUEUED, sources=[Status.QUEUED, Status.RUNNING], submit_claimed_at=None)
@@ -75,6 +82,13 @@ def job_reconcile(job: InpaintJob, token: str) -> Steps:
             return step_next(job, "poll")
         return []
     job_fail(job, code="SubmissionUnknown", message=SUBMISSION_UNKNOWN_MESSAGE)
+    return job_slot_free(job)
+
+
+def job_in_doubt(job: InpaintJob) -> Steps:
+    """End a synchronous call whose outcome was lost (a worker killed in it, a timeout after sending): it may
+    have been painted and billed, and the app never sends it again by itself."""
+    job_fail(job, code="InDoubt", message=IN_DOUBT_MESSAGE)
     return job_slot_free(job)
 
 

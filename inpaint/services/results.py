@@ -31,6 +31,7 @@ LINK_REFUSALS_BEFORE_EXPIRED = 3
 EXPIRED_MESSAGE = ("This image could not be saved: DashScope's link to it no longer works. "
                    "Run the job again to get a new one.")
 UNUSABLE_MESSAGE = "The service sent something that is not a usable picture for this slot. Run the job again."
+DOWNLOAD_GAVE_UP = "This image could not be downloaded from the painting service. Run the job again."
 COMPOSE_MESSAGE = "The painted image could not be put back into your picture. Run the job again."
 
 
@@ -106,6 +107,12 @@ def _composed(job: InpaintJob, result: JobResult) -> regions.ComposedResult:
         raw_bytes = raw.read()
     return regions.result_compose(sources.picture, sources.mask, regions.Region.from_json(job.region), raw_bytes,
                                   edge_softness=job.edge_softness, alpha_png=sources.alpha, scale=SIZE_SCALES[job.size])
+
+
+def job_results_give_up(job: InpaintJob) -> None:
+    """Downloads kept failing: the slots not yet stored fail, and the job ends with what it has."""
+    job.results.filter(image="", error_code="").update(error_code="DownloadFailed", error_message=DOWNLOAD_GAVE_UP)
+    job_results_finish(job)
 
 
 def job_results_finish(job: InpaintJob) -> None:

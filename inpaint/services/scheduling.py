@@ -49,9 +49,13 @@ Steps = list[Step]
 def _step_queue(job: InpaintJob, action: str) -> str | None:
     # An offline fill holds a worker for seconds; it runs on its own queue so that it never
     # delays the short steps that submit and poll cloud jobs.
-    if action == "submit" and not engine_get(job.engine).remote:
+    if action != "submit":
+        return None
+    engine = engine_get(job.engine)
+    if not engine.remote:
         return settings.INPAINT_FILL_QUEUE
-    return None
+    # A synchronous call holds its worker for minutes: the same reason, its own queue.
+    return settings.INPAINT_EDIT_QUEUE if engine.synchronous else None
 
 
 def step_first(job: InpaintJob) -> Step:
@@ -126,5 +130,8 @@ def steps_dispatch(steps: Iterable[Step]) -> None:
 
 def step_send(step: Step) -> None:
     options = {"queue": step.queue} if step.queue else {}
+    if step.queue == settings.INPAINT_EDIT_QUEUE:
+        # A call may rightly take longer than the worker's limit for every other step.
+        options.update(time_limit=settings.INPAINT_EDIT_TIME_LIMIT, soft_time_limit=settings.INPAINT_EDIT_SOFT_TIME_LIMIT)
     current_app.send_task(STEP_TASK_NAMES[step.action], args=(step.job_id, step.token), countdown=step.countdown,
                           **options)

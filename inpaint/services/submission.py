@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import time
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -20,17 +21,22 @@ from inpaint.services.admission import (engine_throttle, engine_throttle_clear, 
                                         job_slot_free)
 from inpaint.services.durations import duration_in_words
 from inpaint.services.links import service_link_choose
-from inpaint.services.recovery import RECONCILE_LIST_DELAY
-from inpaint.services.results import job_results_store
+from inpaint.services.recovery import RECONCILE_LIST_DELAY, job_in_doubt
+from inpaint.services.results import ResultRetry, job_results_give_up, job_results_store
 from inpaint.services.scheduling import Steps, step_is_current, step_leased, step_next
 from inpaint.services.timing import job_poll_delay, step_lateness, step_retry_delay
 from inpaint.services.states import Status, job_fail, job_transition, job_wait
+
+# A synchronous answer's links exist only in the worker that got them (there is no task to ask again), so
+# its downloads are retried within the step, this many times.
+SYNC_DOWNLOAD_TRIES = 4
 
 logger = logging.getLogger(__name__)
 
 THROTTLED_REASON = "The painting service is busy right now; your job will be sent as soon as it has room."
 UNANSWERED_REASON = "The painting service did not answer properly; trying again shortly."
 IN_DOUBT_REASON = "Checking whether the painting service received your job before sending it again."
+PAINTING_REASON = "Being painted: this model answers in one call, which can take a minute or two."
 PREPARE_FAILED = "This picture and mask could not be prepared for painting. Try the picture again, or another one."
 
 
@@ -55,6 +61,8 @@ def job_submit(job: InpaintJob, token: str) -> Steps:
         return []
     if not admission.claimed:
         return step_next(job, "submit", admission.wait)
+    if engine.synchronous:
+        return _call_synchronous(job, engine)
     try:
         with step_leased(job):
             state = engine.submit(job_input_build(job))
@@ -110,6 +118,8 @@ def _submit_deadline_passed(job: InpaintJob) -> bool:
 
 
 def _submit_failed(job: InpaintJob, engine: Engine, error: EngineError) -> Steps:
+    if error.maybe_created and engine.synchronous:
+        return job_in_doubt(job)
     if error.maybe_created:
         job_wait(job, IN_DOUBT_REASON)
         return step_next(job, "reconcile", RECONCILE_LIST_DELAY)
@@ -145,3 +155,30 @@ def _fill_offline(job: InpaintJob, engine: Engine) -> Steps:
             return []
         job_results_store(job, state)
     return []
+
+
+def _call_synchronous(job: InpaintJob, engine: Engine) -> Steps:
+    """The one paid call of a claimed job to a synchronous engine, and its answer stored at once."""
+    job_wait(job, PAINTING_REASON, submitted_at=timezone.now())
+    try:
+        with step_leased(job):
+            state = engine.submit(job_input_build(job))
+    except EngineError as error:
+        return _submit_failed(job, engine, error)
+    engine_throttle_clear(engine)
+    if job_transition(job, Status.RUNNING, sources=[Status.QUEUED], remote_request_id=state.request_id,
+                      started_at=timezone.now(), waiting_reason=""):
+        with step_leased(job):
+            _results_store_now(job, state)
+    return job_slot_free(job)
+
+
+def _results_store_now(job: InpaintJob, state) -> None:
+    for attempt in range(1, SYNC_DOWNLOAD_TRIES + 1):
+        try:
+            job_results_store(job, state)
+            return
+        except ResultRetry:
+            if attempt < SYNC_DOWNLOAD_TRIES:
+                time.sleep(step_retry_delay(attempt))
+    job_results_give_up(job)

@@ -135,7 +135,7 @@ def test_server_errors_back_off_and_end_in_plain_words(cloud, monkeypatch, setti
     assert countdowns[2] >= 2.0  # the third failure waits longer than the first
     job = reload(job)
     assert job.status == Status.FAILED
-    assert job.error_message == polling.DOWNLOAD_GAVE_UP
+    assert job.error_message == results.DOWNLOAD_GAVE_UP
 
 
 def test_an_answer_that_is_not_a_picture_fails_its_slot(cloud, monkeypatch):
