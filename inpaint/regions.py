@@ -180,18 +180,28 @@ def feather(mask: Image.Image, edge_softness: int) -> Image.Image:
     return Image.fromarray(np.rint(smooth * 255).astype(np.uint8), mode="L")
 
 
+class ShapeRefused(ValueError):
+    """An engine's answer whose shape is too far from the region's to be scaled to it."""
+
+    def __init__(self, returned: tuple[int, int], region: tuple[int, int]):
+        super().__init__(f"the engine returned {returned[0]} × {returned[1]} for a {region[0]} × {region[1]} region; "
+                         "pasting it back would stretch it")
+        self.returned, self.region = returned, region
+
+
 def paste_back(picture: Image.Image, mask: Image.Image, region: Region, result: Image.Image, *,
-               edge_softness: int) -> Image.Image:
+               edge_softness: int, shape_tolerance: float | None = None) -> Image.Image:
     """The picture (RGB, changed in place and returned) with the engine's result composited in
     through the feathered mask.
 
     Only the painted area and its band are touched: the result is scaled back to the region's
     size for that box alone (a "whole picture" region of a 100 MP photo is never scaled or
-    blended in full), and every pixel outside the band is the picture's own.
+    blended in full), and every pixel outside the band is the picture's own. A result whose shape differs
+    from the region's by more than ``shape_tolerance`` (default: an engine's rounding) raises ShapeRefused.
     """
-    if not _same_shape((region.width, region.height), result.size, tolerance=RESULT_SHAPE_TOLERANCE):
-        raise ValueError(f"the engine returned {result.width} × {result.height} for a {region.width} × "
-                         f"{region.height} region; pasting it back would stretch it")
+    tolerance = RESULT_SHAPE_TOLERANCE if shape_tolerance is None else shape_tolerance
+    if not _same_shape((region.width, region.height), result.size, tolerance=tolerance):
+        raise ShapeRefused(result.size, (region.width, region.height))
     box = _band_box(mask, region.inside(picture.size), MASK_GROWTH + edge_softness + 1)
     if box is None:
         return picture
@@ -280,14 +290,15 @@ class ComposedResult:
 
 
 def result_compose(picture_bytes: bytes, mask_png: bytes, region: Region, raw: bytes, *, edge_softness: int,
-                   alpha_png: bytes | None = None, scale: float = 1.0) -> ComposedResult:
+                   alpha_png: bytes | None = None, scale: float = 1.0,
+                   shape_tolerance: float | None = None) -> ComposedResult:
     """The finished picture for one result: pasted back at full resolution, the picture's
     transparency and colour profile restored, scaled if asked, as a lossless PNG and a preview."""
     picture, mask = images.open_rgb(picture_bytes), images.open_mask(mask_png)
     icc_profile = picture.info.get("icc_profile")
     with Image.open(io.BytesIO(raw)) as returned:
         result = ImageOps.exif_transpose(returned).convert("RGB")
-    composed = paste_back(picture, mask, region, result, edge_softness=edge_softness)
+    composed = paste_back(picture, mask, region, result, edge_softness=edge_softness, shape_tolerance=shape_tolerance)
     if alpha_png:
         composed = images.with_alpha(composed, alpha_png=alpha_png, solid=mask)
     if scale != 1.0:

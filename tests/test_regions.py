@@ -210,6 +210,17 @@ def test_a_result_of_another_shape_is_refused_rather_than_stretched_back():
     paste_back(picture, mask, Region(0, 0, 800, 600), Image.new("RGB", (1024, 768 - 16)), edge_softness=8)
 
 
+def test_an_engine_may_allow_answers_of_a_close_shape_and_still_refuse_a_far_one():
+    picture, mask = textured((800, 600)), mask_with((800, 600), (300, 200, 400, 300))
+    close, far = Image.new("RGB", (1056, 752)), Image.new("RGB", (1024, 1024))  # 5 % and 25 % off in aspect
+    with pytest.raises(regions.ShapeRefused):
+        paste_back(picture, mask, Region(0, 0, 800, 600), close, edge_softness=8)
+    paste_back(picture, mask, Region(0, 0, 800, 600), close, edge_softness=8, shape_tolerance=0.10)
+    with pytest.raises(regions.ShapeRefused) as refused:
+        paste_back(picture, mask, Region(0, 0, 800, 600), far, edge_softness=8, shape_tolerance=0.10)
+    assert (refused.value.returned, refused.value.region) == ((1024, 1024), (800, 600))
+
+
 @pytest.mark.parametrize("edge_softness", [0, 8, 64])
 def test_only_the_feathered_band_changes_for_any_edge_softness(edge_softness):
     picture = textured((2000, 1500), seed=3)

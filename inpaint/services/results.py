@@ -32,6 +32,8 @@ EXPIRED_MESSAGE = ("This image could not be saved: DashScope's link to it no lon
                    "Run the job again to get a new one.")
 UNUSABLE_MESSAGE = "The service sent something that is not a usable picture for this slot. Run the job again."
 DOWNLOAD_GAVE_UP = "This image could not be downloaded from the painting service. Run the job again."
+SHAPE_MESSAGE = ("The service sent back a picture of another shape ({} × {} pixels) than the area it was sent; "
+                 "putting it in would stretch your picture, so this image was left out. Run the job again.")
 COMPOSE_MESSAGE = "The painted image could not be put back into your picture. Run the job again."
 
 
@@ -71,6 +73,9 @@ def _result_store(job: InpaintJob, result: JobResult, outcome: SlotResult) -> No
         result.raw_image.save(f"model-output.{extension}", ContentFile(raw), save=True)
     try:
         composed = _composed(job, result)
+    except regions.ShapeRefused as refused:
+        _slot_failed(result, "ShapeRefused", SHAPE_MESSAGE.format(*refused.returned))
+        return
     except Exception:  # noqa: BLE001 - any failure of our own work ends the slot in plain words, never a crash loop
         logger.exception("could not paste back slot %s of job %s", result.slot, job.pk)
         _slot_failed(result, "ComposeFailed", COMPOSE_MESSAGE)
@@ -106,7 +111,8 @@ def _composed(job: InpaintJob, result: JobResult) -> regions.ComposedResult:
     with result.raw_image.open("rb") as raw:
         raw_bytes = raw.read()
     return regions.result_compose(sources.picture, sources.mask, regions.Region.from_json(job.region), raw_bytes,
-                                  edge_softness=job.edge_softness, alpha_png=sources.alpha, scale=SIZE_SCALES[job.size])
+                                  edge_softness=job.edge_softness, alpha_png=sources.alpha, scale=SIZE_SCALES[job.size],
+                                  shape_tolerance=engine_get(job.engine).answer_aspect_tolerance)
 
 
 def job_results_give_up(job: InpaintJob) -> None:

@@ -31,6 +31,7 @@ class FakeCall:
         self.sent = []
         self.error: Exception | None = None
         self.links: list[str] = []
+        self.answer_size = lambda size: size  # the size it answers with, for the size it was asked
 
     def __call__(self, job_input):
         self.sent.append(job_input)
@@ -39,7 +40,7 @@ class FakeCall:
         if self.links:
             return TaskState(status=TaskStatus.SUCCEEDED, results=[SlotResult(url=url) for url in self.links])
         buffer = io.BytesIO()
-        Image.new("RGB", job_input.size, (0, 90, 255)).save(buffer, "PNG")
+        Image.new("RGB", self.answer_size(job_input.size), (0, 90, 255)).save(buffer, "PNG")
         return TaskState(status=TaskStatus.SUCCEEDED, request_id="req-sync",
                          results=[SlotResult(content=buffer.getvalue()) for _ in range(job_input.n)])
 
@@ -156,6 +157,29 @@ def test_downloads_of_the_answer_are_retried_in_the_step_then_given_up(qwen_call
     job = reload(job)
     assert len(tries) == submission.SYNC_DOWNLOAD_TRIES and len(qwen_call.sent) == 1
     assert job.status == Status.FAILED and job.error_message == results.DOWNLOAD_GAVE_UP
+
+
+def test_an_answer_of_a_close_shape_is_scaled_to_the_region_never_refused(qwen_call):
+    # About 7 % off in aspect, as the model's answers are (reference section 11).
+    qwen_call.answer_size = lambda size: (size[0] + 48, size[1] - 16)
+    job = qwen_job()
+
+    submission.job_submit(job, job.step_token)
+
+    job = reload(job)
+    assert job.status == Status.SUCCEEDED, job.error_message
+    assert [(result.width, result.height) for result in job.results.all()] == [(640, 640)]
+
+
+def test_an_answer_of_a_far_off_shape_is_refused_for_its_slot_in_plain_words(qwen_call):
+    qwen_call.answer_size = lambda size: (size[0], size[1] * 3 // 4)
+    job = qwen_job()
+
+    submission.job_submit(job, job.step_token)
+
+    [result] = reload(job).results.all()
+    assert result.error_code == "ShapeRefused" and "another shape" in result.error_message
+    assert "stretch your picture" in reload(job).error_message
 
 
 def test_its_submit_step_has_its_own_queue():
