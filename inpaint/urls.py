@@ -10,6 +10,7 @@ urlpatterns = [
     path("picture-preview/", views.picture_preview, name="picture-preview"),
     path("jobs/<uuid:pk>/", views.job_detail, name="job-detail"),
     path("jobs/<uuid:pk>/cancel/", views.job_cancel, name="job-cancel"),
+    path("jobs/<uuid:pk>/send-again/", views.job_send_again, name="job-send-again"),
     path("jobs/<uuid:pk>/delete/", views.job_delete, name="job-delete"),
     path("jobs/<uuid:pk>/picture/", views.job_file, {"kind": "base"}, name="job-picture"),
     path("jobs/<uuid:pk>/mask/", views.job_file, {"kind": "mask"}, name="job-mask"),

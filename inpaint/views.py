@@ -16,7 +16,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HTMX_STOP_POLLING, reswap, retarget, trigger_client_event
 
 from inpaint import decode_bound, images, options
-from inpaint.services import addresses, cards, floods, jobs, links, owners, retention, rooms, selectors, usage
+from inpaint.services import addresses, cards, floods, jobs, links, owners, resend, retention, rooms, selectors, usage
 from inpaint.services.refusals import JobActionRefused
 from inpaint.services.scheduling import steps_dispatch
 from inpaint.engines import engines_listed
@@ -190,6 +190,23 @@ def job_cancel(request: HttpRequest, pk) -> HttpResponse:
     if not request.htmx:
         return redirect("inpaint:job-detail", pk=job.pk)
     return _job_card(request, job, ended_here=True, notice=notice)
+
+
+@require_POST
+def job_send_again(request: HttpRequest, pk) -> HttpResponse:
+    """The person sends a job in doubt again, knowing it may be billed twice: its card becomes the new job's."""
+    job, guest = _visitor_job(request, pk), _room_guest(request)
+    visitor_id = "" if request.user.is_authenticated or guest else owners.visitor_id_get(request.session, create=True)
+    try:
+        floods.network_job_rate_check(owners.address_network(addresses.request_client_address(request)))
+        job = resend.job_send_again(job, user=request.user, visitor_id=visitor_id, guest=guest)
+    except JobActionRefused as refusal:
+        if not request.htmx:
+            return redirect("inpaint:job-detail", pk=job.pk)
+        return _job_card(request, job, ended_here=False, notice=str(refusal))
+    if not request.htmx:
+        return redirect("inpaint:job-detail", pk=job.pk)
+    return _job_card(request, job, ended_here=False)
 
 
 @require_POST

@@ -27,6 +27,7 @@ SUBMISSION_UNKNOWN_MESSAGE = (
     "We could not tell whether the painting service received this job. Submit it again "
     "(it may be counted twice), or leave it."
 )
+IN_DOUBT_CODE = "InDoubt"
 IN_DOUBT_MESSAGE = (
     "The painting service may have painted this job, and billed it, but its answer was lost on the way back. "
     "It was not sent again. If you still want it, press “Send again”: it may then be billed twice."
@@ -88,7 +89,7 @@ def job_reconcile(job: InpaintJob, token: str) -> Steps:
 def job_in_doubt(job: InpaintJob) -> Steps:
     """End a synchronous call whose outcome was lost (a worker killed in it, a timeout after sending): it may
     have been painted and billed, and the app never sends it again by itself."""
-    job_fail(job, code="InDoubt", message=IN_DOUBT_MESSAGE)
+    job_fail(job, code=IN_DOUBT_CODE, message=IN_DOUBT_MESSAGE)
     return job_slot_free(job)
 
 

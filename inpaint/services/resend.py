@@ -1,0 +1,32 @@
+"""Sending a job in doubt again, when its person chooses to: a new job from the old one's own pictures and options.
+
+The app never does this by itself (inpaint.services.recovery.job_in_doubt): the first call may have been painted
+and billed, so only the person may decide to pay again.
+"""
+
+from __future__ import annotations
+
+from inpaint.engines import engine_get
+from inpaint.files.sources import job_sources_read
+from inpaint.images import PreparedImage
+from inpaint.models import InpaintJob, RoomGuest
+from inpaint.services import jobs
+from inpaint.services.recovery import IN_DOUBT_CODE
+from inpaint.services.refusals import JobActionRefused
+from inpaint.services.states import Status
+
+NOT_IN_DOUBT = "Only a job whose answer was lost can be sent again."
+
+
+def job_send_again(job: InpaintJob, *, user, visitor_id: str, guest: RoomGuest | None = None) -> InpaintJob:
+    """A new job with the in-doubt job's picture, mask and options (its seed too); raises JobActionRefused
+    for any other job, or past a cap or limit, as job_create does."""
+    if job.status != Status.FAILED or job.error_code != IN_DOUBT_CODE:
+        raise JobActionRefused(NOT_IN_DOUBT)
+    sources = job_sources_read(job)
+    base = PreparedImage(sources.picture, job.base_image.name.rsplit(".", 1)[-1], job.base_width, job.base_height,
+                         alpha=sources.alpha)
+    return jobs.job_create(user=user, visitor_id=visitor_id, engine=engine_get(job.engine), prompt=job.prompt,
+                           style=job.style, size=job.size, n=job.n, mask_color=job.mask_color, base=base,
+                           mask_png=sources.mask, context=job.context, edge_softness=job.edge_softness, seed=job.seed,
+                           guest=guest)
