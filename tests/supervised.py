@@ -76,8 +76,9 @@ def command_line(pid: int) -> str:
 
 
 def process_pid(supervisor: subprocess.Popen, role: str) -> int | None:
-    """The supervisor's child in this role: "steps", "fills" (Celery workers), "beat" or "gunicorn"."""
-    marks = {"steps": "--queues steps", "fills": "--queues fills", "beat": " beat ", "gunicorn": "gunicorn"}
+    """The supervisor's child in this role: "steps", "fills", "edits" (Celery workers), "beat" or "gunicorn"."""
+    marks = {"steps": "--queues steps", "fills": "--queues fills", "edits": "--queues edits", "beat": " beat ",
+             "gunicorn": "gunicorn"}
     return next((pid for pid in children(supervisor.pid) if marks[role] in command_line(pid)), None)
 
 

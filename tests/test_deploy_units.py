@@ -26,7 +26,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
 # Where the units expect the checkout (with its .venv); here it is this one.
 INSTALL_DIR = "/opt/inpaint"
-UNITS = ["inpaint-web.service", "inpaint-steps.service", "inpaint-fills.service", "inpaint-beat.service"]
+UNITS = ["inpaint-web.service", "inpaint-steps.service", "inpaint-fills.service", "inpaint-edits.service",
+         "inpaint-beat.service"]
 # Names the units or boto3 read from the EnvironmentFile besides the settings module's own.
 NAMES_OUTSIDE_SETTINGS = {"INPAINT_BIND", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
 
@@ -177,7 +178,7 @@ def test_web_unit_serves_the_page_and_static_files(env_file, tmp_path):
         web.stop()
 
 
-@pytest.mark.parametrize("queue", ["steps", "fills"])
+@pytest.mark.parametrize("queue", ["steps", "fills", "edits"])
 def test_worker_unit_is_ready_on_its_queue(env_file, tmp_path, queue):
     worker = UnitProcess(f"inpaint-{queue}.service", env_file, tmp_path / f"{queue}.log").start()
     try:

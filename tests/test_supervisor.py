@@ -1,4 +1,4 @@
-"""`make run`'s process supervision, with real processes: web, two workers and beat; whatever dies is
+"""`make run`'s process supervision, with real processes: web, three workers and beat; whatever dies is
 started again, a killed fill is recovered, SIGTERM stops everything, and every file lives under
 INPAINT_VAR_DIR."""
 
@@ -29,7 +29,7 @@ def test_supervisor_restarts_a_killed_worker_and_stops_everything_on_sigterm(var
         first = wait_for(lambda: process_pid(supervisor, "steps"), timeout=30, message="the worker to start")
         wait_for(lambda: http_ok(url), timeout=30, message="the web server to answer")
         started = list(children(supervisor.pid))
-        assert len(started) == 4  # web, steps, fills, beat
+        assert len(started) == 5  # web, steps, fills, edits, beat
         os.killpg(first, signal.SIGKILL)  # the worker and its pool, as a crash would take them
         second = wait_for(lambda: (pid := process_pid(supervisor, "steps")) and pid != first and pid, timeout=10,
                           message="the worker to be started again")
@@ -40,7 +40,7 @@ def test_supervisor_restarts_a_killed_worker_and_stops_everything_on_sigterm(var
         own = os.getpriority(os.PRIO_PROCESS, 0)
         web = process_pid(supervisor, "gunicorn")
         assert [os.getpriority(os.PRIO_PROCESS, pid) for pid in [web, *children(web)]] == [own] * (1 + len(children(web)))
-        for pid in [second, *children(second), process_pid(supervisor, "fills"), process_pid(supervisor, "beat")]:
+        for pid in [second, *children(second), *(process_pid(supervisor, role) for role in ("fills", "edits", "beat"))]:
             assert os.getpriority(os.PRIO_PROCESS, pid) == min(own + WORKER_NICENESS, 19)
         everything = descendants(supervisor.pid)
 
@@ -115,12 +115,12 @@ def test_a_plain_worker_serves_both_queues(var_dir):
     env = {**os.environ, "INPAINT_VAR_DIR": str(var_dir), "DATABASE_URL": f"sqlite:///{var_dir / 'db.sqlite3'}",
            "CELERY_BROKER_URL": "filesystem://"}
     # A task no worker knows: a worker that consumes its queue rejects it, so the queue empties.
-    assert _queue_sizes(env, send=True) == {"steps": 1, "fills": 1}
+    assert _queue_sizes(env, send=True) == {"steps": 1, "fills": 1, "edits": 1}
     worker = subprocess.Popen([sys.executable, "-m", "celery", "-A", "webapp", "worker", "--concurrency", "1",
                                "--hostname", f"plain-{os.getpid()}@%h"], cwd=ROOT, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        wait_for(lambda: _queue_sizes(env) == {"steps": 0, "fills": 0}, timeout=30, interval=0.5,
+        wait_for(lambda: _queue_sizes(env) == {"steps": 0, "fills": 0, "edits": 0}, timeout=30, interval=0.5,
                  message="the plain worker to take a message from each queue")
     finally:
         worker.terminate()

@@ -1,9 +1,11 @@
-"""What `make run` runs: the web server, two Celery workers and beat as separate processes, kept alive.
+"""What `make run` runs: the web server, three Celery workers and beat as separate processes, kept alive.
 
 - web: gunicorn;
 - steps: a worker for the short steps that submit and poll cloud jobs (queue "steps");
 - fills: a worker for offline fills, which hold a process for seconds (queue "fills"), so
   they never delay a cloud job's steps;
+- edits: a worker for synchronous edit calls (Qwen-Image-Edit), each holding a process for up to
+  minutes (queue "edits"), so they never delay a poll or a fill;
 - beat: the periodic sweep that finds lost steps. One per deployment.
 
 It stays in the foreground; Ctrl-C or SIGTERM stops every process it started. A process that
@@ -48,6 +50,9 @@ def process_commands(port: str, var_dir: Path) -> dict[str, list[str]]:
                   "--hostname", f"steps-{port}@%h"],
         "fills": [*celery, "worker", "--loglevel", "INFO", "--queues", "fills", "--concurrency", "1",
                   "--hostname", f"fills-{port}@%h"],
+        # A call mostly waits on the network: two at once, one for each Qwen model's running limit by default.
+        "edits": [*celery, "worker", "--loglevel", "INFO", "--queues", "edits", "--concurrency", "2",
+                  "--hostname", f"edits-{port}@%h"],
         "beat": [*celery, "beat", "--loglevel", "INFO", "--schedule", str(var_dir / "celerybeat-schedule")],
     }
 
