@@ -15,6 +15,7 @@ import io
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import cv2
 import numpy as np
@@ -256,9 +257,14 @@ def region_prepare(picture_bytes: bytes, mask_png: bytes, *, context: str, shape
                    alpha_png: bytes | None = None, max_aspect: float | None = None) -> PreparedRegion:
     """Cut the work region out of the stored (upright) picture and scale it to what the engine takes."""
     picture, mask = images.open_rgb(picture_bytes), images.open_mask(mask_png)
-    region = region_choose(mask, context=context, shapes=shapes, min_side=min_side, max_aspect=max_aspect,
-                           edge=MASK_GROWTH + EDGE_SOFTNESS_MAX)
+    choose = partial(region_choose, mask, context=context, min_side=min_side, max_aspect=max_aspect,
+                     edge=MASK_GROWTH + EDGE_SOFTNESS_MAX)
+    region = choose(shapes=shapes)
     size = send_size(region.width, region.height)
+    if not _same_shape((region.width, region.height), size, tolerance=0.0):
+        # An engine that keeps any shape may still round the size it is sent at (Qwen: to multiples of 16):
+        # the region grows to that size's own shape, so nothing is stretched on the way.
+        region = choose(shapes=(size,))
     crop, crop_mask = region_inputs(picture, mask, region, size)
     image, extension = images.encode_png(crop), "png"
     if max_bytes and len(image) > max_bytes:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageCms, ImageDraw
 
-from inpaint import regions
+from inpaint import images, regions
 from inpaint.regions import MASK_GROWTH, Region, feather, paste_back, region_choose, region_inputs
 from tests.pictures import open_image
 
@@ -208,6 +208,22 @@ def test_a_result_of_another_shape_is_refused_rather_than_stretched_back():
         paste_back(picture, mask, Region(0, 0, 800, 600), Image.new("RGB", (1024, 1024)), edge_softness=8)
     # An engine rounding its size a little (to a multiple of 16) is not a different shape.
     paste_back(picture, mask, Region(0, 0, 800, 600), Image.new("RGB", (1024, 768 - 16)), edge_softness=8)
+
+
+def test_a_region_grows_to_the_shape_of_a_send_size_that_was_rounded():
+    """An engine that keeps any shape but paints in multiples of 16 (Qwen): the region takes the rounded shape."""
+    def in_sixteens(width, height):
+        scale = min(1.0, 2048 / max(width, height))
+        return tuple(16 * round(side * scale / 16) for side in (width, height))
+
+    picture, mask = textured((4000, 6000)), mask_with((4000, 6000), (1200, 2500, 2599, 3299))
+    prepared = regions.region_prepare(images.encode_png(picture), images.encode_png(mask), context="normal",
+                                      shapes=None, min_side=512, send_size=in_sixteens, max_bytes=None)
+
+    region = prepared.region
+    assert prepared.send_size == (2048, 1616) and (region.width, region.height) != (2800, 2200)
+    assert abs(region.width * 1616 - region.height * 2048) <= 2048  # the same shape, to a pixel
+    assert Image.open(io.BytesIO(prepared.image)).size == (2048, 1616)
 
 
 def test_an_engine_may_allow_answers_of_a_close_shape_and_still_refuse_a_far_one():
