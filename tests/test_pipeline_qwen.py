@@ -12,7 +12,7 @@ from PIL import Image
 from inpaint import images, regions
 from inpaint.models import InpaintJob
 from tests import pictures
-from tests.live import TEST_API_KEY, wait_for
+from tests.live import TEST_API_KEY, Visitor, cloud_worker, wait_all_final, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -30,6 +30,10 @@ def post(live_server, base: tuple[str, bytes, str], mask_png: bytes) -> InpaintJ
         files={"base_image": base, "mask_image": ("mask.png", mask_png, "image/png")})
     assert response.status_code == 200 and 'data-testid="job-card"' in response.text, response.text[:500]
     return InpaintJob.objects.get()
+
+
+def calls(dashscope) -> list:
+    return [request for request in dashscope.requests if request.path == GENERATION]
 
 
 def stored_pixels(field) -> np.ndarray:
@@ -52,7 +56,7 @@ def test_a_sideways_24_mp_jpeg_comes_back_upright_at_its_size_with_only_the_pain
     assert (result.width, result.height) == (4000, 6000)
 
     # One synchronous call, never asked for async, at the region's own shape in multiples of 16.
-    [call] = [request for request in dashscope.requests if request.path == GENERATION]
+    [call] = calls(dashscope)
     assert "X-DashScope-Async" not in call.headers and not dashscope.tasks
     assert dashscope.generations_answered == 1
     asked = tuple(int(side) for side in call.json["parameters"]["size"].split("*"))
@@ -65,3 +69,29 @@ def test_a_sideways_24_mp_jpeg_comes_back_upright_at_its_size_with_only_the_pain
         beyond = np.asarray(regions.feather(images.open_mask(stored.read()), job.edge_softness)) == 0
     assert np.array_equal(painted[beyond], original[beyond])  # the photo's own pixels, upright
     assert (painted[~beyond] != original[~beyond]).any()  # and the painted area is the model's
+
+
+def test_a_worker_killed_during_the_call_leaves_the_job_in_doubt_and_only_the_person_sends_it_again(
+        live_server, dashscope, standin_settings, start_worker):
+    dashscope.generation_seconds = 20.0
+    worker = cloud_worker(start_worker, dashscope, live_server)
+    visitor = Visitor(live_server)
+    visitor.post_job("a red kite", engine="qwen-image-edit-plus")
+    wait_for(lambda: dashscope.generations, timeout=30, message="the call to reach the service")
+    worker.kill()
+    cloud_worker(start_worker, dashscope, live_server)
+
+    [job] = wait_all_final(1, timeout=45)
+    assert (job.status, job.error_code) == (InpaintJob.Status.FAILED, "InDoubt")
+    card = visitor.session.get(f"{visitor.url}/jobs/{job.pk}/", headers={"HX-Request": "true"}, timeout=10).text
+    assert 'data-testid="send-again"' in card and "billed twice" in card
+    assert len(calls(dashscope)) == 1  # the sweep found the lost call and did not send it again
+
+    dashscope.generation_seconds = 0.2
+    response = visitor.session.post(
+        f"{visitor.url}/jobs/{job.pk}/send-again/", timeout=30,
+        headers={"HX-Request": "true", "X-CSRFToken": visitor.session.cookies["csrftoken"], "Referer": visitor.url + "/"})
+    assert response.status_code == 200 and 'data-testid="job-card"' in response.text, response.text[:500]
+    again = next(other for other in wait_all_final(2, timeout=60) if other.pk != job.pk)
+    assert again.status == InpaintJob.Status.SUCCEEDED, (again.error_code, again.error_message)
+    assert len(calls(dashscope)) == 2 and calls(dashscope)[1].json == calls(dashscope)[0].json
