@@ -89,7 +89,9 @@ def job_reconcile(job: InpaintJob, token: str) -> Steps:
 def job_in_doubt(job: InpaintJob) -> Steps:
     """End a synchronous call whose outcome was lost (a worker killed in it, a timeout after sending): it may
     have been painted and billed, and the app never sends it again by itself."""
-    job_fail(job, code=IN_DOUBT_CODE, message=IN_DOUBT_MESSAGE)
+    if job_fail(job, code=IN_DOUBT_CODE, message=IN_DOUBT_MESSAGE):
+        # The spend caps count its images as billed: they may have been.
+        InpaintJob.objects.filter(pk=job.pk, image_count__isnull=True).update(image_count=job.n)
     return job_slot_free(job)
 
 

@@ -167,7 +167,7 @@ def _call_synchronous(job: InpaintJob, engine: Engine) -> Steps:
         return _submit_failed(job, engine, error)
     engine_throttle_clear(engine)
     if job_transition(job, Status.RUNNING, sources=[Status.QUEUED], remote_request_id=state.request_id,
-                      started_at=timezone.now(), waiting_reason=""):
+                      image_count=state.image_count, started_at=timezone.now(), waiting_reason=""):
         with step_leased(job):
             _results_store_now(job, state)
     return job_slot_free(job)

@@ -41,7 +41,7 @@ class FakeCall:
             return TaskState(status=TaskStatus.SUCCEEDED, results=[SlotResult(url=url) for url in self.links])
         buffer = io.BytesIO()
         Image.new("RGB", self.answer_size(job_input.size), (0, 90, 255)).save(buffer, "PNG")
-        return TaskState(status=TaskStatus.SUCCEEDED, request_id="req-sync",
+        return TaskState(status=TaskStatus.SUCCEEDED, request_id="req-sync", image_count=job_input.n,
                          results=[SlotResult(content=buffer.getvalue()) for _ in range(job_input.n)])
 
 
@@ -67,6 +67,7 @@ def test_the_call_is_made_and_its_answer_stored_in_the_submit_step(qwen_call):
     [result] = job.results.all()
     assert (result.width, result.height) == (640, 640)
     assert job.remote_ended_at is not None  # its running slot is free
+    assert job.image_count == 1  # billed, as the answer's usage says
 
 
 def test_the_size_sent_is_the_regions_in_multiples_of_16(qwen_call):
@@ -134,6 +135,7 @@ def test_a_lost_call_is_in_doubt_and_never_sent_again(qwen_call, monkeypatch):
     job = reload(job)
     assert (job.status, job.error_code) == (Status.FAILED, "InDoubt")
     assert qwen_call.sent == [] and steps == [] and job.remote_ended_at is not None
+    assert job.image_count == job.n  # the spend caps count what it may have cost
 
 
 def test_the_sweep_sends_a_lost_call_to_reconcile_not_to_submit():
