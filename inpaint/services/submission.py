@@ -25,7 +25,7 @@ from inpaint.services.recovery import RECONCILE_LIST_DELAY, job_in_doubt
 from inpaint.services.results import ResultRetry, job_results_give_up, job_results_store
 from inpaint.services.scheduling import Steps, step_is_current, step_leased, step_next
 from inpaint.services.timing import job_poll_delay, step_lateness, step_retry_delay
-from inpaint.services.states import Status, job_fail, job_transition, job_wait
+from inpaint.services.states import Status, job_fail, job_fields_update, job_transition, job_wait
 
 # A synchronous answer's links exist only in the worker that got them (there is no task to ask again), so
 # its downloads are retried within the step, this many times.
@@ -36,7 +36,6 @@ logger = logging.getLogger(__name__)
 THROTTLED_REASON = "The painting service is busy right now; your job will be sent as soon as it has room."
 UNANSWERED_REASON = "The painting service did not answer properly; trying again shortly."
 IN_DOUBT_REASON = "Checking whether the painting service received your job before sending it again."
-PAINTING_REASON = "Being painted: this model answers in one call, which can take a minute or two."
 PREPARE_FAILED = "This picture and mask could not be prepared for painting. Try the picture again, or another one."
 
 
@@ -158,16 +157,22 @@ def _fill_offline(job: InpaintJob, engine: Engine) -> Steps:
 
 
 def _call_synchronous(job: InpaintJob, engine: Engine) -> Steps:
-    """The one paid call of a claimed job to a synchronous engine, and its answer stored at once."""
-    job_wait(job, PAINTING_REASON, submitted_at=timezone.now())
+    """The one paid call of a claimed job to a synchronous engine, and its answer stored at once.
+
+    The job is RUNNING during the call: it is being painted, and can no longer be cancelled."""
+    now = timezone.now()
+    job_transition(job, Status.RUNNING, sources=[Status.QUEUED], submitted_at=now, started_at=now, waiting_reason="")
     try:
         with step_leased(job):
             state = engine.submit(job_input_build(job))
     except EngineError as error:
+        if not error.maybe_created:
+            # Nothing was painted or billed: back in the queue, then retried or failed as any first call.
+            job_transition(job, Status.QUEUED, sources=[Status.RUNNING])
         return _submit_failed(job, engine, error)
     engine_throttle_clear(engine)
-    if job_transition(job, Status.RUNNING, sources=[Status.QUEUED], remote_request_id=state.request_id,
-                      image_count=state.image_count, started_at=timezone.now(), waiting_reason=""):
+    if job_fields_update(job, sources=[Status.RUNNING], remote_request_id=state.request_id,
+                         image_count=state.image_count):
         with step_leased(job):
             _results_store_now(job, state)
     return job_slot_free(job)

@@ -13,7 +13,8 @@ from inpaint.engines import engine_get
 from inpaint.engines.base import SlotResult, TaskState, TaskStatus
 from inpaint.engines.dashscope import DashScopeError
 from inpaint.images import PreparedImage
-from inpaint.services import recovery, results, scheduling, submission
+from inpaint.services import jobs, recovery, results, scheduling, submission
+from inpaint.services.refusals import JobActionRefused
 from inpaint.services.downloads import DownloadFailed
 from tests.pictures import picture
 from tests.services.fakes import Status, make_job, reload
@@ -99,6 +100,22 @@ def test_a_call_that_may_have_been_billed_ends_in_doubt_and_frees_its_slot(qwen_
     assert (job.status, job.error_code) == (Status.FAILED, "InDoubt")
     assert "Send again" in job.error_message and "billed twice" in job.error_message
     assert job.remote_ended_at is not None and len(qwen_call.sent) == 1
+
+
+def test_during_the_call_the_job_is_painting_and_cannot_be_cancelled(qwen_call, monkeypatch):
+    seen = []
+    job = qwen_job()
+
+    def watching(job_input):
+        seen.append(reload(job).status)
+        with pytest.raises(JobActionRefused, match="can no longer be stopped"):
+            jobs.job_cancel(reload(job))
+        return qwen_call(job_input)
+
+    monkeypatch.setattr(engine_get(QWEN), "submit", watching)
+    submission.job_submit(job, job.step_token)
+
+    assert seen == [Status.RUNNING] and reload(job).status == Status.SUCCEEDED
 
 
 def test_a_definite_server_error_is_retried_as_the_first_call(qwen_call):
