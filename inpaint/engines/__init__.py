@@ -12,6 +12,7 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 
 from inpaint.engines.base import Engine
+from inpaint.engines.service_regions import service_region
 
 
 @cache
@@ -25,9 +26,11 @@ def engine_get(key: str) -> Engine:
 
 
 def engines_listed() -> list[Engine]:
-    """Engines named in INPAINT_ENGINES, in that order; the page shows those it cannot run as unavailable."""
-    engines = all_engines()
-    return [engines[key] for key in settings.INPAINT_ENGINES if key in engines]
+    """Engines named in INPAINT_ENGINES and offered in the service's region, in that order; the page shows those
+    it cannot run as unavailable."""
+    engines, region = all_engines(), service_region(settings.DASHSCOPE_BASE_URL)
+    return [engines[key] for key in settings.INPAINT_ENGINES if key in engines and (
+        engines[key].service_regions is None or region is None or region in engines[key].service_regions)]
 
 
 def engines_offered() -> list[Engine]:

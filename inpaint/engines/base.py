@@ -154,6 +154,8 @@ class Engine:
     # How far the shape of an answer may be from the work region's (a share of the aspect ratio) and still
     # be scaled to it; None: only the rounding of an engine that returns the size it was sent.
     answer_aspect_tolerance: float | None = None
+    # The service regions (inpaint.engines.service_regions) that offer the engine; None: wherever it runs.
+    service_regions: frozenset[str] | None = None
 
     def is_configured(self) -> bool:
         """True when the server can run this engine now (key set, libraries present)."""

@@ -24,6 +24,7 @@ from inpaint import options
 from inpaint.engines.base import (Engine, EngineError, EngineLimits, JobInput, ListedTask, SlotResult, TaskState,
                                   TaskStatus)
 from inpaint.engines.dashscope_messages import dashscope_error_explain
+from inpaint.engines.service_regions import BEIJING
 
 logger = logging.getLogger(__name__)
 
@@ -256,6 +257,8 @@ class DashScopeEngine(Engine):
     model = ""
     submit_rate = 2  # task submissions a second per account (reference §8)
     running_limit = 1  # tasks in progress at once per account
+    # The wanx models are documented for China (Beijing) only (reference section 6).
+    service_regions = frozenset({BEIJING})
 
     def client(self) -> DashScopeClient:
         return DashScopeClient.from_settings()

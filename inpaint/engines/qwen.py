@@ -17,6 +17,7 @@ from inpaint import options
 from inpaint.engines.base import Engine, EngineLimits, JobInput, SlotResult, TaskState, TaskStatus
 from inpaint.engines.dashscope import DashScopeClient, DashScopeError
 from inpaint.engines.dashscope_messages import dashscope_error_explain
+from inpaint.engines.service_regions import BEIJING, SINGAPORE
 
 # `size` takes each side in 512–2048 px, in multiples of 16 (reference section 7.3).
 SIZE_STEP = 16
@@ -37,6 +38,7 @@ class QwenImageEditEngine(Engine):
     # The answer's shape is close to what was asked, not equal (QwenLM/Qwen-Image #160, #229): it is scaled
     # to the region. One further off than this is another picture, refused for its slot.
     answer_aspect_tolerance = 0.10
+    service_regions = frozenset({BEIJING, SINGAPORE})
 
     @property
     def submit_rate(self) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from inpaint.engines import all_engines
+from inpaint.engines import all_engines, engines_listed
 from inpaint.images import PreparedImage
 from inpaint.models import InpaintJob
 from inpaint.services import jobs
@@ -43,3 +43,19 @@ def test_a_job_runs_through_an_engine_registered_from_the_test_suite(fake_engine
         finished = open_image(stored.read()).convert("RGB")
     assert finished.size == (400, 300)
     assert finished.getpixel((200, 150)) == FLAT_COLOUR
+
+
+@pytest.mark.parametrize(("base_url", "wanx_listed"), [
+    ("https://dashscope.aliyuncs.com/api/v1", True),
+    ("https://ws-1a2b.cn-beijing.maas.aliyuncs.com/api/v1", True),
+    ("https://dashscope-intl.aliyuncs.com/api/v1", False),
+    ("https://ws-1a2b.ap-southeast-1.maas.aliyuncs.com/api/v1", False),
+    ("http://127.0.0.1:8765/api/v1", True),  # a stand-in or a gateway names no region: everything is offered
+])
+def test_the_page_offers_what_the_services_region_has(settings, base_url, wanx_listed):
+    settings.DASHSCOPE_BASE_URL = base_url
+
+    listed = [engine.key for engine in engines_listed()]
+
+    assert {"offline", "qwen-image-edit-plus", "qwen-image-edit-max"} <= set(listed)
+    assert ("wanx2.1-imageedit" in listed, "wanx-x-painting" in listed) == (wanx_listed, wanx_listed)
