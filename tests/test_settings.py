@@ -93,3 +93,32 @@ def test_a_cap_that_is_not_a_number_stops_the_start_in_plain_words(tmp_path):
     loaded = load_caps(tmp_path, INPAINT_MONTHLY_IMAGE_CAP="lots")
     assert loaded.returncode != 0
     assert 'INPAINT_MONTHLY_IMAGE_CAP must be a whole number of images, or "off".' in loaded.stderr
+
+
+QWEN_NAMES = ("INPAINT_QWEN_TIMEOUT", "INPAINT_QWEN_SUBMIT_RATE", "INPAINT_QWEN_RUNNING_LIMIT")
+
+
+def load_qwen(tmp_path, **values: str) -> subprocess.CompletedProcess:
+    env = {name: value for name, value in os.environ.items() if name not in QWEN_NAMES}
+    env.update(INPAINT_VAR_DIR=str(tmp_path), **values)
+    code = ("import webapp.settings as s; print(s.INPAINT_QWEN_TIMEOUT, s.INPAINT_QWEN_SUBMIT_RATE, "
+            "s.INPAINT_QWEN_RUNNING_LIMIT, s.INPAINT_EDIT_SOFT_TIME_LIMIT > s.INPAINT_QWEN_TIMEOUT, "
+            "[queue.name for queue in s.CELERY_TASK_QUEUES])")
+    return subprocess.run([sys.executable, "-c", code], check=False, cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=60)
+
+
+@pytest.mark.parametrize(("values", "read"), [
+    ({}, "360.0 2 2 True ['steps', 'fills', 'edits']"),  # the documented defaults
+    ({"INPAINT_QWEN_TIMEOUT": "600", "INPAINT_QWEN_SUBMIT_RATE": "5", "INPAINT_QWEN_RUNNING_LIMIT": "3"},
+     "600.0 5 3 True ['steps', 'fills', 'edits']"),
+])
+def test_the_qwen_models_have_their_own_timeout_limits_and_queue(tmp_path, values, read):
+    loaded = load_qwen(tmp_path, **values)
+    assert loaded.returncode == 0, loaded.stderr[-500:]
+    assert loaded.stdout.strip() == read
+
+
+def test_a_qwen_timeout_that_is_not_a_number_stops_the_start(tmp_path):
+    loaded = load_qwen(tmp_path, INPAINT_QWEN_TIMEOUT="six minutes")
+    assert loaded.returncode != 0 and "INPAINT_QWEN_TIMEOUT" in loaded.stderr
