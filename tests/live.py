@@ -77,14 +77,15 @@ class Visitor:
         self.session.headers["X-Forwarded-For"] = address or f"198.18.0.{next(self.addresses)}"
         self.session.get(self.url + "/", timeout=10)
 
-    def post_job(self, prompt: str, n: int = 1, engine: str = "wanx-x-painting") -> None:
+    def post_job(self, prompt: str, n: int = 1, engine: str = "wanx-x-painting", *,
+                 base: tuple[str, bytes, str] | None = None, mask_png: bytes | None = None) -> None:
         response = self.session.post(
             self.url + "/jobs/",
             headers={"HX-Request": "true", "X-CSRFToken": self.session.cookies["csrftoken"], "Referer": self.url + "/"},
             data={"engine": engine, "prompt": prompt, "style": "<auto>", "size": "original", "n": str(n)},
-            files={"base_image": ("p.jpg", pictures.picture(), "image/jpeg"),
-                   "mask_image": ("m.png", pictures.mask(), "image/png")},
-            timeout=30,
+            files={"base_image": base or ("p.jpg", pictures.picture(), "image/jpeg"),
+                   "mask_image": ("m.png", mask_png or pictures.mask(), "image/png")},
+            timeout=120,
         )
         assert response.status_code == 200 and 'data-testid="job-card"' in response.text, response.text[:500]
 

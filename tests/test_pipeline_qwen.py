@@ -6,30 +6,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import requests
 from PIL import Image
 
 from inpaint import images, regions
 from inpaint.models import InpaintJob
 from tests import pictures
-from tests.live import TEST_API_KEY, Visitor, cloud_worker, wait_all_final, wait_for
+from tests.live import Visitor, cloud_worker, wait_all_final, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 GENERATION = "/api/v1/services/aigc/multimodal-generation/generation"
-
-
-def post(live_server, base: tuple[str, bytes, str], mask_png: bytes) -> InpaintJob:
-    session = requests.Session()
-    session.get(live_server.url + "/", timeout=10)
-    response = session.post(
-        live_server.url + "/jobs/", timeout=120,
-        headers={"HX-Request": "true", "X-CSRFToken": session.cookies["csrftoken"], "Referer": live_server.url + "/"},
-        data={"engine": "qwen-image-edit-plus", "prompt": "a red kite", "style": "<auto>", "size": "original",
-              "n": "1", "mask_color": ""},
-        files={"base_image": base, "mask_image": ("mask.png", mask_png, "image/png")})
-    assert response.status_code == 200 and 'data-testid="job-card"' in response.text, response.text[:500]
-    return InpaintJob.objects.get()
 
 
 def calls(dashscope) -> list:
@@ -43,11 +29,12 @@ def stored_pixels(field) -> np.ndarray:
 
 def test_a_sideways_24_mp_jpeg_comes_back_upright_at_its_size_with_only_the_painted_area_changed(
         live_server, dashscope, standin_settings, start_worker):
-    start_worker(DASHSCOPE_BASE_URL=dashscope.base_url, DASHSCOPE_API_KEY=TEST_API_KEY, INPAINT_PUBLIC_BASE_URL="")
+    cloud_worker(start_worker, dashscope, live_server, beat=False)
     mask = np.zeros((6000, 4000), np.uint8)
     mask[2500:3300, 1200:2600] = 255  # upright: 4000 wide, 6000 high
-    job = post(live_server, ("photo.jpg", pictures.picture(6000, 4000, orientation=6), "image/jpeg"),
-               images.encode_png(Image.fromarray(mask)))
+    Visitor(live_server).post_job("a red kite", engine="qwen-image-edit-plus", mask_png=images.encode_png(
+        Image.fromarray(mask)), base=("photo.jpg", pictures.picture(6000, 4000, orientation=6), "image/jpeg"))
+    job = InpaintJob.objects.get()
 
     wait_for(lambda: InpaintJob.objects.get(pk=job.pk).is_final, timeout=180, message="the job to end")
     job.refresh_from_db()

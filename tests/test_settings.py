@@ -69,12 +69,18 @@ def test_a_long_key_a_generated_one_or_debug_starts(tmp_path, secret, debug):
     assert loaded.returncode == 0, loaded.stderr[-500:]
 
 
+def load_printing(tmp_path, printed: str, *, cleared: tuple[str, ...], **values: str) -> subprocess.CompletedProcess:
+    """The settings loaded in a new process with ``values``, and no variable of this environment whose name starts
+    with one of ``cleared``; its output is ``printed``, an expression of the settings module ``s``."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith(cleared)}
+    env |= {"INPAINT_VAR_DIR": str(tmp_path), **values}
+    return subprocess.run([sys.executable, "-c", f"import webapp.settings as s; print({printed})"], check=False,
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+
+
 def load_caps(tmp_path, **caps: str) -> subprocess.CompletedProcess:
-    env = {name: value for name, value in os.environ.items() if not name.startswith("INPAINT_MONTHLY_IMAGE_CAP")}
-    env |= {"INPAINT_VAR_DIR": str(tmp_path), **caps}
-    code = "import webapp.settings as s; print(s.INPAINT_MONTHLY_IMAGE_CAP, s.INPAINT_MONTHLY_IMAGE_CAP_PER_OWNER)"
-    return subprocess.run([sys.executable, "-c", code], check=False, cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=60)
+    return load_printing(tmp_path, "s.INPAINT_MONTHLY_IMAGE_CAP, s.INPAINT_MONTHLY_IMAGE_CAP_PER_OWNER",
+                         cleared=("INPAINT_MONTHLY_IMAGE_CAP",), **caps)
 
 
 @pytest.mark.parametrize(("caps", "read"), [
@@ -95,17 +101,10 @@ def test_a_cap_that_is_not_a_number_stops_the_start_in_plain_words(tmp_path):
     assert 'INPAINT_MONTHLY_IMAGE_CAP must be a whole number of images, or "off".' in loaded.stderr
 
 
-QWEN_NAMES = ("INPAINT_QWEN_TIMEOUT", "INPAINT_QWEN_SUBMIT_RATE", "INPAINT_QWEN_RUNNING_LIMIT")
-
-
 def load_qwen(tmp_path, **values: str) -> subprocess.CompletedProcess:
-    env = {name: value for name, value in os.environ.items() if name not in QWEN_NAMES}
-    env.update(INPAINT_VAR_DIR=str(tmp_path), **values)
-    code = ("import webapp.settings as s; print(s.INPAINT_QWEN_TIMEOUT, s.INPAINT_QWEN_SUBMIT_RATE, "
-            "s.INPAINT_QWEN_RUNNING_LIMIT, s.INPAINT_EDIT_SOFT_TIME_LIMIT > s.INPAINT_QWEN_TIMEOUT, "
-            "[queue.name for queue in s.CELERY_TASK_QUEUES])")
-    return subprocess.run([sys.executable, "-c", code], check=False, cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=60)
+    return load_printing(tmp_path, "s.INPAINT_QWEN_TIMEOUT, s.INPAINT_QWEN_SUBMIT_RATE, s.INPAINT_QWEN_RUNNING_LIMIT, "
+                         "s.INPAINT_EDIT_SOFT_TIME_LIMIT > s.INPAINT_QWEN_TIMEOUT, "
+                         "[queue.name for queue in s.CELERY_TASK_QUEUES]", cleared=("INPAINT_QWEN_",), **values)
 
 
 @pytest.mark.parametrize(("values", "read"), [
