@@ -161,7 +161,9 @@ def _call_synchronous(job: InpaintJob, engine: Engine) -> Steps:
 
     The job is RUNNING during the call: it is being painted, and can no longer be cancelled."""
     now = timezone.now()
-    job_transition(job, Status.RUNNING, sources=[Status.QUEUED], submitted_at=now, started_at=now, waiting_reason="")
+    if not job_transition(job, Status.RUNNING, sources=[Status.QUEUED], submitted_at=now, started_at=now,
+                          waiting_reason=""):
+        return job_slot_free(job)
     try:
         with step_leased(job):
             state = engine.submit(job_input_build(job))
