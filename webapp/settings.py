@@ -402,10 +402,11 @@ LOGGING = {
 
 # Qwen-Image-Edit (issue 20) ----------------------------------------------------------------
 # One synchronous call per job that may take minutes: its own read timeout (third-party gateways use 360 s;
-# the SDK's 120 s is too short for 2048 px). The step that makes it (and then downloads and pastes back the
-# images) is given a minute beyond the call before Celery interrupts it, and half a minute more before it kills it.
+# the SDK's 120 s is too short for 2048 px). The step that makes it, then downloads (each image tried up to 4
+# times) and pastes back the images, is given 3 minutes beyond the call before Celery interrupts it, and half a
+# minute more before it kills it.
 INPAINT_QWEN_TIMEOUT = env.float("INPAINT_QWEN_TIMEOUT", default=360.0)
-INPAINT_EDIT_SOFT_TIME_LIMIT = INPAINT_QWEN_TIMEOUT + DASHSCOPE_TIMEOUT[0] + 60
+INPAINT_EDIT_SOFT_TIME_LIMIT = INPAINT_QWEN_TIMEOUT + DASHSCOPE_TIMEOUT[0] + 180
 INPAINT_EDIT_TIME_LIMIT = INPAINT_EDIT_SOFT_TIME_LIMIT + 30
 # Account limits for each Qwen model: calls a second, and calls in progress. The reference gives none for
 # these models; the defaults are wanx2.1-imageedit's documented 2 and 2. Per model: plus and max each.
