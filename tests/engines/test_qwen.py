@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import io
 import socket
+import threading
 
 import pytest
 import requests
@@ -229,3 +230,23 @@ def test_a_connection_never_made_sent_nothing(settings):
     error = submit_error()
 
     assert error.transient and not error.maybe_created
+
+
+def test_a_connection_dropped_after_sending_is_in_doubt(settings):
+    """The request reached a server that hung up without answering, as a service restarting mid-call would."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def hang_up() -> None:
+        connection, _ = listener.accept()
+        with connection:
+            connection.recv(1 << 20)
+
+    threading.Thread(target=hang_up, daemon=True).start()
+    settings.DASHSCOPE_API_KEY = "sk-test"
+    settings.DASHSCOPE_BASE_URL = f"http://127.0.0.1:{listener.getsockname()[1]}/api/v1"
+    try:
+        error = submit_error()
+    finally:
+        listener.close()
+
+    assert (error.code, error.maybe_created) == ("ConnectionError", True)
