@@ -106,7 +106,7 @@ def test_a_cap_that_is_not_a_number_stops_the_start_in_plain_words(tmp_path):
 # One of each reader's kind (webapp/env_readers.py): each read as the settings load, none left for a request to trip on.
 @pytest.mark.parametrize(("name", "value", "form"), [
     ("INPAINT_CREATE_RATE", "abc", '"count/seconds"'), ("INPAINT_HTTPS", "maybe", "yes or no"),
-    ("INPAINT_DECODE_WAIT", "soon", "a number of 0 or more"),
+    ("INPAINT_DECODE_WAIT", "soon", "a number of 0 or more"), ("PORT", "eighty", "a whole number"),
     ("INPAINT_RUNNING_LIMITS", "wanx-x-painting=one", 'a list of "engine=count"')])
 def test_a_malformed_value_stops_the_settings_naming_it(tmp_path, name, value, form):
     loaded = settings_import(tmp_path, **{name: value})

@@ -38,6 +38,9 @@ if not DEBUG and (SECRET_KEY_PLACEHOLDER in SECRET_KEY or len(SECRET_KEY) < SECR
 DEFAULT_EXCEPTION_REPORTER_FILTER = "inpaint.reporting.SecretsHiddenReporterFilter"
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# The port `make run` serves on (webapp.supervisor): read here, so a malformed one stops the start
+# rather than failing the web server's bind again at every restart.
+RUN_PORT = env.int("PORT", default=8000)
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -61,7 +61,7 @@ def process_start(name: str, command: list[str]) -> subprocess.Popen:
 
 def main() -> None:
     settings = startup_prepare()
-    port = os.environ.get("PORT", "8000")
+    port = str(settings.RUN_PORT)
     commands = process_commands(port, settings.VAR_DIR)
     processes: dict[str, subprocess.Popen] = {}
     stopping = False
