@@ -3,9 +3,10 @@
 Importing the settings writes nothing (issue 19): a process started with a mistyped INPAINT_VAR_DIR,
 or a test that only reads a setting, must leave no folders and no secret behind. So the var directory,
 the folders under it that the settings list in INPAINT_VAR_FOLDERS (static files, the filesystem
-broker's queues) and the generated secret key are made here, by `make run`, the deploy units'
-ExecStartPre and the test suite (tests/prepared.py). Running it again changes nothing: a key already
-there is kept, so sessions and signed links survive restarts.
+broker's queues) and the generated secret key are made here, by `make run` (before it migrates, and
+again in webapp/supervisor.py), the deploy units' ExecStartPre and the test suite (tests/prepared.py).
+Running it again changes nothing: a key already there is kept, so sessions and signed links survive
+restarts.
 
     python -m webapp.startup [--static]
 """

@@ -6,11 +6,11 @@
   they never delay a cloud job's steps;
 - beat: the periodic sweep that finds lost steps. One per deployment.
 
-It runs the start-up step (webapp/startup.py) before it starts any of them, and stays in the foreground;
-Ctrl-C or SIGTERM stops every process it started. A process that
-dies, beat included, is started again after a short pause, as a process manager would. Every
-file any of them writes lives under INPAINT_VAR_DIR, so two `make run`s with different var
-directories share nothing.
+It runs the start-up step (webapp/startup.py) before it starts any of them, so it may also be run
+on its own, and stays in the foreground; Ctrl-C or SIGTERM stops every process it started. A
+process that dies, beat included, is started again after a short pause, as a process manager
+would. Every file any of them writes lives under INPAINT_VAR_DIR, so two `make run`s with
+different var directories share nothing.
 """
 
 from __future__ import annotations
