@@ -162,15 +162,20 @@ def job_create(request: HttpRequest) -> HttpResponse:
 
 
 def _job_request_make(request: HttpRequest, form: JobForm) -> job_requests.JobRequest | None:
-    """The job the post asks for; None when it cannot stand, each reason then on the form beside its field."""
-    if not form.is_valid():
+    """The job the post asks for; None when it cannot stand, each reason then on the form beside its field.
+
+    The pictures are checked even when another field is wrong, so the person reads every reason at once.
+    """
+    valid = form.is_valid()
+    if not job_requests.REQUEST_FIELDS <= form.cleaned_data.keys():
         return None
     try:
-        return job_requests.job_request_make(form.cleaned_data, owned_jobs=_visitor_jobs(request))
+        job_request = job_requests.job_request_make(form.cleaned_data, owned_jobs=_visitor_jobs(request))
     except JobRequestRefused as refusal:
         for field, message in refusal.errors.items():
             form.add_error(field, message)
         return None
+    return job_request if valid else None
 
 
 @require_GET

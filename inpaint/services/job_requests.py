@@ -25,6 +25,9 @@ NO_KEY_MESSAGE = ("This server has no DashScope key, so cloud models are switche
                   "Choose the offline engine, or ask the administrator to add a key.")
 NO_PICTURE_MESSAGE = "Choose a picture to paint on."
 HELD_PICTURE_GONE_MESSAGE = "That picture is no longer here (its job may have been deleted); choose a picture again."
+# What job_request_make needs from the form to check the request against the server; the other controls
+# fall back to their defaults, so a request is checked (and its refusals shown) while one of them is wrong.
+REQUEST_FIELDS = frozenset({"engine", "prompt", "base_image", "base_source", "mask_image", "mask_color"})
 
 
 @dataclass(frozen=True)
@@ -46,8 +49,9 @@ class JobRequest:
 
 
 def job_request_make(cleaned_data: dict, *, owned_jobs: QuerySet[InpaintJob] | None) -> JobRequest:
-    """The request a valid JobForm's ``cleaned_data`` makes, a held picture (``base_source``) taken from
-    ``owned_jobs`` (the person's own) only; raises JobRequestRefused naming each field that cannot stand."""
+    """The request a JobForm's ``cleaned_data`` makes (REQUEST_FIELDS at least), a held picture
+    (``base_source``) taken from ``owned_jobs`` (the person's own) only; raises JobRequestRefused naming
+    each field that cannot stand."""
     engine = engine_get(cleaned_data["engine"])
     if not engine.is_configured():
         # Nothing else is looked at: the person first has to choose another engine, which may want other things.
@@ -69,7 +73,7 @@ def job_request_make(cleaned_data: dict, *, owned_jobs: QuerySet[InpaintJob] | N
     if errors:
         raise JobRequestRefused(errors)
     # A control the engine does not take was checked like any other, and is ignored (the page hides it).
-    controls = {control: cleaned_data[control] if control in engine.controls else default
+    controls = {control: cleaned_data.get(control, default) if control in engine.controls else default
                 for control, default in options.CONTROL_DEFAULTS.items()}
     return JobRequest(engine=engine, prompt=cleaned_data["prompt"], mask_color=cleaned_data["mask_color"],
                       base=base, mask_png=mask_png, **controls)
