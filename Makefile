@@ -58,9 +58,11 @@ browser:
 		(DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core \
 		 || sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core); }
 
+# The start-up step first (webapp/startup.py): the var directory, its folders, the secret key and the
+# static files, which the database, migrate and every process then find in place.
 run: install
+	$(PY) -m webapp.startup --static
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py collectstatic --noinput --verbosity 0
 	PORT=$(PORT) exec $(PY) -m webapp.supervisor
 
 test: install-test

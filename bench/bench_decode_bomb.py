@@ -72,6 +72,7 @@ def main() -> None:
            "INPAINT_DECODE_WAIT": "60"}
     for name in ("DATABASE_URL", "CELERY_BROKER_URL", "DASHSCOPE_API_KEY"):
         env.pop(name, None)
+    subprocess.run([sys.executable, "-m", "webapp.startup"], cwd=ROOT, env=env, check=True)
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], cwd=ROOT, env=env, check=True,
                    capture_output=True)
     subprocess.run([sys.executable, "manage.py", "createcachetable"], cwd=ROOT, env=env, check=True)

@@ -117,6 +117,9 @@ def case_upload(picture: bytes, mask: bytes) -> None:
                       DATABASE_URL=f"sqlite:///{scratch}/bench.sqlite3", ALLOWED_HOSTS="testserver")
     import django
 
+    from webapp.startup import startup_prepare
+
+    startup_prepare()  # the scratch var dir's folders and key, as `make run` makes them
     django.setup()
     from django.core.files.uploadedfile import SimpleUploadedFile
     from django.core.management import call_command

@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 from tests import pictures  # noqa: E402
 from tests.live import TEST_API_KEY  # noqa: E402
 from tests.supervised import (descendants, free_port, log_text, process_pid,  # noqa: E402
-                              supervisor_start_ready, supervisor_stop)
+                              startup_run, supervisor_start_ready, supervisor_stop)
 from tests.live import wait_for  # noqa: E402
 
 PEOPLE = 30
@@ -203,6 +203,7 @@ def main() -> None:
         env = {**os.environ, "INPAINT_VAR_DIR": str(var_dir),
                "DATABASE_URL": f"sqlite:///{var_dir / 'db.sqlite3'}", **settings}
         if backends:  # nothing left from an earlier run: its jobs would hold the account's running slot
+            startup_run(env)
             for command in (["migrate", "-v", "0"], ["flush", "--noinput"]):
                 subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True)
             redis.Redis.from_url(backends["CELERY_BROKER_URL"]).flushdb()

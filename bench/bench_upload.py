@@ -52,6 +52,9 @@ def django_client():
                       INPAINT_MAX_ACTIVE_JOBS="1000", INPAINT_CREATE_RATE="1000/60")
     import django
 
+    from webapp.startup import startup_prepare
+
+    startup_prepare()  # the scratch var dir's folders and key, as `make run` makes them
     django.setup()
     from django.core.management import call_command
     from django.test import Client

@@ -16,8 +16,9 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HTMX_STOP_POLLING, reswap, retarget, trigger_client_event
 
 from inpaint import decode_bound, images, options
-from inpaint.services import addresses, cards, floods, jobs, links, owners, resend, retention, rooms, selectors, usage
-from inpaint.services.refusals import JobActionRefused
+from inpaint.services import (
+    addresses, cards, floods, job_requests, jobs, links, owners, resend, retention, rooms, selectors, usage)
+from inpaint.services.refusals import JobActionRefused, JobRequestRefused
 from inpaint.services.scheduling import steps_dispatch
 from inpaint.engines import engines_listed
 from inpaint.files import serving
@@ -128,7 +129,7 @@ def _job_card(request: HttpRequest, job: InpaintJob, *, ended_here: bool, notice
 
 @require_POST
 def job_create(request: HttpRequest) -> HttpResponse:
-    form = JobForm(request.POST, request.FILES, owned_jobs=_visitor_jobs(request))
+    form = JobForm(request.POST, request.FILES)
     network = owners.address_network(addresses.request_client_address(request))
     guest = _room_guest(request)
     visitor_id = "" if request.user.is_authenticated or guest else owners.visitor_id_get(request.session, create=True)
@@ -142,27 +143,39 @@ def job_create(request: HttpRequest) -> HttpResponse:
         return _form_again(request, form)
     try:
         with decode_bound.decode_slot_take():
-            valid = form.is_valid()
+            job_request = _job_request_make(request, form)
     except decode_bound.DecodeBusy as busy:
         form.refuse_unchecked(str(busy))
         return _form_again(request, form)
-    if not valid:
+    if job_request is None:
         return _form_again(request, form)
-    data = form.cleaned_data
     try:
-        job = jobs.job_create(
-            user=request.user, visitor_id=visitor_id, engine=data["engine_obj"], prompt=data["prompt"],
-            style=data["style"], size=data["size"], n=data["n"], mask_color=data["mask_color"],
-            context=data["context"], edge_softness=data["edge_softness"], base=form.prepared_base,
-            mask_png=form.mask_png, guest=guest,
-        )
+        job, steps = jobs.job_create(job_request, user=request.user, visitor_id=visitor_id, guest=guest)
     except JobActionRefused as refusal:
         form.add_error(None, str(refusal))
         return _form_again(request, form)
+    steps_dispatch(steps)
     if not request.htmx:
         return redirect("inpaint:job-detail", pk=job.pk)
-    context = _page_context(request, form=form, job=job) | _card_context(job) | {"notes": form.prepared_base.notes}
+    context = _page_context(request, form=form, job=job) | _card_context(job) | {"notes": job_request.base.notes}
     return render(request, "inpaint/job_created.html", context)
+
+
+def _job_request_make(request: HttpRequest, form: JobForm) -> job_requests.JobRequest | None:
+    """The job the post asks for; None when it cannot stand, each reason then on the form beside its field.
+
+    The pictures are checked even when another field is wrong, so the person reads every reason at once.
+    """
+    valid = form.is_valid()
+    if not job_requests.REQUEST_FIELDS <= form.cleaned_data.keys():
+        return None
+    try:
+        job_request = job_requests.job_request_make(form.cleaned_data, owned_jobs=_visitor_jobs(request))
+    except JobRequestRefused as refusal:
+        for field, message in refusal.errors.items():
+            form.add_error(field, message)
+        return None
+    return job_request if valid else None
 
 
 @require_GET
@@ -199,11 +212,12 @@ def job_send_again(request: HttpRequest, pk) -> HttpResponse:
     visitor_id = "" if request.user.is_authenticated or guest else owners.visitor_id_get(request.session, create=True)
     try:
         floods.network_job_rate_check(owners.address_network(addresses.request_client_address(request)))
-        job = resend.job_send_again(job, user=request.user, visitor_id=visitor_id, guest=guest)
+        job, steps = resend.job_send_again(job, user=request.user, visitor_id=visitor_id, guest=guest)
     except JobActionRefused as refusal:
         if not request.htmx:
             return redirect("inpaint:job-detail", pk=job.pk)
         return _job_card(request, job, ended_here=False, notice=str(refusal))
+    steps_dispatch(steps)
     if not request.htmx:
         return redirect("inpaint:job-detail", pk=job.pk)
     return _job_card(request, job, ended_here=False)

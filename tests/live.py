@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from inpaint.models import InpaintJob, JobResult
 
 TEST_API_KEY = "sk-test-0123456789"
+# For a subprocess that only loads the settings on a fresh var directory, where no start-up step made a key.
+TEST_SECRET_KEY = "test-secret-key-for-settings-subprocesses-0123456789"
 
 
 def wait_for(predicate, *, timeout: float = 60, interval: float = 0.2, message: str = "condition"):

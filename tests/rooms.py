@@ -11,11 +11,10 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 from PIL import Image
 
-from inpaint.engines import engine_get
-from inpaint.images import PreparedImage
 from inpaint.models import InpaintJob, JobResult, Room, RoomGuest
-from inpaint.services import jobs, rooms
-from tests.pictures import mask, picture
+from inpaint.services import rooms
+from tests.pictures import picture
+from tests.services.fakes import job_create_sent, job_request
 
 CLOUD = "wanx-x-painting"
 Status = InpaintJob.Status
@@ -33,10 +32,7 @@ def room_open(**fields) -> tuple[Room, rooms.RoomLinks]:
 
 
 def guest_job(guest: RoomGuest, engine: str = CLOUD, *, n: int = 1, prompt: str = "a red boat") -> InpaintJob:
-    base = PreparedImage(picture(320, 320), "jpg", 320, 320)
-    return jobs.job_create(user=None, visitor_id="", guest=guest, engine=engine_get(engine), prompt=prompt,
-                           style="<auto>", size="original", n=n, mask_color=[], base=base,
-                           mask_png=mask(320, 320), seed=7)
+    return job_create_sent(job_request(engine, n=n, prompt=prompt), user=None, visitor_id="", guest=guest)
 
 
 def webp(colour: str) -> bytes:

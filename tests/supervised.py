@@ -102,10 +102,16 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def startup_run(env: dict[str, str]) -> None:
+    """The start-up step `make run` runs first (webapp/startup.py), in the environment its processes get."""
+    subprocess.run([sys.executable, "-m", "webapp.startup"], cwd=ROOT, env=env, check=True, timeout=120)
+
+
 def supervisor_start(var_dir: Path, **settings: str) -> tuple[subprocess.Popen, str]:
     port = free_port()
     env = {**os.environ, "PORT": str(port), "INPAINT_VAR_DIR": str(var_dir),
            "DATABASE_URL": f"sqlite:///{var_dir / 'db.sqlite3'}", "CELERY_BROKER_URL": "filesystem://", **settings}
+    startup_run(env)
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
     # The processes' output stays in the var directory, for reading when a test fails.
     with open(var_dir / "supervisor.log", "wb") as log:

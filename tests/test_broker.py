@@ -11,7 +11,7 @@ from pathlib import Path
 from kombu import Connection, Consumer, Exchange, Producer, Queue
 from kombu.asynchronous import Hub
 
-from tests.live import wait_for
+from tests.live import TEST_SECRET_KEY, wait_for
 from webapp import broker
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,7 +30,7 @@ def test_the_embedded_broker_gives_the_worker_its_event_loop(tmp_path):
             "connection = app.connection_for_read()\n"
             "print(type(connection.transport).__module__, connection.transport.implements.asynchronous)")
     env = {**os.environ, "CELERY_BROKER_URL": "filesystem://", "INPAINT_VAR_DIR": str(tmp_path),
-           "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}", "SECRET_KEY": TEST_SECRET_KEY}
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
     # Celery's worker uses its event loop, and with it a pipe per pool process, only when this is True.
     assert done.stdout.split() == ["webapp.broker", "True"]

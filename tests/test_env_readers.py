@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.live import TEST_SECRET_KEY
 from webapp.env_readers import CheckedEnv, SettingMalformed, rate_parse
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,7 +74,7 @@ def test_a_long_value_is_shown_cut_short(monkeypatch):
                                          ("INPAINT_RUNNING_LIMITS", "wanx-x-painting=one")])
 def test_manage_py_stops_with_the_plain_sentence_and_no_traceback(tmp_path, name, value):
     """What `make run` does first (manage.py migrate), with the app's real settings module."""
-    env = {**os.environ, "INPAINT_VAR_DIR": str(tmp_path), name: value}
+    env = {**os.environ, "INPAINT_VAR_DIR": str(tmp_path), "SECRET_KEY": TEST_SECRET_KEY, name: value}
     env.pop("DJANGO_SETTINGS_MODULE", None)
     ran = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True,
                          timeout=60, check=False)

@@ -1,8 +1,9 @@
-"""The job form on its own: what it refuses before any picture is looked at."""
+"""The job form on its own: what it refuses before any picture is looked at, and that it looks at none."""
 
 from __future__ import annotations
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from inpaint.forms import MASK_COLOR_MAX_CHARS, JobForm
 from inpaint.images import MAX_MASK_COLOURS
@@ -25,3 +26,10 @@ def test_the_most_colours_written_with_spaces_fit_under_the_length_cap():
     colours = "[" + ", ".join(["[ 255 , 255 , 255 ]"] * MAX_MASK_COLOURS) + "]"
     assert len(colours) < MASK_COLOR_MAX_CHARS
     assert mask_color_errors(colours) == []
+
+
+def test_the_form_neither_decodes_a_picture_nor_reads_a_held_one():
+    # Both are inpaint.services.job_requests's, done once the fields stand and with a decode slot held.
+    data = {"engine": "offline", "style": "<auto>", "n": "1", "base_source": "job:not-a-job"}
+    form = JobForm(data, {"mask_image": SimpleUploadedFile("mask.png", b"not a picture", "image/png")})
+    assert form.is_valid(), form.errors

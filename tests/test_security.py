@@ -98,7 +98,7 @@ def test_a_200_mb_post_is_answered_413_before_it_is_read(live_server, settings, 
 
 def test_the_secret_key_file_and_media_are_for_the_apps_user_only(tmp_path):
     env = {**os.environ, "INPAINT_VAR_DIR": str(tmp_path / "var"), "SECRET_KEY": ""}
-    subprocess.run([sys.executable, "-c", "import webapp.settings"], cwd=ROOT, env=env, check=True, timeout=60)
+    subprocess.run([sys.executable, "-m", "webapp.startup"], cwd=ROOT, env=env, check=True, timeout=60)
     assert stat.S_IMODE((tmp_path / "var" / "secret_key").stat().st_mode) == 0o600
     assert stat.S_IMODE((tmp_path / "var").stat().st_mode) == 0o700
 

@@ -17,7 +17,7 @@ import pytest
 from tests.live import wait_for
 from webapp.supervisor import WORKER_NICENESS
 from tests.supervised import (ROOT, alive, children, descendants, http_ok, jobs_read, log_text, post_slow_fill,
-                              process_pid, supervisor_start, supervisor_start_ready, supervisor_stop,
+                              process_pid, startup_run, supervisor_start, supervisor_start_ready, supervisor_stop,
                               var_dir)  # var_dir: a fixture
 
 pytestmark = pytest.mark.integration
@@ -114,6 +114,7 @@ def test_a_restarted_beat_sweeps_and_a_fill_whose_pool_process_is_killed_is_reco
 def test_a_plain_worker_serves_both_queues(var_dir):
     env = {**os.environ, "INPAINT_VAR_DIR": str(var_dir), "DATABASE_URL": f"sqlite:///{var_dir / 'db.sqlite3'}",
            "CELERY_BROKER_URL": "filesystem://"}
+    startup_run(env)  # the broker's folders, as `make run` makes them
     # A task no worker knows: a worker that consumes its queue rejects it, so the queue empties.
     assert _queue_sizes(env, send=True) == {"steps": 1, "fills": 1, "edits": 1}
     worker = subprocess.Popen([sys.executable, "-m", "celery", "-A", "webapp", "worker", "--concurrency", "1",

@@ -76,6 +76,15 @@ def test_job_create_refuses_an_edge_softness_out_of_range(client):
     assert "less than or equal to 64" in response.content.decode()
 
 
+def test_a_wrong_field_and_a_wrong_picture_are_both_named_in_one_answer(client):
+    response = client.post("/jobs/", form_data(base=picture(20, 200), mask_png=mask(20, 200), edge_softness="65"),
+                           headers=HTMX)
+    page = response.content.decode()
+    assert InpaintJob.objects.count() == 0
+    assert "less than or equal to 64" in page
+    assert "The picture is 20 × 200 pixels; each side must be at least 32 pixels." in page
+
+
 def test_a_style_is_not_kept_for_an_engine_that_has_none(client, settings):
     settings.DASHSCOPE_API_KEY = "sk-views"
     job = create_job(client, engine="wanx2.1-imageedit", prompt="a boat", style="<watercolor>")

@@ -3,10 +3,12 @@
 With no environment at all the app runs on embedded defaults (SQLite, media and a filesystem
 Celery broker under ``var/``), so ``make run`` works on a fresh machine. The README lists
 every variable with its default.
+
+Importing this module reads the environment and, at most, the generated secret key: it writes
+nothing. The folders and the key are made by the start-up step (webapp/startup.py), which
+``make run``, the deploy units and the test suite run first.
 """
 
-import os
-import secrets
 from pathlib import Path
 
 import urllib3
@@ -15,27 +17,15 @@ from django.utils.csp import CSP
 from kombu import Exchange, Queue
 
 from webapp.env_readers import CheckedEnv
+from webapp.secret_key import secret_key_read
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = CheckedEnv()
 
 VAR_DIR = Path(env("INPAINT_VAR_DIR", default=str(BASE_DIR / "var")))
-VAR_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
 
-
-def _embedded_secret_key() -> str:
-    # Kept on disk so signed links and sessions survive a restart of `make run`; readable by
-    # this user only.
-    key_file = VAR_DIR / "secret_key"
-    if not key_file.exists():
-        descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w") as out:
-            out.write(secrets.token_urlsafe(50))
-    return key_file.read_text().strip()
-
-
-SECRET_KEY = env("SECRET_KEY", default=None) or _embedded_secret_key()
+SECRET_KEY = env("SECRET_KEY", default=None) or secret_key_read(VAR_DIR)
 DEBUG = env.bool("DEBUG", default=False)
 # Django's own advice for a key that cannot be guessed; the example env file's placeholder says "change-me".
 SECRET_KEY_MIN_LENGTH = 50
@@ -43,11 +33,14 @@ SECRET_KEY_PLACEHOLDER = "change-me"
 if not DEBUG and (SECRET_KEY_PLACEHOLDER in SECRET_KEY or len(SECRET_KEY) < SECRET_KEY_MIN_LENGTH):
     raise ImproperlyConfigured(f"SECRET_KEY is the example's placeholder or shorter than {SECRET_KEY_MIN_LENGTH} "
                                "characters; set it to a long random value (the same on every host), or leave it "
-                               "unset to have one generated into INPAINT_VAR_DIR.")
+                               "unset to have the start-up step generate one into INPAINT_VAR_DIR.")
 # Hide the DashScope key and other secrets from error reports even with DEBUG on.
 DEFAULT_EXCEPTION_REPORTER_FILTER = "inpaint.reporting.SecretsHiddenReporterFilter"
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# The port `make run` serves on (webapp.supervisor): read here, so a malformed one stops the start
+# rather than failing the web server's bind again at every restart.
+RUN_PORT = env.int("PORT", default=8000)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -171,7 +164,9 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "static"
-STATIC_ROOT.mkdir(exist_ok=True)
+# The folders under VAR_DIR the start-up step makes before any process starts: whitenoise warns of a
+# missing STATIC_ROOT, and the filesystem broker (below) needs its folders.
+INPAINT_VAR_FOLDERS = [STATIC_ROOT]
 MEDIA_ROOT = Path(env("INPAINT_MEDIA_ROOT", default=str(VAR_DIR / "media")))
 # Media is never served at a public URL: owners get files through checked views, the
 # cloud service through signed links (see inpaint.services.links). No route serves this
@@ -238,8 +233,7 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", 
 BROKER_DIR = VAR_DIR / "broker"
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    for sub in ("queue", "processed", "control"):
-        (BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
+    INPAINT_VAR_FOLDERS += [BROKER_DIR / folder for folder in ("queue", "processed", "control")]
     # The same transport, run from the worker's event loop: without it a pool process killed while
     # idle stops its worker for good (webapp/broker.py says why).
     CELERY_BROKER_TRANSPORT = "webapp.broker:Transport"

@@ -8,10 +8,11 @@
   minutes (queue "edits"), so they never delay a poll or a fill;
 - beat: the periodic sweep that finds lost steps. One per deployment.
 
-It stays in the foreground; Ctrl-C or SIGTERM stops every process it started. A process that
-dies, beat included, is started again after a short pause, as a process manager would. Every
-file any of them writes lives under INPAINT_VAR_DIR, so two `make run`s with different var
-directories share nothing.
+It runs the start-up step (webapp/startup.py) before it starts any of them, so it may also be run
+on its own, and stays in the foreground; Ctrl-C or SIGTERM stops every process it started. A
+process that dies, beat included, is started again after a short pause, as a process manager
+would. Every file any of them writes lives under INPAINT_VAR_DIR, so two `make run`s with
+different var directories share nothing.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import sys
 import time
 from pathlib import Path
 
-from webapp.settings import VAR_DIR
+from webapp.startup import startup_prepare
 
 RESTART_PAUSE = 2.0
 # How long a warm shutdown may take: a worker finishes the step it is on (a paid call in flight
@@ -64,8 +65,9 @@ def process_start(name: str, command: list[str]) -> subprocess.Popen:
 
 
 def main() -> None:
-    port = os.environ.get("PORT", "8000")
-    commands = process_commands(port, VAR_DIR)
+    settings = startup_prepare()
+    port = str(settings.RUN_PORT)
+    commands = process_commands(port, settings.VAR_DIR)
     processes: dict[str, subprocess.Popen] = {}
     stopping = False
 

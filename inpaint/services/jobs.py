@@ -4,48 +4,56 @@ from __future__ import annotations
 
 import random
 import uuid
+from typing import NamedTuple
 
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from inpaint import options
 from inpaint.engines import engine_get
-from inpaint.engines.base import Engine, EngineError
+from inpaint.engines.base import EngineError
 from inpaint.files.deletion import job_sources_delete
-from inpaint.images import PreparedImage
 from inpaint.models import InpaintJob, Lock, RoomGuest
 from inpaint.services.admission import job_slot_free
+from inpaint.services.job_requests import JobRequest
 from inpaint.services.owners import owner_key_for
 from inpaint.services.refusals import JobActionRefused
 from inpaint.services.rooms import room_job_mark, room_limits_check
-from inpaint.services.scheduling import Steps, step_first, steps_dispatch
+from inpaint.services.scheduling import Steps, step_first
 from inpaint.services.states import Status, job_transition
 from inpaint.services.usage import usage_limits_check
 
 CREATION_LOCK = "job-create"
 
 
-def job_create(*, user, visitor_id: str, engine: Engine, prompt: str, style: str, size: str, n: int,
-               mask_color: list, base: PreparedImage, mask_png: bytes, context: str = options.CONTEXT_DEFAULT,
-               edge_softness: int = options.EDGE_SOFTNESS_DEFAULT, seed: int | None = None, guest: RoomGuest | None = None) -> InpaintJob:
-    """Store a new job and send its first step; raises JobActionRefused past a cap or limit.
+class JobCreated(NamedTuple):
+    """job_create's answer: the stored job, and the steps that start it."""
+
+    job: InpaintJob
+    steps: Steps
+
+
+def job_create(job_request: JobRequest, *, user, visitor_id: str, guest: RoomGuest | None = None) -> JobCreated:
+    """Store the job ``job_request`` asks for, the person's (``user`` or ``visitor_id``) or a room ``guest``'s,
+    with the first step for the caller to send; raises JobActionRefused past a cap or limit.
 
     The caps are checked and the job inserted with one lock held, so parallel posts cannot all
     pass a check that only one of them fits. A room guest's job is the guest's, and meets the room's
     limits too.
     """
+    engine, base = job_request.engine, job_request.base
     owner_key = guest.owner_key if guest is not None else owner_key_for(user, visitor_id)
     job = InpaintJob(
         owner=user if user is not None and user.is_authenticated else None, owner_key=owner_key,
-        visitor_id=visitor_id, engine=engine.key, prompt=prompt, style=style, size=size, n=n,
-        mask_color=mask_color, seed=random.randrange(2**31) if seed is None else seed, context=context,
-        edge_softness=edge_softness, base_width=base.width, base_height=base.height,
+        visitor_id=visitor_id, engine=engine.key, prompt=job_request.prompt, style=job_request.style,
+        size=job_request.size, n=job_request.n, mask_color=job_request.mask_color, context=job_request.context,
+        edge_softness=job_request.edge_softness, base_width=base.width, base_height=base.height,
+        seed=random.randrange(2**31) if job_request.seed is None else job_request.seed,
     )
     try:
         job.base_image.save(f"base.{base.extension}", ContentFile(base.content), save=False)
-        job.mask_image.save("mask.png", ContentFile(mask_png), save=False)
+        job.mask_image.save("mask.png", ContentFile(job_request.mask_png), save=False)
         if base.alpha:
             job.base_alpha.save("base-alpha.png", ContentFile(base.alpha), save=False)
         if guest is not None:
@@ -55,16 +63,17 @@ def job_create(*, user, visitor_id: str, engine: Engine, prompt: str, style: str
         with transaction.atomic():
             Lock.objects.select_for_update().get(name=CREATION_LOCK)
             if guest is not None:
-                room_limits_check(guest, engine, n)
-            usage_limits_check(engine, n, owner_key)
+                room_limits_check(guest, engine, job_request.n)
+            usage_limits_check(engine, job_request.n, owner_key)
             job.save()
-            steps_dispatch([step_first(job)])
     except BaseException:
         # Whatever stops the job's insert (a refusal, the database, a worker shut down mid-post) leaves no
         # file behind: nothing else would ever delete files no job row names.
         job_sources_delete(job)
         raise
-    return job
+    # Sent by the caller once the row is committed; should that send fail, the job is stored with its
+    # step due now, and the sweep sends it.
+    return JobCreated(job, [step_first(job)])
 
 
 def job_cancel(job: InpaintJob) -> Steps:

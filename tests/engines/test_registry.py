@@ -7,10 +7,10 @@ import pytest
 from inpaint.engines import all_engines, engines_listed
 from inpaint.images import PreparedImage
 from inpaint.models import InpaintJob
-from inpaint.services import jobs
 from tests.live import wait_for
 from tests.fake_engine import FLAT_COLOUR, FlatColourEngine
-from tests.pictures import mask, open_image, picture
+from tests.pictures import open_image, picture
+from tests.services.fakes import job_create_sent, job_request
 
 FAKE_ENGINE = "tests.fake_engine.FlatColourEngine"
 
@@ -32,9 +32,8 @@ def test_the_engines_are_the_configured_classes(fake_engine_registered):
 def test_a_job_runs_through_an_engine_registered_from_the_test_suite(fake_engine_registered, settings, start_worker):
     start_worker(INPAINT_ENGINE_CLASSES=",".join(settings.INPAINT_ENGINE_CLASSES),
                  INPAINT_ENGINES=",".join(settings.INPAINT_ENGINES))
-    job = jobs.job_create(user=None, visitor_id="visitor-s",
-                          engine=all_engines()["flat-colour"], prompt="", style="<auto>", size="original", n=1,
-                          mask_color=[], base=PreparedImage(picture(400, 300), "jpg", 400, 300), mask_png=mask(400, 300))
+    asked = job_request("flat-colour", prompt="", base=PreparedImage(picture(400, 300), "jpg", 400, 300))
+    job = job_create_sent(asked, user=None, visitor_id="visitor-s")
     wait_for(lambda: InpaintJob.objects.get(pk=job.pk).is_final, timeout=60, message="the job to end")
     job.refresh_from_db()
     assert job.status == InpaintJob.Status.SUCCEEDED, job.error_message

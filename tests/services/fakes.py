@@ -1,4 +1,5 @@
-"""What the service tests share: a faked cloud engine, and jobs made through the real job_create."""
+"""What the service tests share: a faked cloud engine, and job requests and the jobs the real job_create makes
+of them."""
 
 from __future__ import annotations
 
@@ -7,11 +8,14 @@ import uuid
 
 from django.utils import timezone
 
+from inpaint import options
 from inpaint.engines import engine_get
 from inpaint.engines.base import EngineError, ListedTask, TaskState, TaskStatus
 from inpaint.images import PreparedImage
 from inpaint.models import InpaintJob
 from inpaint.services import jobs, polling, submission
+from inpaint.services.scheduling import steps_dispatch
+from inpaint.services.job_requests import JobRequest
 from tests.pictures import mask, picture
 
 CLOUD = "wanx-x-painting"
@@ -58,13 +62,26 @@ class FakeCloud:
         return self.tasks
 
 
+def job_request(engine: str = CLOUD, *, base: PreparedImage | None = None, mask_png: bytes | None = None,
+                **asked) -> JobRequest:
+    """What a checked post asks for: "a red boat" on a 320 × 320 picture with its centre quarter painted, each
+    control at its default and seed 7, unless given."""
+    base = base or PreparedImage(picture(320, 320), "jpg", 320, 320)
+    asked = {"prompt": "a red boat", "mask_color": [], "seed": 7, **options.CONTROL_DEFAULTS} | asked
+    return JobRequest(engine=engine_get(engine), base=base, mask_png=mask_png or mask(base.width, base.height), **asked)
+
+
+def job_create_sent(asked, **owner) -> InpaintJob:
+    """A job made by the real job_create, its first step sent as the view sends it."""
+    job, steps = jobs.job_create(asked, **owner)
+    steps_dispatch(steps)
+    return job
+
+
 def make_job(engine: str = CLOUD, *, base: PreparedImage | None = None, mask_png: bytes | None = None,
              **fields) -> InpaintJob:
-    """A job made by the real job_create: a 320 × 320 picture with its centre quarter painted, unless given."""
-    base = base or PreparedImage(picture(320, 320), "jpg", 320, 320)
-    job = jobs.job_create(user=None, visitor_id="visitor-a", engine=engine_get(engine),
-                          prompt="a red boat", style="<auto>", size="original", n=1, mask_color=[], base=base,
-                          mask_png=mask_png or mask(base.width, base.height), seed=7)
+    """A job of job_request's made by the real job_create, with ``fields`` then written over its row."""
+    job = job_create_sent(job_request(engine, base=base, mask_png=mask_png), user=None, visitor_id="visitor-a")
     if fields:
         InpaintJob.objects.filter(pk=job.pk).update(**fields)
         job.refresh_from_db()

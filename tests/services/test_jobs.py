@@ -7,7 +7,8 @@ import pytest
 from inpaint.engines.dashscope import DashScopeError
 from inpaint.services import jobs
 from tests.pictures import mask
-from tests.services.fakes import Status, claimed_job, make_job, reload, submitted_job
+from inpaint.services.scheduling import Step
+from tests.services.fakes import CLOUD, Status, claimed_job, job_request, make_job, reload, submitted_job
 
 pytestmark = pytest.mark.django_db
 
@@ -27,14 +28,10 @@ def test_job_create_starts_queued_with_a_step_token():
     assert job.step_due_at is not None
 
 
-def test_job_create_enqueues_the_submit_task_on_commit(django_capture_on_commit_callbacks, sent_steps):
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        job = make_job()
+def test_job_create_returns_its_first_step_and_sends_nothing_itself(sent_steps):
+    job, steps = jobs.job_create(job_request(CLOUD), user=None, visitor_id="visitor-a")
     assert sent_steps == []
-    assert len(callbacks) == 1
-    callbacks[0]()
-    assert sent_steps == [("submit", str(job.pk), job.step_token, 0)]
-
+    assert steps == [Step("submit", str(job.pk), job.step_token, 0.0, None)]
 
 
 def test_job_cancel_queued_job():
@@ -85,12 +82,12 @@ def test_job_cancel_final_job_is_refused():
 
 
 
-@pytest.mark.parametrize("failing", ["usage_limits_check", "steps_dispatch"])
-def test_a_failure_after_the_files_are_stored_leaves_no_file_behind(monkeypatch, media_root, failing):
+@pytest.mark.parametrize("owner, failing", [(jobs, "usage_limits_check"), (jobs.InpaintJob, "save")])
+def test_a_failure_after_the_files_are_stored_leaves_no_file_behind(monkeypatch, media_root, owner, failing):
     def fail(*args, **kwargs):
         raise RuntimeError("the database went away")
 
-    monkeypatch.setattr(jobs, failing, fail)
+    monkeypatch.setattr(owner, failing, fail)
     with pytest.raises(RuntimeError):
         make_job()
     assert not [path for path in media_root.rglob("*") if path.is_file()]

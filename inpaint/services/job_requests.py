@@ -1,0 +1,118 @@
+"""Preparing a job: what a valid job form asks for, checked against what only the server knows, and made ready to store.
+
+The form checks each field on its own. Here the request meets the server: which engines it can run, how long a
+prompt each model reads, the pictures themselves (decoded, turned upright, measured against the app's limits), and
+which held pictures are the person's. Decoding is the costly part, so the caller holds a decode slot
+(inpaint.decode_bound) while job_request_make runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db.models import QuerySet
+
+from inpaint import images, options
+from inpaint.engines import engine_get
+from inpaint.engines.base import Engine
+from inpaint.files import serving
+from inpaint.models import InpaintJob
+from inpaint.services.refusals import JobRequestRefused
+
+NO_KEY_MESSAGE = ("This server has no DashScope key, so cloud models are switched off. "
+                  "Choose the offline engine, or ask the administrator to add a key.")
+NO_PICTURE_MESSAGE = "Choose a picture to paint on."
+HELD_PICTURE_GONE_MESSAGE = "That picture is no longer here (its job may have been deleted); choose a picture again."
+# What job_request_make needs from the form to check the request against the server; the other controls
+# fall back to their defaults, so a request is checked (and its refusals shown) while one of them is wrong.
+REQUEST_FIELDS = frozenset({"engine", "prompt", "base_image", "base_source", "mask_image", "mask_color"})
+
+
+@dataclass(frozen=True)
+class JobRequest:
+    """One job as the person asked for it, checked and ready to store: the engine, the options it is sent
+    (a control the engine does not take holds its default), and the prepared picture and mask."""
+
+    engine: Engine
+    prompt: str
+    style: str
+    size: str
+    n: int
+    mask_color: list[list[int]]
+    context: str
+    edge_softness: int
+    base: images.PreparedImage
+    mask_png: bytes
+    seed: int | None = None  # None: job_create draws one, so two equal requests still paint differently
+
+
+def job_request_make(cleaned_data: dict, *, owned_jobs: QuerySet[InpaintJob] | None) -> JobRequest:
+    """The request a JobForm's ``cleaned_data`` makes (REQUEST_FIELDS at least), a held picture
+    (``base_source``) taken from ``owned_jobs`` (the person's own) only; raises JobRequestRefused naming
+    each field that cannot stand."""
+    engine = engine_get(cleaned_data["engine"])
+    if not engine.is_configured():
+        # Nothing else is looked at: the person first has to choose another engine, which may want other things.
+        raise JobRequestRefused({"engine": NO_KEY_MESSAGE})
+    errors = {}
+    if prompt_error := _prompt_error(engine, cleaned_data["prompt"]):
+        errors["prompt"] = prompt_error
+    base = mask_png = None
+    try:
+        base = _base_prepare(cleaned_data["base_image"], cleaned_data["base_source"], owned_jobs)
+    except images.ImageRefused as refusal:
+        errors["base_image"] = str(refusal)
+    if base is not None:
+        # The mask is measured against the picture, so without one it cannot be checked.
+        try:
+            mask_png = _mask_prepare(cleaned_data["mask_image"], base, cleaned_data["mask_color"])
+        except images.ImageRefused as refusal:
+            errors["mask_image"] = str(refusal)
+    if errors:
+        raise JobRequestRefused(errors)
+    # A control the engine does not take was checked like any other, and is ignored (the page hides it).
+    controls = {control: cleaned_data.get(control, default) if control in engine.controls else default
+                for control, default in options.CONTROL_DEFAULTS.items()}
+    return JobRequest(engine=engine, prompt=cleaned_data["prompt"], mask_color=cleaned_data["mask_color"],
+                      base=base, mask_png=mask_png, **controls)
+
+
+def _prompt_error(engine: Engine, prompt: str) -> str:
+    if engine.follows_prompt and not prompt.strip():
+        return "Say in a few words what should appear in the painted area."
+    if len(prompt) > engine.limits.max_prompt_chars:
+        return (f"The prompt is {len(prompt)} characters; this model reads at most "
+                f"{engine.limits.max_prompt_chars}. Shorten it.")
+    return ""
+
+
+def _limits() -> dict:
+    # The app's own limits: the engine's are met by the work region, never by the person.
+    return {"max_bytes": settings.INPAINT_MAX_UPLOAD_BYTES, "max_pixels": settings.INPAINT_MAX_PIXELS}
+
+
+def _base_prepare(upload: UploadedFile | None, source: str,
+                  owned_jobs: QuerySet[InpaintJob] | None) -> images.PreparedImage:
+    limits = _limits()
+    if upload is not None:
+        # Before reading: a file over the limit is never taken into memory.
+        images.check_file_size(upload.size, what="picture", max_bytes=limits["max_bytes"])
+        return images.prepare_base_image(upload.read(), min_side=settings.INPAINT_MIN_SIDE, **limits)
+    if not source:
+        raise images.ImageRefused(NO_PICTURE_MESSAGE)
+    try:
+        held = serving.job_held_picture_read(owned_jobs, source)
+    except serving.NoSuchFile:
+        # Another person's picture is answered exactly like one that is gone.
+        raise images.ImageRefused(HELD_PICTURE_GONE_MESSAGE) from None
+    # The app made or took this file itself: the upload's byte limit is not the person's to meet.
+    return images.prepare_base_image(held, min_side=settings.INPAINT_MIN_SIDE, max_bytes=len(held),
+                                     max_pixels=limits["max_pixels"])
+
+
+def _mask_prepare(upload: UploadedFile, base: images.PreparedImage, mask_color: list[list[int]]) -> bytes:
+    limits = _limits()
+    images.check_file_size(upload.size, what="mask", max_bytes=limits["max_bytes"])
+    return images.prepare_mask(upload.read(), base_size=(base.width, base.height), mask_color=mask_color, **limits)
