@@ -2,12 +2,14 @@
 
     .venv/bin/python bench/bench_full_resolution.py
 
-Three figures, each case in a fresh process (peak RSS is that process's VmHWM), median of 3 runs:
+Four figures, each case in a fresh process (peak RSS is that process's VmHWM), median of 3 runs:
 
 * **cloud paste-back**: a 24 MP photo (6000 × 4000 JPEG made in code) with a 2 % mask. What the
   worker does besides waiting for the model: cut the work region and scale it to 1024² (the
   submit step), then paste a 1024² answer back at full resolution and store it as PNG with a
   preview (the poll step). The model answers at once, as the stand-in can.
+* **Qwen paste-back**: the same for qwen-image-edit-plus (issue 20): the region sent at its own shape in
+  multiples of 16 (up to 2048 a side), and an answer of a close but different shape scaled back to it.
 * **offline**: the same photo and mask through the offline engine: region, fill, paste-back.
 * **upload**: a 3.3 MB-ish 4000 × 3000 JPEG stored sideways (EXIF 6) and its full-size mask,
   posted to the job form through Django's test client (the view, the form's Pillow checks,
@@ -71,20 +73,35 @@ def peak_rss_mb() -> float:
 
 # --- the cases, each run in a child process -------------------------------------------------------
 
-def case_cloud(picture: bytes, mask: bytes) -> None:
+def _paste_back(engine, picture: bytes, mask: bytes, answer_size=lambda size: size) -> None:
+    """A cloud engine's side of a job: the region cut and scaled as the submit step does, then an answer of
+    ``answer_size`` (for the size sent) pasted back at full resolution as the results step does."""
     from inpaint import options, regions
-    from inpaint.engines.dashscope import WanxPaintingEngine
 
-    engine = WanxPaintingEngine()
     started = time.perf_counter()
     prepared = regions.region_prepare(picture, mask, context="normal", shapes=engine.output_shapes,
                                       min_side=engine.limits.min_side, send_size=engine.send_size,
-                                      max_bytes=engine.limits.max_bytes)
+                                      max_bytes=engine.limits.max_bytes,
+                                      max_aspect=None if engine.output_shapes else engine.limits.max_side / engine.limits.min_side)
     answer = io.BytesIO()
-    Image.new("RGB", prepared.send_size, (40, 160, 90)).save(answer, "PNG")  # the model, answering at once
+    Image.new("RGB", answer_size(prepared.send_size), (40, 160, 90)).save(answer, "PNG")  # the model, answering at once
     composed = regions.result_compose(picture, mask, prepared.region, answer.getvalue(),
-                                      edge_softness=options.EDGE_SOFTNESS_DEFAULT)
+                                      edge_softness=options.EDGE_SOFTNESS_DEFAULT,
+                                      shape_tolerance=engine.answer_aspect_tolerance)
     report(started, f"{composed.width}×{composed.height}, sent {prepared.send_size[0]}×{prepared.send_size[1]}")
+
+
+def case_cloud(picture: bytes, mask: bytes) -> None:
+    from inpaint.engines.dashscope import WanxPaintingEngine
+
+    _paste_back(WanxPaintingEngine(), picture, mask)
+
+
+def case_qwen(picture: bytes, mask: bytes) -> None:
+    from inpaint.engines.qwen import QwenImageEditPlusEngine
+
+    # The answer is close to the shape it was asked for, not equal (issue 20), so it is scaled to the region.
+    _paste_back(QwenImageEditPlusEngine(), picture, mask, lambda size: (size[0] + 32, size[1] - 16))
 
 
 def case_offline(picture: bytes, mask: bytes) -> None:
@@ -141,7 +158,7 @@ def report(started: float, note: str) -> None:
     print(json.dumps({"seconds": time.perf_counter() - started, "peak_mb": peak_rss_mb(), "note": note}))
 
 
-CASES = {"cloud": case_cloud, "offline": case_offline, "pillow": case_pillow_alone, "upload": case_upload}
+CASES = {"cloud": case_cloud, "qwen": case_qwen, "offline": case_offline, "pillow": case_pillow_alone, "upload": case_upload}
 
 
 def run(case: str, picture_path: Path, mask_path: Path) -> dict:
@@ -164,12 +181,13 @@ def main() -> None:
         turned.write_bytes(photo(4000, 3000, orientation=6, quality=88))
         turned_mask.write_bytes(two_percent_mask(3000, 4000))
         figures = {case: run(case, *paths) for case, paths in (
-            ("cloud", (big, big_mask)), ("offline", (big, big_mask)),
+            ("cloud", (big, big_mask)), ("qwen", (big, big_mask)), ("offline", (big, big_mask)),
             ("pillow", (turned, turned_mask)), ("upload", (turned, turned_mask)))}
         print(f"24 MP photo: {big.stat().st_size / 1e6:.1f} MB; EXIF-6 photo: {turned.stat().st_size / 1e6:.1f} MB\n")
     print("| case | median of 3 | peak RSS | what |")
     print("|---|---|---|---|")
-    for case, label in (("cloud", "cloud paste-back, 24 MP, 2 % mask"), ("offline", "offline engine, 24 MP, 2 % mask"),
+    for case, label in (("cloud", "cloud paste-back, 24 MP, 2 % mask"), ("qwen", "Qwen paste-back, 24 MP, 2 % mask"),
+                        ("offline", "offline engine, 24 MP, 2 % mask"),
                         ("pillow", "Pillow alone: decode, turn, re-encode 12 MP"), ("upload", "posting the job form, same photo")):
         figure = figures[case]
         print(f"| {label} | {figure['seconds']:.2f} s | {figure['peak_mb']:.0f} MB | {figure['note']} |")
