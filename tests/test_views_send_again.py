@@ -81,3 +81,13 @@ def test_another_persons_job_is_not_found(client):
 
     assert Client().post(f"/jobs/{job.pk}/send-again/").status_code == 404
     assert InpaintJob.objects.count() == 1
+
+
+def test_send_again_meets_the_caps_as_any_new_job(client, settings):
+    settings.INPAINT_MONTHLY_IMAGE_CAP_PER_OWNER = 1  # the job asks for 2 images
+    job = in_doubt_job(client)
+
+    response = client.post(f"/jobs/{job.pk}/send-again/", headers=HTMX)
+
+    assert 'class="notice"' in response.content.decode()  # the refusal, on the old job's card
+    assert InpaintJob.objects.count() == 1
