@@ -79,6 +79,12 @@ def test_a_long_key_or_debug_starts(tmp_path, secret, debug):
     assert loaded.returncode == 0, loaded.stderr[-500:]
 
 
+def printed(loaded: subprocess.CompletedProcess) -> str:
+    """What a settings import that must succeed printed."""
+    assert loaded.returncode == 0, loaded.stderr[-500:]
+    return loaded.stdout.strip()
+
+
 def load_caps(tmp_path, **caps: str) -> subprocess.CompletedProcess:
     unset = {name: value for name, value in os.environ.items() if not name.startswith("INPAINT_MONTHLY_IMAGE_CAP")}
     code = "import webapp.settings as s; print(s.INPAINT_MONTHLY_IMAGE_CAP, s.INPAINT_MONTHLY_IMAGE_CAP_PER_OWNER)"
@@ -92,9 +98,7 @@ def load_caps(tmp_path, **caps: str) -> subprocess.CompletedProcess:
     ({"INPAINT_MONTHLY_IMAGE_CAP": "1000", "INPAINT_MONTHLY_IMAGE_CAP_PER_OWNER": "OFF"}, "1000 0"),
 ])
 def test_a_cap_left_unset_differs_from_one_turned_off_on_purpose(tmp_path, caps, read):
-    loaded = load_caps(tmp_path, **caps)
-    assert loaded.returncode == 0, loaded.stderr[-500:]
-    assert loaded.stdout.strip() == read
+    assert printed(load_caps(tmp_path, **caps)) == read
 
 
 def test_a_cap_that_is_not_a_number_stops_the_start_in_plain_words(tmp_path):
@@ -144,9 +148,7 @@ def load_qwen(tmp_path, **values: str) -> subprocess.CompletedProcess:
      "600.0 5 3 True ['steps', 'fills', 'edits']"),
 ])
 def test_the_qwen_models_have_their_own_timeout_limits_and_queue(tmp_path, values, read):
-    loaded = load_qwen(tmp_path, **values)
-    assert loaded.returncode == 0, loaded.stderr[-500:]
-    assert loaded.stdout.strip() == read
+    assert printed(load_qwen(tmp_path, **values)) == read
 
 
 def test_a_qwen_timeout_that_is_not_a_number_stops_the_start(tmp_path):
