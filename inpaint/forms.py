@@ -27,6 +27,11 @@ class JobForm(forms.Form):
     mask_image = forms.FileField(label="Mask", help_text="White (or the mask colours) marks the area to repaint.")
     prompt = forms.CharField(label="What should be there", required=False, max_length=800,
                              widget=forms.TextInput(attrs={"autocomplete": "off"}))
+    negative_prompt = forms.CharField(label="What should not be there", required=False,
+                                      max_length=options.NEGATIVE_PROMPT_MAX_CHARS,
+                                      initial=options.NEGATIVE_PROMPT_DEFAULT,
+                                      widget=forms.TextInput(attrs={"autocomplete": "off"}),
+                                      help_text="Optional, e.g. text, a watermark, extra fingers.")
     style = forms.ChoiceField(label="Style", choices=options.STYLES, initial=options.STYLE_DEFAULT)
     size = forms.ChoiceField(label="Output size", choices=options.SIZES, initial=options.SIZE_DEFAULT, required=False)
     context = forms.ChoiceField(label="Context around the painted area", choices=options.CONTEXTS,

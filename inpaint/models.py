@@ -79,6 +79,8 @@ class InpaintJob(models.Model):
     wall_hidden = models.BooleanField(default=False)
 
     prompt = models.CharField(max_length=800)
+    negative_prompt = models.CharField(max_length=options.NEGATIVE_PROMPT_MAX_CHARS, blank=True,
+                                       default=options.NEGATIVE_PROMPT_DEFAULT)
     style = models.CharField(max_length=32, default=options.STYLE_DEFAULT)
     # The result's size: "original" (the picture's own) or a fraction of it; see options.SIZE_SCALES.
     size = models.CharField(max_length=16, default=options.SIZE_DEFAULT)

@@ -95,8 +95,13 @@ UPLOAD_ACCEPT = ",".join([t for upload in UPLOAD_FORMATS for t in upload.types]
 # The job form's controls that an engine may do without; each engine declares the ones it takes
 # (inpaint.engines.base.Engine.controls), and the page shows only those. Each one it does not take
 # is sent, and ignored, at this default.
+# The Qwen edit models read at most this many characters of a negative prompt (reference §7).
+NEGATIVE_PROMPT_MAX_CHARS = 500
+NEGATIVE_PROMPT_DEFAULT = ""
+
 CONTROL_DEFAULTS = {
     "style": STYLE_DEFAULT,
+    "negative_prompt": NEGATIVE_PROMPT_DEFAULT,
     "size": SIZE_DEFAULT,
     "context": CONTEXT_DEFAULT,
     "edge_softness": EDGE_SOFTNESS_DEFAULT,

@@ -34,7 +34,8 @@ def test_the_page_carries_the_options_in_one_block(page):
     carried = json.loads(blocks[0])
     assert carried == options.options_for_page(engines_listed())
     assert carried["engines"]["wanx2.1-imageedit"]["controls"] == ["context", "edge_softness", "n", "size"]
-    assert carried["engines"]["offline"]["controls"] == sorted(options.CONTROLS)
+    assert carried["engines"]["offline"]["controls"] == sorted(options.CONTROLS - {"negative_prompt"})
+    assert "negative_prompt" in carried["engines"]["qwen-image-edit-plus"]["controls"]
 
 
 def test_the_pages_own_text_takes_the_same_values(page):

@@ -11,7 +11,10 @@ from django.test import Client
 from django.utils.html import escape
 from PIL import Image
 
+from inpaint import options
+from inpaint.engines import engine_get
 from inpaint.models import InpaintJob, JobResult
+from inpaint.services import submission
 from inpaint.services.owners import VISITOR_SESSION_KEY
 from tests.live import (  # noqa: F401 (quiet_settings: autouse)
     HTMX, add_result, assert_refused, create_job, form_data, quiet_settings, set_status)
@@ -74,6 +77,25 @@ def test_job_create_refuses_an_edge_softness_out_of_range(client):
     assert response.status_code == 200
     assert InpaintJob.objects.count() == 0
     assert "less than or equal to 64" in response.content.decode()
+
+
+def test_a_negative_prompt_reaches_an_engine_that_takes_one_and_no_other(client, settings):
+    settings.DASHSCOPE_API_KEY = "sk-views"
+    job = create_job(client, engine="qwen-image-edit-plus", prompt="a boat", negative_prompt="text, a watermark")
+    assert job.negative_prompt == "text, a watermark"
+    submission.job_region_prepare(job, engine_get(job.engine))
+    assert submission.job_input_build(job).negative_prompt == "text, a watermark"
+    other = create_job(Client(), engine="wanx2.1-imageedit", prompt="a boat", negative_prompt="text")
+    assert other.negative_prompt == "", "an engine without one is sent none"
+
+
+def test_a_negative_prompt_over_the_models_limit_is_refused(client, settings):
+    settings.DASHSCOPE_API_KEY = "sk-views"
+    response = client.post("/jobs/", form_data(engine="qwen-image-edit-plus", prompt="a boat",
+                                               negative_prompt="x" * (options.NEGATIVE_PROMPT_MAX_CHARS + 1)),
+                           headers=HTMX)
+    assert InpaintJob.objects.count() == 0
+    assert f"at most {options.NEGATIVE_PROMPT_MAX_CHARS} characters" in response.content.decode()
 
 
 def test_a_wrong_field_and_a_wrong_picture_are_both_named_in_one_answer(client):

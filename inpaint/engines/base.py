@@ -141,7 +141,8 @@ class Engine:
     label: str = ""
     remote: bool = False
     follows_prompt: bool = True
-    controls: frozenset[str] = options.CONTROLS
+    # A negative prompt only where the engine's API reads one (the Qwen edit models).
+    controls: frozenset[str] = options.CONTROLS - {"negative_prompt"}
     limits: EngineLimits
     submit_rate: int = 0
     running_limit: int = 0

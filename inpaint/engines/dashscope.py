@@ -331,7 +331,7 @@ class WanxImageEditEngine(DashScopeEngine):
     label = "Wanx 2.1 image edit (cloud, paid, follows your prompt)"
     running_limit = 2
     # Reference §7.2: this function takes no style.
-    controls = options.CONTROLS - {"style"}
+    controls = options.CONTROLS - {"style", "negative_prompt"}
     limits = EngineLimits(min_side=512, max_side=4096, max_bytes=10 * 1024 * 1024, max_prompt_chars=800)
 
     def send_size(self, width: int, height: int) -> tuple[int, int]:

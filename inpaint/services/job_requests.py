@@ -38,6 +38,7 @@ class JobRequest:
     engine: Engine
     prompt: str
     style: str
+    negative_prompt: str
     size: str
     n: int
     mask_color: list[list[int]]

@@ -47,6 +47,7 @@ def job_create(job_request: JobRequest, *, user, visitor_id: str, guest: RoomGue
     job = InpaintJob(
         owner=user if user is not None and user.is_authenticated else None, owner_key=owner_key,
         visitor_id=visitor_id, engine=engine.key, prompt=job_request.prompt, style=job_request.style,
+        negative_prompt=job_request.negative_prompt,
         size=job_request.size, n=job_request.n, mask_color=job_request.mask_color, context=job_request.context,
         edge_softness=job_request.edge_softness, base_width=base.width, base_height=base.height,
         seed=random.randrange(2**31) if job_request.seed is None else job_request.seed,

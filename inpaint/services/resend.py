@@ -28,6 +28,7 @@ def job_send_again(job: InpaintJob, *, user, visitor_id: str, guest: RoomGuest |
     base = PreparedImage(sources.picture, job.base_image.name.rsplit(".", 1)[-1], job.base_width, job.base_height,
                          alpha=sources.alpha)
     request = JobRequest(engine=engine_get(job.engine), prompt=job.prompt, style=job.style, size=job.size, n=job.n,
+                         negative_prompt=job.negative_prompt,
                          mask_color=job.mask_color, context=job.context, edge_softness=job.edge_softness, base=base,
                          mask_png=sources.mask, seed=job.seed)
     return job_create(request, user=user, visitor_id=visitor_id, guest=guest)

@@ -107,6 +107,7 @@ def job_input_build(job: InpaintJob) -> JobInput:
     return JobInput(
         base_image=base_bytes, mask_image=mask_bytes, base_name=job.region_image.name,
         mask_name=job.region_mask.name, prompt=job.prompt, style=job.style,
+        negative_prompt=job.negative_prompt,
         size=(job.region["send_width"], job.region["send_height"]), n=job.n, seed=job.seed,
         link=service_link_choose(),
     )
