@@ -126,6 +126,9 @@ class InpaintJob(models.Model):
     # The remote task's last reported status, e.g. SUSPENDED while the service holds it back.
     remote_status = models.CharField(max_length=16, blank=True)
     task_metrics = models.JSONField(null=True, blank=True)
+    # A synchronous engine's answer (each slot's link, or why it failed), kept until its images are stored:
+    # the call has no task to ask again, so a download that failed is retried from these links.
+    answer = models.JSONField(null=True, blank=True)
     image_count = models.PositiveSmallIntegerField(null=True, blank=True)
 
     error_code = models.CharField(max_length=80, blank=True)

@@ -11,7 +11,7 @@ their registered names.
 from celery import shared_task
 
 from inpaint.models import InpaintJob
-from inpaint.services import floods, polling, recovery, retention, submission
+from inpaint.services import floods, polling, recovery, results, retention, submission
 from inpaint.services.scheduling import steps_dispatch
 
 
@@ -36,6 +36,12 @@ def job_poll_task(job_id: str, token: str) -> None:
 def job_reconcile_task(job_id: str, token: str) -> None:
     if job := _job(job_id):
         steps_dispatch(recovery.job_reconcile(job, token))
+
+
+@shared_task(ignore_result=True)
+def job_store_task(job_id: str, token: str) -> None:
+    if job := _job(job_id):
+        steps_dispatch(results.job_answer_store(job, token))
 
 
 @shared_task(ignore_result=True)

@@ -10,12 +10,13 @@ from django.conf import settings
 
 from inpaint import tasks
 from inpaint.models import InpaintJob
-from inpaint.services import polling, recovery, submission
+from inpaint.services import polling, recovery, results, submission
 from inpaint.services.scheduling import STEP_TASK_NAMES, Step, step_send
 
 pytestmark = pytest.mark.django_db
 
-SERVICES = {"job_submit": submission, "job_poll": polling, "job_reconcile": recovery, "jobs_sweep": recovery}
+SERVICES = {"job_submit": submission, "job_poll": polling, "job_reconcile": recovery, "job_answer_store": results,
+            "jobs_sweep": recovery}
 
 
 @pytest.fixture
@@ -45,6 +46,7 @@ def service_calls(monkeypatch):
     (tasks.job_submit_task, "job_submit"),
     (tasks.job_poll_task, "job_poll"),
     (tasks.job_reconcile_task, "job_reconcile"),
+    (tasks.job_store_task, "job_answer_store"),
 ])
 def test_step_task_calls_its_service_with_the_job_and_token(task, service, job, service_calls, sent_steps):
     calls, _ = service_calls
@@ -56,6 +58,7 @@ def test_step_task_calls_its_service_with_the_job_and_token(task, service, job, 
     (tasks.job_submit_task, "job_submit"),
     (tasks.job_poll_task, "job_poll"),
     (tasks.job_reconcile_task, "job_reconcile"),
+    (tasks.job_store_task, "job_answer_store"),
 ])
 def test_step_task_dispatches_the_returned_steps(task, service, job, service_calls, sent_steps,
                                                  django_capture_on_commit_callbacks):
@@ -77,7 +80,8 @@ def test_step_task_dispatches_only_after_commit(job, service_calls, sent_steps, 
     assert len(callbacks) == 1
 
 
-@pytest.mark.parametrize("task", [tasks.job_submit_task, tasks.job_poll_task, tasks.job_reconcile_task])
+@pytest.mark.parametrize("task", [tasks.job_submit_task, tasks.job_poll_task, tasks.job_reconcile_task,
+                                  tasks.job_store_task])
 def test_step_task_for_a_missing_job_is_a_no_op(task, service_calls, sent_steps, django_capture_on_commit_callbacks):
     calls, _ = service_calls
     with django_capture_on_commit_callbacks(execute=True):
@@ -98,7 +102,7 @@ def test_jobs_sweep_task_dispatches_the_sweep_steps(job, service_calls, sent_ste
 def test_every_step_name_is_a_registered_task():
     assert {name: current_app.tasks[name] for name in STEP_TASK_NAMES.values()} == {
         "inpaint.tasks.job_submit_task": tasks.job_submit_task, "inpaint.tasks.job_poll_task": tasks.job_poll_task,
-        "inpaint.tasks.job_reconcile_task": tasks.job_reconcile_task}
+        "inpaint.tasks.job_reconcile_task": tasks.job_reconcile_task, "inpaint.tasks.job_store_task": tasks.job_store_task}
 
 
 def test_a_step_is_sent_by_name_to_its_queue(monkeypatch):

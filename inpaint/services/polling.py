@@ -21,17 +21,14 @@ from inpaint.engines.base import Engine, EngineError, TaskState, TaskStatus
 from inpaint.models import InpaintJob
 from inpaint.services.admission import job_slot_free
 from inpaint.services.durations import duration_in_words
-from inpaint.services.results import ResultRetry, job_results_give_up, job_results_store
+from inpaint.services.results import job_results_store_or_retry
 from inpaint.services.scheduling import Step, Steps, step_is_current, step_leased, step_next
 from inpaint.services.states import Status, job_fail, job_transition, job_wait
 from inpaint.services.timing import job_poll_delay, step_lateness, step_retry_delay
 
 # The service keeps a task, and its images, this long; a query that keeps failing is tried until then.
 TASK_RETENTION = datetime.timedelta(hours=24)
-# Downloads failing again and again (5xx, timeouts) end in failed slots after this many tries.
-MAX_DOWNLOAD_TRIES = 8
 UNANSWERED_REASON = "The painting service did not answer properly; asking again shortly."
-SAVING_REASON = "Saving your images; the download will be tried again shortly."
 LATE_REASON = "Taking longer than usual — still painting; you will not lose it."
 
 
@@ -76,7 +73,7 @@ def _poll_once(job: InpaintJob, engine: Engine, started_late: float) -> Iterator
     if not state.ended:
         yield from _poll_later(job, engine, state, late, started_late)
     elif state.status == TaskStatus.SUCCEEDED:
-        yield from _store_or_retry(job, state)
+        yield from job_results_store_or_retry(job, state, "poll")
     elif state.status == TaskStatus.CANCELED:
         job_transition(job, Status.CANCELED, sources=[Status.SUBMITTED, Status.RUNNING], finished_at=timezone.now(),
                        waiting_reason="")
@@ -107,19 +104,6 @@ def _record_remote_state(job: InpaintJob, state: TaskState, *, waiting_reason: s
     InpaintJob.objects.filter(pk=job.pk).update(**changes)
     for field, value in changes.items():
         setattr(job, field, value)
-
-
-def _store_or_retry(job: InpaintJob, state: TaskState) -> Steps:
-    try:
-        job_results_store(job, state)
-    except ResultRetry:
-        if job.poll_errors + 1 >= MAX_DOWNLOAD_TRIES:
-            job_results_give_up(job)
-            return []
-        job_wait(job, SAVING_REASON, poll_errors=F("poll_errors") + 1)
-        job.refresh_from_db()
-        return step_next(job, "poll", step_retry_delay(job.poll_errors))
-    return []
 
 
 def _late_task_given_up(job: InpaintJob, engine: Engine, state: TaskState) -> bool:

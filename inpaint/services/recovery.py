@@ -46,6 +46,9 @@ def job_reconcile(job: InpaintJob, token: str) -> Steps:
         return []
     engine = engine_get(job.engine)
     if engine.synchronous:
+        if job.answer is not None:
+            # The call was answered and its answer kept: only its images are left to store.
+            return step_next(job, "store")
         # A call has no task to look up: only the person may pay for it again.
         return job_in_doubt(job)
     if not engine.remote:

@@ -11,17 +11,20 @@ from __future__ import annotations
 import logging
 
 from django.core.files.base import ContentFile
+from django.db.models import F
 from django.utils import timezone
 
 from inpaint import images, regions
 from inpaint.engines import engine_get
-from inpaint.engines.base import SlotResult, TaskState
+from inpaint.engines.base import SlotResult, TaskState, TaskStatus
 from inpaint.files.derived import job_transparent_picture_open, result_jpeg_open
 from inpaint.files.sources import job_sources_read
 from inpaint.models import InpaintJob, JobResult
 from inpaint.options import SIZE_SCALES
 from inpaint.services.downloads import DownloadFailed, DownloadRefused, result_download
-from inpaint.services.states import Status, job_fail, job_transition
+from inpaint.services.scheduling import Steps, step_is_current, step_leased, step_next
+from inpaint.services.states import Status, job_fail, job_fields_update, job_transition, job_wait
+from inpaint.services.timing import step_retry_delay
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +33,9 @@ logger = logging.getLogger(__name__)
 LINK_REFUSALS_BEFORE_EXPIRED = 3
 EXPIRED_MESSAGE = ("This image could not be saved: DashScope's link to it no longer works. "
                    "Run the job again to get a new one.")
+# Downloads failing again and again (5xx, timeouts) end in failed slots after this many tries.
+MAX_DOWNLOAD_TRIES = 8
+SAVING_REASON = "Saving your images; the download will be tried again shortly."
 UNUSABLE_MESSAGE = "The service sent something that is not a usable picture for this slot. Run the job again."
 DOWNLOAD_GAVE_UP = "This image could not be downloaded from the painting service. Run the job again."
 SHAPE_MESSAGE = ("The service sent back a picture of another shape ({} × {} pixels) than the area it was sent; "
@@ -113,6 +119,41 @@ def _composed(job: InpaintJob, result: JobResult) -> regions.ComposedResult:
     return regions.result_compose(sources.picture, sources.mask, regions.Region.from_json(job.region), raw_bytes,
                                   edge_softness=job.edge_softness, alpha_png=sources.alpha, scale=SIZE_SCALES[job.size],
                                   shape_tolerance=engine_get(job.engine).answer_aspect_tolerance)
+
+
+def job_results_store_or_retry(job: InpaintJob, state: TaskState, action: str) -> Steps:
+    """Store the images of a finished task; when a download fails, ``action`` (the step that holds the
+    links: the poll, or the store step of a synchronous answer) runs again after a back-off, and after
+    MAX_DOWNLOAD_TRIES the slots not yet stored fail."""
+    try:
+        job_results_store(job, state)
+    except ResultRetry:
+        if job.poll_errors + 1 >= MAX_DOWNLOAD_TRIES:
+            job_results_give_up(job)
+            return []
+        job_wait(job, SAVING_REASON, poll_errors=F("poll_errors") + 1)
+        job.refresh_from_db()
+        return step_next(job, action, step_retry_delay(job.poll_errors))
+    return []
+
+
+def job_answer_keep(job: InpaintJob, state: TaskState) -> bool:
+    """Record a synchronous call's answer (its links, count and request id) on the running job; False when
+    the job no longer runs. Kept so that its images can be stored again later from the links."""
+    answer = [{"url": slot.url, "code": slot.code, "message": slot.message} for slot in state.results]
+    return job_fields_update(job, sources=[Status.RUNNING], remote_request_id=state.request_id,
+                             image_count=state.image_count, answer=answer)
+
+
+def job_answer_store(job: InpaintJob, token: str) -> Steps:
+    """The store step: the images of a kept synchronous answer, whose first download failed or whose
+    worker stopped before they were stored. Slots already stored are skipped."""
+    if not step_is_current(job, token) or job.status != Status.RUNNING or not job.answer:
+        return []
+    state = TaskState(status=TaskStatus.SUCCEEDED, results=[SlotResult(**slot) for slot in job.answer],
+                      image_count=job.image_count)
+    with step_leased(job):
+        return job_results_store_or_retry(job, state, "store")
 
 
 def job_results_give_up(job: InpaintJob) -> None:

@@ -30,6 +30,7 @@ STEP_TASK_NAMES = {
     "submit": "inpaint.tasks.job_submit_task",
     "poll": "inpaint.tasks.job_poll_task",
     "reconcile": "inpaint.tasks.job_reconcile_task",
+    "store": "inpaint.tasks.job_store_task",
 }
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime
 import logging
-import time
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -22,14 +21,10 @@ from inpaint.services.admission import (engine_throttle, engine_throttle_clear, 
 from inpaint.services.durations import duration_in_words
 from inpaint.services.links import service_link_choose
 from inpaint.services.recovery import RECONCILE_LIST_DELAY, job_in_doubt
-from inpaint.services.results import ResultRetry, job_results_give_up, job_results_store
+from inpaint.services.results import job_answer_keep, job_results_store, job_results_store_or_retry
 from inpaint.services.scheduling import Steps, step_is_current, step_leased, step_next
 from inpaint.services.timing import job_poll_delay, step_lateness, step_retry_delay
-from inpaint.services.states import Status, job_fail, job_fields_update, job_transition, job_wait
-
-# A synchronous answer's links exist only in the worker that got them (there is no task to ask again), so
-# its downloads are retried within the step, this many times.
-SYNC_DOWNLOAD_TRIES = 4
+from inpaint.services.states import Status, job_fail, job_transition, job_wait
 
 logger = logging.getLogger(__name__)
 
@@ -158,7 +153,8 @@ def _fill_offline(job: InpaintJob, engine: Engine) -> Steps:
 
 
 def _call_synchronous(job: InpaintJob, engine: Engine) -> Steps:
-    """The one paid call of a claimed job to a synchronous engine, and its answer stored at once.
+    """The one paid call of a claimed job to a synchronous engine, and its answer kept and stored at once (a
+    download that fails is tried again by the store step, from the kept links).
 
     The job is RUNNING during the call: it is being painted, and can no longer be cancelled."""
     now = timezone.now()
@@ -174,19 +170,9 @@ def _call_synchronous(job: InpaintJob, engine: Engine) -> Steps:
             job_transition(job, Status.QUEUED, sources=[Status.RUNNING])
         return _submit_failed(job, engine, error)
     engine_throttle_clear(engine)
-    if job_fields_update(job, sources=[Status.RUNNING], remote_request_id=state.request_id,
-                         image_count=state.image_count):
-        with step_leased(job):
-            _results_store_now(job, state)
-    return job_slot_free(job)
-
-
-def _results_store_now(job: InpaintJob, state) -> None:
-    for attempt in range(1, SYNC_DOWNLOAD_TRIES + 1):
-        try:
-            job_results_store(job, state)
-            return
-        except ResultRetry:
-            if attempt < SYNC_DOWNLOAD_TRIES:
-                time.sleep(step_retry_delay(attempt))
-    job_results_give_up(job)
+    # The call is over: its slot goes to the next job whatever the downloads do.
+    freed = job_slot_free(job)
+    if not job_answer_keep(job, state):
+        return freed
+    with step_leased(job):
+        return freed + job_results_store_or_retry(job, state, "store")

@@ -130,7 +130,7 @@ def test_server_errors_back_off_and_end_in_plain_words(cloud, monkeypatch, setti
     job = submitted_job()
     state = succeeded(SlotResult(url=LINK))
     countdowns = []
-    for _ in range(polling.MAX_DOWNLOAD_TRIES):
+    for _ in range(results.MAX_DOWNLOAD_TRIES):
         countdowns += [step.countdown for step in poll_with(cloud, reload(job), state)]
     assert countdowns[2] >= 2.0  # the third failure waits longer than the first
     job = reload(job)

@@ -163,19 +163,41 @@ def test_the_sweep_sends_a_lost_call_to_reconcile_not_to_submit():
     assert (step.job_id, step.action) == (str(job.pk), "reconcile")
 
 
-def test_downloads_of_the_answer_are_retried_in_the_step_then_given_up(qwen_call, monkeypatch):
+def test_downloads_of_the_answer_are_retried_by_the_store_step_then_given_up(qwen_call, monkeypatch):
     qwen_call.links = ["https://dashscope-result-bj.oss-cn-beijing.aliyuncs.com/1.png"]
     tries = []
     monkeypatch.setattr(results, "result_download", lambda url: tries.append(url) or (_ for _ in ()).throw(
         DownloadFailed("busy", status=503)))
-    monkeypatch.setattr(submission.time, "sleep", lambda seconds: None)
     job = qwen_job()
 
-    submission.job_submit(job, job.step_token)
+    steps = submission.job_submit(job, job.step_token)
+    while [step for step in steps if step.action == "store"]:
+        [store] = [step for step in steps if step.action == "store"]
+        assert store.countdown > 0, "tried again later, never by waiting in the worker"
+        steps = results.job_answer_store(reload(job), store.token)
 
     job = reload(job)
-    assert len(tries) == submission.SYNC_DOWNLOAD_TRIES and len(qwen_call.sent) == 1
+    assert len(tries) == results.MAX_DOWNLOAD_TRIES and len(qwen_call.sent) == 1
     assert job.status == Status.FAILED and job.error_message == results.DOWNLOAD_GAVE_UP
+
+
+def test_an_answer_kept_before_its_worker_stopped_is_stored_not_put_in_doubt(qwen_call, monkeypatch):
+    qwen_call.links = ["https://dashscope-result-bj.oss-cn-beijing.aliyuncs.com/1.png"]
+    monkeypatch.setattr(submission, "job_results_store_or_retry", lambda *args: (_ for _ in ()).throw(
+        SystemExit("the worker was killed while downloading")))
+    job = qwen_job()
+    with pytest.raises(SystemExit):
+        submission.job_submit(job, job.step_token)
+    monkeypatch.setattr(submission, "job_results_store_or_retry", results.job_results_store_or_retry)
+    monkeypatch.setattr(results, "result_download", lambda url: picture(640, 640, fmt="PNG"))
+    job = reload(job)
+
+    [store] = recovery.job_reconcile(job, job.step_token)
+    assert store.action == "store"
+    results.job_answer_store(reload(job), store.token)
+
+    job = reload(job)
+    assert job.status == Status.SUCCEEDED and len(qwen_call.sent) == 1
 
 
 def test_an_answer_of_a_close_shape_is_scaled_to_the_region_never_refused(qwen_call):
