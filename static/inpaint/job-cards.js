@@ -8,6 +8,22 @@ import { pictureFetch } from "./picture.js";
  * view; ``showPictureMessage`` says what went wrong.
  */
 export function jobCardsWire({ openHeldPicture, loadJobMask, showEditor, showPictureMessage }) {
+  /** Open a job's picture, mask and prompt in the editor (its card is ``card``); resolves whether it did. */
+  async function jobOpen(card) {
+    try {
+      const { job, pictureUrl, pictureEditorUrl, maskUrl, width, height } = card.dataset;
+      const opened = await openHeldPicture({ fileUrl: pictureUrl, editorUrl: pictureEditorUrl, source: `job:${job}`,
+                                             name: `job-${job.slice(0, 8)}.png`, width: Number(width), height: Number(height) });
+      if (!opened) return false;
+      const text = card.querySelector(".job-prompt").lastChild.textContent.trim();
+      await loadJobMask(await pictureFetch(maskUrl, "mask.png"), text === "(no prompt)" ? "" : text);
+      return true;
+    } catch {
+      showPictureMessage("This job's picture could not be loaded into the editor.");
+      return false;
+    }
+  }
+
   document.addEventListener("input", (event) => {
     if (event.target.matches("[data-compare]")) {
       event.target.closest(".compare").style.setProperty("--pos", `${event.target.value}%`);
@@ -34,19 +50,7 @@ export function jobCardsWire({ openHeldPicture, loadJobMask, showEditor, showPic
       return;
     }
     const reuseButton = event.target.closest("[data-reuse-job]");
-    if (reuseButton) {
-      const card = reuseButton.closest("[data-job]");
-      try {
-        const { job, pictureUrl, pictureEditorUrl, maskUrl, width, height } = card.dataset;
-        const opened = await openHeldPicture({ fileUrl: pictureUrl, editorUrl: pictureEditorUrl, source: `job:${job}`,
-                                               name: `job-${job.slice(0, 8)}.png`, width: Number(width), height: Number(height) });
-        if (!opened) return;
-        const text = card.querySelector(".job-prompt").lastChild.textContent.trim();
-        await loadJobMask(await pictureFetch(maskUrl, "mask.png"), text === "(no prompt)" ? "" : text);
-        showEditor();
-      } catch {
-        showPictureMessage("This job's picture could not be loaded into the editor.");
-      }
-    }
+    if (reuseButton && await jobOpen(reuseButton.closest("[data-job]"))) showEditor();
   });
+  return { jobOpen };
 }

@@ -25,12 +25,16 @@ export const SHORTCUTS = [
   { keys: ["Space"], gesture: "drag, or two fingers", does: "Move the picture" },
   { keys: ["0", "Esc"], does: "Fit the picture", action: "fit" },
   { keys: ["1"], does: "Actual pixels", action: "actual-size" },
+  { keys: ["O"], does: "Hold to see the original under the result on the canvas", action: "original-hold" },
+  // A focused slider keeps its arrow keys.
+  { keys: ["←"], does: "The job's previous result on the canvas", action: "result-previous", notOnSliders: true },
+  { keys: ["→"], does: "The job's next result on the canvas", action: "result-next", notOnSliders: true },
   { keys: ["Ctrl+V"], does: "Paste a picture" },
   { keys: ["Ctrl+Enter"], does: "Generate (in the prompt)", action: "generate", inPrompt: true },
   { keys: ["?"], does: "Show or hide this list", action: "shortcuts" },
 ];
 
-const KEY_NAMES = { esc: "escape", space: " " };
+const KEY_NAMES = { esc: "escape", space: " ", "←": "arrowleft", "→": "arrowright" };
 
 function parse(combo) {
   const parts = combo.split(/\+(?=.)/);

@@ -4,6 +4,7 @@ import { cardClocksStart } from "./card-clock.js";
 import { jobCardsWire } from "./job-cards.js";
 import { controlsShown, engineOptions, maskColoursParse, optionsRead } from "./options.js";
 import { heldPictureProxy, pictureFetch, pictureOpen, PictureRefused } from "./picture.js";
+import { resultViewWire } from "./result-view.js";
 import { shortcutFor, shortcutKeys, shortcutsList } from "./shortcuts.js";
 
 const root = document.querySelector("[data-editor]");
@@ -14,6 +15,7 @@ const baseSource = $("#id_base_source"); // set instead of the file for a pictur
 const maskInput = $("[data-mask-input]");
 let pictureFile = null; // the File behind the picture in the editor
 let openings = 0; // pictures asked for so far: only the latest one is shown
+let resultView = null; // a result on the canvas (result-view.js), wired once the job cards are
 
 const editor = createMaskEditor(root, { options, onChange: refreshEditorUi });
 
@@ -219,6 +221,7 @@ const brushSlider = $("[data-brush-size]");
 
 function refreshEditorUi(what) {
   const state = editor.state;
+  if (what === "picture") resultView?.pictureChanged();
   if (what === "tool" || what === "picture") {
     document.querySelectorAll("[data-tool-button]").forEach((button) => {
       button.setAttribute("aria-pressed", String(button.dataset.toolButton === state.tool));
@@ -313,7 +316,7 @@ document.addEventListener("keydown", (event) => {
     if (event.target === document.body || root.contains(event.target)) event.preventDefault();
     return;
   }
-  if (!shortcut || shortcut.inPrompt) return;
+  if (!shortcut || shortcut.inPrompt || (shortcut.notOnSliders && event.target.matches?.("input[type=range]"))) return;
   event.preventDefault();
   actions[shortcut.action]();
 });
@@ -365,7 +368,7 @@ document.addEventListener("htmx:sendError", () => {
 // ---- results -------------------------------------------------------------------------------
 
 cardClocksStart();
-jobCardsWire({
+const { jobOpen } = jobCardsWire({
   openHeldPicture,
   async loadJobMask(file, prompt) {
     await editor.loadMask(file, []);
@@ -375,6 +378,10 @@ jobCardsWire({
   },
   showEditor: () => root.scrollIntoView({ behavior: "smooth", block: "start" }),
   showPictureMessage,
+});
+resultView = resultViewWire({ container: root, editor, jobOpen, proxyMaxSide: options.proxy_max_side });
+Object.assign(actions, {
+  "original-hold": resultView.originalHold, "result-next": resultView.next, "result-previous": resultView.previous,
 });
 
 shortcutsList($("[data-shortcuts] dl"));

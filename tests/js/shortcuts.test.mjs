@@ -31,6 +31,14 @@ test("symbols match whatever Shift the keyboard layout needs to type them", () =
   assert.equal(actionOf(press("]")), "brush-larger");
 });
 
+test("the arrows step through a job's results, and O holds the original under one", () => {
+  assert.equal(actionOf(press("ArrowLeft")), "result-previous");
+  assert.equal(actionOf(press("ArrowRight")), "result-next");
+  assert.ok(shortcutFor(press("ArrowRight")).notOnSliders);
+  assert.equal(actionOf(press("o")), "original-hold");
+  assert.equal(shortcutKeys("result-next"), "→");
+});
+
 test("gestures and keys the browser handles itself are listed but never taken", () => {
   assert.equal(shortcutFor(press("v", { ctrlKey: true })), null);
   assert.equal(shortcutFor(press(" ")), null);
