@@ -2,6 +2,7 @@
 // and the wheel, with a pen's pressure and palm rejection. Every position goes through the editor's
 // coordinate mapping (``toImage``, ``toStage``), so the brush paints exactly under the cursor.
 
+import { createLiveStroke } from "./live-stroke.js";
 import { growBox } from "./mask-layer.js";
 
 // A pen's lightest touch still paints this share of the brush size.
@@ -14,9 +15,11 @@ const MIN_PEN_SHARE = 0.15;
  */
 export function gesturesWire(editor) {
   const {
-    container, stage, cursor, rectPreview, lassoPreview, layer, state,
+    container, stage, cursor, rectPreview, lassoPreview, liveCanvas, layer, state,
     toImage, toStage, clampScale, applyView, zoomAround, updateCursorSize, setBrushSize,
   } = editor;
+  // A brush stroke is drawn on the stage-sized canvas until it ends; the eraser shows on the mask itself.
+  const live = createLiveStroke(liveCanvas, stage);
   const lassoOutline = lassoPreview.querySelector("svg");
   const lassoPath = lassoOutline.querySelector("polyline");
   const pointers = new Map(); // pointerId -> {x, y, type}
@@ -83,7 +86,19 @@ export function gesturesWire(editor) {
     }
     const r = state.brushSize / 2 + 2;
     action = { kind: "paint", id: event.pointerId, last: point, erase, box: { x0: point.x - r, y0: point.y - r, x1: point.x + r, y1: point.y + r } };
-    layer.paintSegment(point, point, erase, strokeWidth(event));
+    if (!erase) live.begin(state.colour);
+    paintSegment(point, point, strokeWidth(event));
+  }
+
+  function paintSegment(from, to, width) {
+    if (action.erase) layer.paintSegment(from, to, true, width);
+    else live.segment(from, to, width, state);
+  }
+
+  /** The stroke in progress laid into the mask, once, as one undoable action. */
+  function paintEnd() {
+    for (const { from, to, width } of live.end()) layer.paintSegment(from, to, false, width);
+    layer.commit(action.box);
   }
 
   function onPointerMove(event) {
@@ -120,7 +135,7 @@ export function gesturesWire(editor) {
       } else if (action.kind === "lasso") {
         action.points.push(point);
       } else {
-        layer.paintSegment(action.last, point, action.erase, strokeWidth(e));
+        paintSegment(action.last, point, strokeWidth(e));
         growBox(action.box, point, state.brushSize / 2 + 2);
         action.last = point;
       }
@@ -138,7 +153,7 @@ export function gesturesWire(editor) {
       return;
     }
     if (event.pointerId !== action.id) return;
-    if (action.kind === "paint") layer.commit(action.box);
+    if (action.kind === "paint") paintEnd();
     if (action.kind === "rect") {
       rectPreview.hidden = true;
       layer.fillRect(action.start, toImage(event.clientX, event.clientY), action.erase);
@@ -153,7 +168,10 @@ export function gesturesWire(editor) {
 
   function cancelAction() {
     if (!action) return;
-    if (action.kind === "paint") layer.revert(action.box);
+    if (action.kind === "paint") {
+      live.end();
+      layer.revert(action.box);
+    }
     if (action.kind === "rect") rectPreview.hidden = true;
     if (action.kind === "lasso") lassoPreview.hidden = true;
     delete container.dataset.panning;
@@ -212,5 +230,9 @@ export function gesturesWire(editor) {
     container.classList.toggle("space-pan", held);
   }
 
-  return { busy: () => action !== null, setSpaceHeld };
+  return {
+    busy: () => action !== null, setSpaceHeld,
+    /** The view changed: a stroke in progress is drawn again where the picture now is. */
+    viewChanged: () => { if (live.active) live.redraw(state); },
+  };
 }

@@ -33,6 +33,7 @@ export function createMaskEditor(container, { options, onChange = () => {} }) {
   const maskCanvas = container.querySelector("[data-mask]");
   const cursor = container.querySelector("[data-cursor]");
   const layer = createMaskLayer(maskCanvas, { onChange });
+  let gestures = null; // the pointer gestures (editor-gestures.js), wired below
 
   const state = {
     width: 0, height: 0, pictureWidth: 0, pictureHeight: 0, loaded: false,
@@ -59,6 +60,7 @@ export function createMaskEditor(container, { options, onChange = () => {} }) {
   function applyView() {
     view.style.transform = `translate(${state.tx}px, ${state.ty}px) scale(${state.scale})`;
     container.dataset.zoom = String(Math.round(state.scale * 100));
+    gestures?.viewChanged();
     onChange("view");
   }
 
@@ -209,6 +211,8 @@ export function createMaskEditor(container, { options, onChange = () => {} }) {
   function setOpacity(opacity) {
     state.opacity = opacity;
     maskCanvas.style.opacity = state.visible ? String(opacity) : "0";
+    // The stroke in progress (live-stroke.js) shows as the mask will.
+    container.style.setProperty("--mask-opacity", maskCanvas.style.opacity);
     onChange("overlay");
   }
 
@@ -226,9 +230,10 @@ export function createMaskEditor(container, { options, onChange = () => {} }) {
     cursor.style.width = cursor.style.height = `${diameter}px`;
   }
 
-  const gestures = gesturesWire({
+  gestures = gesturesWire({
     container, stage, cursor, layer, state, toImage, toStage, clampScale, applyView, zoomAround, updateCursorSize,
     setBrushSize, rectPreview: container.querySelector("[data-rect-preview]"),
+    liveCanvas: container.querySelector("[data-live-stroke]"),
     lassoPreview: container.querySelector("[data-lasso-preview]"),
   });
   new ResizeObserver(() => { if (state.loaded && !gestures.busy()) fit(); }).observe(stage);
