@@ -285,6 +285,12 @@ def encode_png(image: Image.Image, *, icc_profile: bytes | None = None) -> bytes
     return _encode(image, "PNG", icc_profile or image.info.get("icc_profile"))
 
 
+def picture_part(data: bytes, box: tuple[int, int, int, int]) -> bytes:
+    """The part ``box`` (left, top, right, bottom) of a stored picture at its own pixels, as a PNG."""
+    with Image.open(io.BytesIO(data)) as image:
+        return encode_png(image.crop(box), icc_profile=image.info.get("icc_profile"))
+
+
 def encode_jpeg(image: Image.Image) -> bytes:
     return _encode(image.convert("RGB"), "JPEG", image.info.get("icc_profile"))
 

@@ -110,12 +110,18 @@ CONTROL_DEFAULTS = {
 CONTROLS = frozenset(CONTROL_DEFAULTS)
 
 
+# The largest side of a part of a result served at its own pixels (inpaint.views.job_result_tile): what the
+# canvas shows of a result over the proxy side at 100 % and beyond, a screenful even on a 4K display.
+TILE_MAX_SIDE = 4096
+
+
 def options_for_page(engines: Iterable) -> dict:
     """What the studio page's scripts need, for ``json_script``: the limits above, and for each of
     ``engines`` (the page's engine select offers them) the controls it takes and how it reads the prompt."""
     return {
         "brush": {"min": BRUSH_MIN, "max": BRUSH_MAX, "default": BRUSH_DEFAULT},
         "proxy_max_side": PROXY_MAX_SIDE,
+        "tile_max_side": TILE_MAX_SIDE,
         "size_smaller_min_side": SIZE_SMALLER_MIN_SIDE,
         "mask_colours": {"tolerance": MASK_COLOUR_TOLERANCE, "messages": MASK_COLOUR_MESSAGES},
         "upload_names": UPLOAD_NAMES,

@@ -18,6 +18,7 @@ urlpatterns = [
     path("jobs/<uuid:pk>/results/<int:slot>/", views.job_file, {"kind": "result"}, name="job-result-file"),
     path("jobs/<uuid:pk>/results/<int:slot>/editor/", views.job_file_for_editor, {"kind": "result"},
          name="job-result-editor"),
+    path("jobs/<uuid:pk>/results/<int:slot>/part/", views.job_result_part, name="job-result-part"),
     path("jobs/<uuid:pk>/results/<int:slot>/model-output/", views.job_file, {"kind": "raw"}, name="job-result-raw"),
     path("links/<str:token>/<str:filename>", views.media_link, name="media-link"),
     path("rooms/", room_views.room_list, name="room-list"),

@@ -35,6 +35,8 @@ SAMPLE_PICTURES = [
 ]
 # A job's files never change; the owner's browser may keep them (private: never a shared cache).
 FILE_CACHE_SECONDS = 3600
+# The query of job_result_part: the box of the result asked for, in its own pixels.
+PART_BOX = ("left", "top", "right", "bottom")
 
 
 def _room_guest(request: HttpRequest):
@@ -320,6 +322,31 @@ def job_file_for_editor(request: HttpRequest, pk, kind: str, slot: int | None = 
         return _refused(str(busy), status=503)
     with stream:
         response = _editor_picture(stream.read(), width, height)
+    patch_cache_control(response, private=True, max_age=FILE_CACHE_SECONDS)
+    return response
+
+
+@require_GET
+@condition(etag_func=lambda request, pk, slot: f"{pk}-result-{slot}-part-" + "-".join(
+    request.GET.get(name, "") for name in PART_BOX))
+def job_result_part(request: HttpRequest, pk, slot: int) -> HttpResponse:
+    """A part of a finished result at its own pixels, as a PNG (?left=&top=&right=&bottom=): what the canvas shows
+    of a result over the editor's proxy side at 100 % and beyond, without the whole file going to the browser."""
+    job = _visitor_job(request, pk)
+    try:
+        box = tuple(int(request.GET[name]) for name in PART_BOX)
+    except (KeyError, ValueError):
+        return _refused("Say which part of the result to show, in whole pixels.")
+    try:
+        with decode_bound.decode_slot_take():
+            part = serving.job_result_part_read(job, slot, box, max_side=options.TILE_MAX_SIDE)
+    except serving.NoSuchFile:
+        raise Http404("No such image") from None
+    except serving.BadPart as refusal:
+        return _refused(str(refusal))
+    except decode_bound.DecodeBusy as busy:
+        return _refused(str(busy), status=503)
+    response = HttpResponse(part, content_type="image/png")
     patch_cache_control(response, private=True, max_age=FILE_CACHE_SECONDS)
     return response
 

@@ -10,6 +10,7 @@ from typing import IO
 from django.db.models import QuerySet
 from django.db.models.fields.files import FieldFile
 
+from inpaint import images
 from inpaint.files.derived import job_file_derive, job_transparent_picture_open, result_jpeg_open
 from inpaint.files.names import EDITOR_PROXY, job_file_download_name
 from inpaint.models import InpaintJob, JobResult
@@ -17,6 +18,10 @@ from inpaint.models import InpaintJob, JobResult
 
 class NoSuchFile(Exception):
     """The job has no such file (a slot without an image, say)."""
+
+
+class BadPart(ValueError):
+    """A part of a result that cannot be served, in words for the person."""
 
 
 def _stored_open(stored: FieldFile) -> tuple[IO[bytes], str]:
@@ -98,6 +103,18 @@ def job_editor_proxy_open(job: InpaintJob, kind: str, slot: int | None, make: Ca
         width, height = result.width, result.height
     proxy = job_file_derive(job, EDITOR_PROXY[kind].format(slot=slot), lambda: make(job_file_read(job, kind, slot)))
     return proxy, width, height
+
+
+def job_result_part_read(job: InpaintJob, slot: int, box: tuple[int, int, int, int], *, max_side: int) -> bytes:
+    """The part ``box`` (left, top, right, bottom) of a finished result at its own pixels, as a PNG. BadPart for
+    a box outside the result or with a side over ``max_side``."""
+    result = _result_stored(job, "result", slot)
+    left, top, right, bottom = box
+    if not (0 <= left < right <= result.width and 0 <= top < bottom <= result.height):
+        raise BadPart(f"That part is outside the result, which is {result.width} × {result.height} px.")
+    if max(right - left, bottom - top) > max_side:
+        raise BadPart(f"A part of a result is at most {max_side} px on a side.")
+    return images.picture_part(job_file_read(job, "result", slot), box)
 
 
 def job_held_picture_read(jobs: QuerySet[InpaintJob] | None, source: str) -> bytes:

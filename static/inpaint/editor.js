@@ -254,7 +254,7 @@ export function createMaskEditor(container, { options, onChange = () => {} }) {
         width: state.width, height: state.height, pictureWidth: state.pictureWidth, pictureHeight: state.pictureHeight,
         loaded: state.loaded, tool: state.tool,
         brushSize: state.brushSize, colour: state.colour, opacity: state.opacity, visible: state.visible,
-        scale: state.scale, canUndo: layer.canUndo, canRedo: layer.canRedo,
+        scale: state.scale, tx: state.tx, ty: state.ty, canUndo: layer.canUndo, canRedo: layer.canRedo,
       };
     },
   };

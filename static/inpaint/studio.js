@@ -222,6 +222,7 @@ const brushSlider = $("[data-brush-size]");
 function refreshEditorUi(what) {
   const state = editor.state;
   if (what === "picture") resultView?.pictureChanged();
+  if (what === "view") resultView?.viewChanged();
   if (what === "tool" || what === "picture") {
     document.querySelectorAll("[data-tool-button]").forEach((button) => {
       button.setAttribute("aria-pressed", String(button.dataset.toolButton === state.tool));
@@ -379,7 +380,8 @@ const { jobOpen } = jobCardsWire({
   showEditor: () => root.scrollIntoView({ behavior: "smooth", block: "start" }),
   showPictureMessage,
 });
-resultView = resultViewWire({ container: root, editor, jobOpen, proxyMaxSide: options.proxy_max_side });
+resultView = resultViewWire({ container: root, editor, jobOpen, proxyMaxSide: options.proxy_max_side,
+                             partMaxSide: options.tile_max_side });
 Object.assign(actions, {
   "original-hold": resultView.originalHold, "result-next": resultView.next, "result-previous": resultView.previous,
 });
