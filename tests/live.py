@@ -80,11 +80,12 @@ class Visitor:
         self.session.get(self.url + "/", timeout=10)
 
     def post_job(self, prompt: str, n: int = 1, engine: str = "wanx-x-painting", *,
-                 base: tuple[str, bytes, str] | None = None, mask_png: bytes | None = None) -> None:
+                 base: tuple[str, bytes, str] | None = None, mask_png: bytes | None = None, **fields: str) -> None:
+        """Post the job form; ``fields`` are further form fields (e.g. function="expand", left_scale="1.5")."""
         response = self.session.post(
             self.url + "/jobs/",
             headers={"HX-Request": "true", "X-CSRFToken": self.session.cookies["csrftoken"], "Referer": self.url + "/"},
-            data={"engine": engine, "prompt": prompt, "style": "<auto>", "size": "original", "n": str(n)},
+            data={"engine": engine, "prompt": prompt, "style": "<auto>", "size": "original", "n": str(n), **fields},
             files={"base_image": base or ("p.jpg", pictures.picture(), "image/jpeg"),
                    "mask_image": ("m.png", mask_png or pictures.mask(), "image/png")},
             timeout=120,

@@ -22,11 +22,6 @@ def calls(dashscope) -> list:
     return [request for request in dashscope.requests if request.path == GENERATION]
 
 
-def stored_pixels(field) -> np.ndarray:
-    with field.open("rb") as stored:
-        return np.asarray(images.open_rgb(stored.read()))
-
-
 def test_a_sideways_24_mp_jpeg_comes_back_upright_at_its_size_with_only_the_painted_area_changed(
         live_server, dashscope, standin_settings, start_worker):
     cloud_worker(start_worker, dashscope, live_server, beat=False)
@@ -51,7 +46,7 @@ def test_a_sideways_24_mp_jpeg_comes_back_upright_at_its_size_with_only_the_pain
     [generation] = dashscope.generations.values()
     assert generation.received_images[0].size == asked
 
-    painted, original = stored_pixels(result.image), stored_pixels(job.base_image)
+    painted, original = pictures.stored_pixels(result.image), pictures.stored_pixels(job.base_image)
     with job.mask_image.open("rb") as stored:
         beyond = np.asarray(regions.feather(images.open_mask(stored.read()), job.edge_softness)) == 0
     assert np.array_equal(painted[beyond], original[beyond])  # the photo's own pixels, upright
