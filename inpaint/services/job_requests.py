@@ -32,8 +32,8 @@ REQUEST_FIELDS = frozenset({"engine", "prompt", "base_image", "base_source", "ma
 NO_MASK_MESSAGE = "Paint the area you want to change."
 NO_EXPANSION_MESSAGE = "Drag an edge of the picture outwards, or pick a preset, to say how far to extend it."
 EXPAND_PROMPT_MESSAGE = "Say in a few words what the picture shows, so that its new border can continue it."
-TOO_LARGE_MESSAGE = ("Extended this far, the picture would be {} × {} pixels ({:.0f} megapixels); this app makes "
-                     "pictures of at most {:.0f} megapixels. Extend it less, or start from a smaller picture.")
+TOO_LARGE_MESSAGE = ("Extended this far, the picture would be {} × {} pixels ({:.1f} megapixels); this app makes "
+                     "pictures of at most {:g} megapixels. Extend it less, or start from a smaller picture.")
 
 
 @dataclass(frozen=True)

@@ -116,7 +116,7 @@ def test_an_expand_that_extends_nothing_is_refused_in_plain_words():
 def test_an_expand_past_the_apps_limit_is_refused_before_anything_is_stored(settings):
     settings.INPAINT_MAX_PIXELS = 1_000_000  # the 640 × 480 picture, twice as wide and high: 1.23 MP
     errors = refusal_of(expand_cleaned(left_scale="2", top_scale="2"))
-    assert errors["function"].startswith("Extended this far, the picture would be 1280 × 960 pixels (1 megapixels)")
+    assert errors["function"].startswith("Extended this far, the picture would be 1280 × 960 pixels (1.2 megapixels)")
 
 
 def test_an_engine_without_the_function_control_always_repaints():
