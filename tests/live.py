@@ -93,6 +93,16 @@ class Visitor:
         assert response.status_code == 200 and 'data-testid="job-card"' in response.text, response.text[:500]
 
 
+def wait_succeeded(job: InpaintJob, timeout: float = 120) -> InpaintJob:
+    """The job, read again once it has ended, checked to have succeeded."""
+    from inpaint.models import InpaintJob
+
+    wait_for(lambda: InpaintJob.objects.get(pk=job.pk).is_final, timeout=timeout, message="the job to end")
+    job.refresh_from_db()
+    assert job.status == InpaintJob.Status.SUCCEEDED, (job.error_code, job.error_message)
+    return job
+
+
 def wait_all_final(count: int, timeout: float = 120) -> list[InpaintJob]:
     from inpaint.models import InpaintJob
 

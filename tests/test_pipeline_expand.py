@@ -10,7 +10,7 @@ import pytest
 from inpaint import regions
 from inpaint.models import InpaintJob
 from tests import pictures
-from tests.live import Visitor, cloud_worker, wait_for
+from tests.live import Visitor, cloud_worker, wait_succeeded
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -21,11 +21,7 @@ def test_an_expand_of_half_the_width_each_side_comes_back_twice_as_wide_with_the
     Visitor(live_server).post_job("a beach at dusk", engine="wanx2.1-imageedit",
                                   base=("photo.jpg", pictures.picture(1600, 1000), "image/jpeg"),
                                   function="expand", left_scale="1.5", right_scale="1.5")
-    job = InpaintJob.objects.get()
-
-    wait_for(lambda: InpaintJob.objects.get(pk=job.pk).is_final, timeout=120, message="the job to end")
-    job.refresh_from_db()
-    assert job.status == InpaintJob.Status.SUCCEEDED, (job.error_code, job.error_message)
+    job = wait_succeeded(InpaintJob.objects.get())
     [result] = job.results.all()
     assert (result.width, result.height) == (3200, 1000)
 
