@@ -1,5 +1,8 @@
 from django.db import migrations, models
 
+# The four sides' scales of function=expand, as the API names them (options.EXPAND_SIDES when this was written).
+EXPAND_SIDES = ('top_scale', 'bottom_scale', 'left_scale', 'right_scale')
+
 
 class Migration(migrations.Migration):
 
@@ -13,24 +16,6 @@ class Migration(migrations.Migration):
             name='function',
             field=models.CharField(default='description_edit_with_mask', max_length=32),
         ),
-        migrations.AddField(
-            model_name='inpaintjob',
-            name='top_scale',
-            field=models.FloatField(default=1.0),
-        ),
-        migrations.AddField(
-            model_name='inpaintjob',
-            name='bottom_scale',
-            field=models.FloatField(default=1.0),
-        ),
-        migrations.AddField(
-            model_name='inpaintjob',
-            name='left_scale',
-            field=models.FloatField(default=1.0),
-        ),
-        migrations.AddField(
-            model_name='inpaintjob',
-            name='right_scale',
-            field=models.FloatField(default=1.0),
-        ),
+        *[migrations.AddField(model_name='inpaintjob', name=side, field=models.FloatField(default=1.0))
+          for side in EXPAND_SIDES],
     ]
