@@ -24,7 +24,11 @@ class JobForm(forms.Form):
     # (Use as new base) or "job:<job id>" (a job's own picture). A finished photo is often larger than
     # any upload may be, and sending it back would cost the upload time again.
     base_source = forms.CharField(required=False, widget=forms.HiddenInput)
-    mask_image = forms.FileField(label="Mask", help_text="White (or the mask colours) marks the area to repaint.")
+    # Required to repaint, not to extend the picture (inpaint.services.job_requests checks which).
+    mask_image = forms.FileField(label="Mask", required=False,
+                                 help_text="White (or the mask colours) marks the area to repaint.")
+    function = forms.ChoiceField(label="What to do", choices=options.FUNCTIONS, initial=options.FUNCTION_EDIT,
+                                 required=False)
     prompt = forms.CharField(label="What should be there", required=False, max_length=800,
                              widget=forms.TextInput(attrs={"autocomplete": "off"}))
     negative_prompt = forms.CharField(label="What should not be there", required=False,
@@ -48,6 +52,8 @@ class JobForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        for side in options.EXPAND_SIDES:
+            self.fields[side] = _expand_scale_field(side.split("_")[0])
         self.fields["engine"].choices = [(engine.key, engine.label) for engine in engines_listed()]
         default = engine_default()
         if default is not None:
@@ -82,4 +88,24 @@ class JobForm(forms.Form):
         cleaned["context"] = cleaned.get("context") or options.CONTEXT_DEFAULT
         if cleaned.get("edge_softness") is None:
             cleaned["edge_softness"] = options.EDGE_SOFTNESS_DEFAULT
+        cleaned["function"] = cleaned.get("function") or options.FUNCTION_EDIT
+        for side in options.EXPAND_SIDES:
+            if side not in self.errors and cleaned.get(side) is None:
+                cleaned[side] = options.EXPAND_SCALE_MIN
         return cleaned
+
+
+def _expand_scale_field(edge: str) -> forms.FloatField:
+    """How far ``expand`` extends the picture past its ``edge`` (top, bottom, left, right), as the API takes it."""
+    limits = f"from {options.EXPAND_SCALE_MIN:g} (not at all) to {options.EXPAND_SCALE_MAX:g} (the picture's own " \
+             f"{'height' if edge in ('top', 'bottom') else 'width'} again)"
+    return forms.FloatField(
+        label=f"Extend the {edge} edge", required=False, min_value=options.EXPAND_SCALE_MIN,
+        max_value=options.EXPAND_SCALE_MAX, initial=options.EXPAND_SCALE_MIN,
+        widget=forms.NumberInput(attrs={"step": "0.01"}),
+        error_messages={
+            "max_value": f"The {edge} edge can be extended at most to {options.EXPAND_SCALE_MAX:g} times the "
+                         "picture; extend it less, or extend the finished picture again.",
+            "min_value": f"The {edge} edge can be extended {limits}.",
+            "invalid": f"The {edge} edge can be extended {limits}; write a number such as 1.5.",
+        })

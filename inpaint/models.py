@@ -87,6 +87,12 @@ class InpaintJob(models.Model):
     # How much of the picture around the painted area the engine sees (inpaint.regions).
     context = models.CharField(max_length=16, default=options.CONTEXT_DEFAULT)
     edge_softness = models.PositiveSmallIntegerField(default=options.EDGE_SOFTNESS_DEFAULT)
+    # What the engine is asked to do (options.FUNCTIONS); for "expand", how far each side is extended.
+    function = models.CharField(max_length=32, default=options.FUNCTION_EDIT)
+    top_scale = models.FloatField(default=options.EXPAND_SCALE_MIN)
+    bottom_scale = models.FloatField(default=options.EXPAND_SCALE_MIN)
+    left_scale = models.FloatField(default=options.EXPAND_SCALE_MIN)
+    right_scale = models.FloatField(default=options.EXPAND_SCALE_MIN)
     n = models.PositiveSmallIntegerField(default=options.COUNT_DEFAULT)
     mask_color = models.JSONField(default=list, blank=True)
     seed = models.PositiveIntegerField(default=0)
@@ -152,6 +158,11 @@ class InpaintJob(models.Model):
     @property
     def is_final(self) -> bool:
         return self.status in self.FINAL_STATUSES
+
+    @property
+    def expand_scales(self) -> dict[str, float]:
+        """The four sides' scales by their API names, for an "expand" job."""
+        return {side: getattr(self, side) for side in options.EXPAND_SIDES}
 
     @property
     def is_suspended(self) -> bool:

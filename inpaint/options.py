@@ -99,7 +99,22 @@ UPLOAD_ACCEPT = ",".join([t for upload in UPLOAD_FORMATS for t in upload.types]
 NEGATIVE_PROMPT_MAX_CHARS = 500
 NEGATIVE_PROMPT_DEFAULT = ""
 
+# What the engine is asked to do, by the API's own function names (wanx2.1-imageedit, reference section 7.2):
+# repaint the painted area, or extend the canvas beyond the picture's edges (outpaint).
+FUNCTION_EDIT = "description_edit_with_mask"
+FUNCTION_EXPAND = "expand"
+FUNCTIONS = ((FUNCTION_EDIT, "Repaint the painted area"), (FUNCTION_EXPAND, "Extend the picture"))
+# How far ``expand`` extends each side, as a share of the picture's width or height (the API's range).
+EXPAND_SIDES = ("top_scale", "bottom_scale", "left_scale", "right_scale")
+EXPAND_SCALE_MIN = 1.0
+EXPAND_SCALE_MAX = 2.0
+# The page's presets: the picture's own size times a factor, or a shape (width over height) it is extended to.
+EXPAND_PRESET_SCALES = (1.25, 1.5, 2.0)
+EXPAND_PRESET_ASPECTS = ((1, 1), (4, 5), (3, 2), (16, 9), (9, 16))
+
 CONTROL_DEFAULTS = {
+    "function": FUNCTION_EDIT,
+    **{side: EXPAND_SCALE_MIN for side in EXPAND_SIDES},
     "style": STYLE_DEFAULT,
     "negative_prompt": NEGATIVE_PROMPT_DEFAULT,
     "size": SIZE_DEFAULT,
@@ -108,6 +123,8 @@ CONTROL_DEFAULTS = {
     "n": COUNT_DEFAULT,
 }
 CONTROLS = frozenset(CONTROL_DEFAULTS)
+# The controls of a choice of function, which only an engine whose API has one takes.
+FUNCTION_CONTROLS = frozenset({"function", *EXPAND_SIDES})
 
 
 # The largest side of a part of a result served at its own pixels (inpaint.views.job_result_tile): what the
@@ -127,6 +144,8 @@ def options_for_page(engines: Iterable) -> dict:
         "upload_names": UPLOAD_NAMES,
         "upload_accept": UPLOAD_ACCEPT,
         "controls": sorted(CONTROLS),
+        "expand": {"sides": list(EXPAND_SIDES), "min": EXPAND_SCALE_MIN, "max": EXPAND_SCALE_MAX,
+                   "preset_scales": list(EXPAND_PRESET_SCALES), "preset_aspects": [list(a) for a in EXPAND_PRESET_ASPECTS]},
         "engines": {
             engine.key: {"controls": sorted(engine.controls), "follows_prompt": engine.follows_prompt,
                          "max_prompt": engine.limits.max_prompt_chars}

@@ -135,7 +135,7 @@ def region_inputs(picture: Image.Image, mask: Image.Image, region: Region,
     Both are scaled straight out of the full-size images (no full-size crop or padding is made, so a
     "whole picture" region of a 48 MP photo costs no extra copy of it) and padded at the sent size.
     """
-    if not _same_shape((region.width, region.height), send_size, tolerance=0.0):
+    if not same_shape((region.width, region.height), send_size, tolerance=0.0):
         raise ValueError(f"a {region.width} × {region.height} region cannot be sent at {send_size[0]} × {send_size[1]}")
     inner = region.inside(picture.size)
     scale_x, scale_y = send_size[0] / region.width, send_size[1] / region.height
@@ -174,11 +174,16 @@ def feather(mask: Image.Image, edge_softness: int) -> Image.Image:
     falling smoothly to 0 over ``edge_softness`` pixels beyond it, and 0 everywhere further out."""
     outside = (np.asarray(mask) < 128).astype(np.uint8)
     distance = cv2.distanceTransform(outside, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    return Image.fromarray(feather_weights(distance, edge_softness), mode="L")
+
+
+def feather_weights(distance: np.ndarray, edge_softness: int) -> np.ndarray:
+    """The painted result's share (0..255) of a pixel ``distance`` pixels from the painted area (0 inside it)."""
     ramp = np.clip(1.0 - (distance - MASK_GROWTH) / max(edge_softness, 1), 0.0, 1.0)
     if edge_softness == 0:
         ramp = (distance <= MASK_GROWTH).astype(np.float32)
     smooth = ramp * ramp * (3.0 - 2.0 * ramp)  # smoothstep: no visible line where the band starts or ends
-    return Image.fromarray(np.rint(smooth * 255).astype(np.uint8), mode="L")
+    return np.rint(smooth * 255).astype(np.uint8)
 
 
 class ShapeRefused(ValueError):
@@ -201,7 +206,7 @@ def paste_back(picture: Image.Image, mask: Image.Image, region: Region, result: 
     from the region's by more than ``shape_tolerance`` (default: an engine's rounding) raises ShapeRefused.
     """
     tolerance = RESULT_SHAPE_TOLERANCE if shape_tolerance is None else shape_tolerance
-    if not _same_shape((region.width, region.height), result.size, tolerance=tolerance):
+    if not same_shape((region.width, region.height), result.size, tolerance=tolerance):
         raise ShapeRefused(result.size, (region.width, region.height))
     box = _band_box(mask, region.inside(picture.size), MASK_GROWTH + edge_softness + 1)
     if box is None:
@@ -227,7 +232,7 @@ def _band_box(mask: Image.Image, inner: tuple[int, int, int, int], reach: int) -
             min(inner[3], bottom + reach))
 
 
-def _same_shape(size: tuple[int, int], other: tuple[int, int], *, tolerance: float) -> bool:
+def same_shape(size: tuple[int, int], other: tuple[int, int], *, tolerance: float) -> bool:
     """Whether two sizes have one shape, allowing a pixel of rounding at the smaller of them and a
     share ``tolerance`` on top (an engine may round the size it returns)."""
     (width, height), (other_width, other_height) = size, other
@@ -261,7 +266,7 @@ def region_prepare(picture_bytes: bytes, mask_png: bytes, *, context: str, shape
                      edge=MASK_GROWTH + EDGE_SOFTNESS_MAX)
     region = choose(shapes=shapes)
     size = send_size(region.width, region.height)
-    if not _same_shape((region.width, region.height), size, tolerance=0.0):
+    if not same_shape((region.width, region.height), size, tolerance=0.0):
         # An engine that keeps any shape may still round the size it is sent at (Qwen: to multiples of 16):
         # the region grows to that size's own shape, so nothing is stretched on the way.
         region = choose(shapes=(size,))

@@ -80,16 +80,27 @@ class Visitor:
         self.session.get(self.url + "/", timeout=10)
 
     def post_job(self, prompt: str, n: int = 1, engine: str = "wanx-x-painting", *,
-                 base: tuple[str, bytes, str] | None = None, mask_png: bytes | None = None) -> None:
+                 base: tuple[str, bytes, str] | None = None, mask_png: bytes | None = None, **fields: str) -> None:
+        """Post the job form; ``fields`` are further form fields (e.g. function="expand", left_scale="1.5")."""
         response = self.session.post(
             self.url + "/jobs/",
             headers={"HX-Request": "true", "X-CSRFToken": self.session.cookies["csrftoken"], "Referer": self.url + "/"},
-            data={"engine": engine, "prompt": prompt, "style": "<auto>", "size": "original", "n": str(n)},
+            data={"engine": engine, "prompt": prompt, "style": "<auto>", "size": "original", "n": str(n), **fields},
             files={"base_image": base or ("p.jpg", pictures.picture(), "image/jpeg"),
                    "mask_image": ("m.png", mask_png or pictures.mask(), "image/png")},
             timeout=120,
         )
         assert response.status_code == 200 and 'data-testid="job-card"' in response.text, response.text[:500]
+
+
+def wait_succeeded(job: InpaintJob, timeout: float = 120) -> InpaintJob:
+    """The job, read again once it has ended, checked to have succeeded."""
+    from inpaint.models import InpaintJob
+
+    wait_for(lambda: InpaintJob.objects.get(pk=job.pk).is_final, timeout=timeout, message="the job to end")
+    job.refresh_from_db()
+    assert job.status == InpaintJob.Status.SUCCEEDED, (job.error_code, job.error_message)
+    return job
 
 
 def wait_all_final(count: int, timeout: float = 120) -> list[InpaintJob]:

@@ -6,6 +6,7 @@ import io
 import struct
 import zlib
 
+import numpy as np
 from PIL import Image, ImageDraw
 
 
@@ -83,3 +84,11 @@ def png_bomb(width: int = 10_000, height: int = 10_000, *, mode: str = "RGBA", o
         exif[0x0112] = orientation
         header += chunk(b"eXIf", exif.tobytes().removeprefix(b"Exif\x00\x00"))
     return b"\x89PNG\r\n\x1a\n" + header + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+
+
+def stored_pixels(field) -> np.ndarray:
+    """The RGB pixels of a stored picture (a job's or a result's file field), upright."""
+    from inpaint import images  # the app's own reader, as the results were stored with it
+
+    with field.open("rb") as stored:
+        return np.asarray(images.open_rgb(stored.read()))

@@ -33,3 +33,18 @@ def test_the_form_neither_decodes_a_picture_nor_reads_a_held_one():
     data = {"engine": "offline", "style": "<auto>", "n": "1", "base_source": "job:not-a-job"}
     form = JobForm(data, {"mask_image": SimpleUploadedFile("mask.png", b"not a picture", "image/png")})
     assert form.is_valid(), form.errors
+
+
+@pytest.mark.parametrize("value", ["2.5", "0.9", "nan", "wide"])
+def test_an_extension_past_the_apis_range_is_refused_in_plain_words(value):
+    form = JobForm(data={"engine": "offline", "style": "<auto>", "n": "1", "function": "expand", "left_scale": value})
+    assert not form.is_valid()
+    [message] = form.errors["left_scale"]
+    assert message.startswith("The left edge can be extended") and "scale" not in message
+
+
+def test_left_out_scales_and_function_take_their_defaults():
+    form = JobForm(data={"engine": "offline", "style": "<auto>", "n": "1"})
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["function"] == "description_edit_with_mask"
+    assert [form.cleaned_data[side] for side in ("top_scale", "bottom_scale", "left_scale", "right_scale")] == [1.0] * 4

@@ -33,8 +33,11 @@ def test_the_page_carries_the_options_in_one_block(page):
     assert len(blocks) == 1
     carried = json.loads(blocks[0])
     assert carried == options.options_for_page(engines_listed())
-    assert carried["engines"]["wanx2.1-imageedit"]["controls"] == ["context", "edge_softness", "n", "size"]
-    assert carried["engines"]["offline"]["controls"] == sorted(options.CONTROLS - {"negative_prompt"})
+    assert carried["engines"]["wanx2.1-imageedit"]["controls"] == [
+        "bottom_scale", "context", "edge_softness", "function", "left_scale", "n", "right_scale", "size", "top_scale"]
+    assert carried["engines"]["offline"]["controls"] == sorted(options.CONTROLS - {"negative_prompt"}
+                                                               - options.FUNCTION_CONTROLS)
+    assert "function" not in carried["engines"]["qwen-image-edit-plus"]["controls"]
     assert "negative_prompt" in carried["engines"]["qwen-image-edit-plus"]["controls"]
 
 

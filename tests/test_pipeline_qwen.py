@@ -11,7 +11,7 @@ from PIL import Image
 from inpaint import images, regions
 from inpaint.models import InpaintJob
 from tests import pictures
-from tests.live import Visitor, cloud_worker, wait_all_final, wait_for
+from tests.live import Visitor, cloud_worker, wait_all_final, wait_for, wait_succeeded
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -22,11 +22,6 @@ def calls(dashscope) -> list:
     return [request for request in dashscope.requests if request.path == GENERATION]
 
 
-def stored_pixels(field) -> np.ndarray:
-    with field.open("rb") as stored:
-        return np.asarray(images.open_rgb(stored.read()))
-
-
 def test_a_sideways_24_mp_jpeg_comes_back_upright_at_its_size_with_only_the_painted_area_changed(
         live_server, dashscope, standin_settings, start_worker):
     cloud_worker(start_worker, dashscope, live_server, beat=False)
@@ -34,11 +29,7 @@ def test_a_sideways_24_mp_jpeg_comes_back_upright_at_its_size_with_only_the_pain
     mask[2500:3300, 1200:2600] = 255  # upright: 4000 wide, 6000 high
     Visitor(live_server).post_job("a red kite", engine="qwen-image-edit-plus", mask_png=images.encode_png(
         Image.fromarray(mask)), base=("photo.jpg", pictures.picture(6000, 4000, orientation=6), "image/jpeg"))
-    job = InpaintJob.objects.get()
-
-    wait_for(lambda: InpaintJob.objects.get(pk=job.pk).is_final, timeout=180, message="the job to end")
-    job.refresh_from_db()
-    assert job.status == InpaintJob.Status.SUCCEEDED, (job.error_code, job.error_message)
+    job = wait_succeeded(InpaintJob.objects.get(), timeout=180)
     [result] = job.results.all()
     assert (result.width, result.height) == (4000, 6000)
 
@@ -51,7 +42,7 @@ def test_a_sideways_24_mp_jpeg_comes_back_upright_at_its_size_with_only_the_pain
     [generation] = dashscope.generations.values()
     assert generation.received_images[0].size == asked
 
-    painted, original = stored_pixels(result.image), stored_pixels(job.base_image)
+    painted, original = pictures.stored_pixels(result.image), pictures.stored_pixels(job.base_image)
     with job.mask_image.open("rb") as stored:
         beyond = np.asarray(regions.feather(images.open_mask(stored.read()), job.edge_softness)) == 0
     assert np.array_equal(painted[beyond], original[beyond])  # the photo's own pixels, upright

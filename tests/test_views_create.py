@@ -245,3 +245,20 @@ def test_the_editor_gets_a_large_result_as_a_proxy_with_its_full_size(client):
     assert client.get(f"/jobs/{job.pk}/results/1/editor/").status_code == 404
     picture = client.get(f"/jobs/{job.pk}/picture/editor/")
     assert (picture["X-Picture-Width"], picture["X-Picture-Height"]) == ("640", "480")
+
+
+def test_job_create_refuses_an_extension_wider_than_the_model_takes_in_plain_words(client, settings):
+    settings.DASHSCOPE_API_KEY = "sk-test"
+    response = client.post("/jobs/", form_data(engine="wanx2.1-imageedit", prompt="a beach", function="expand",
+                                               left_scale="2.5"), headers=HTMX)
+    assert_refused(response, "The left edge can be extended at most to 2 times the picture; extend it less, or "
+                             "extend the finished picture again.")
+
+
+def test_job_create_refuses_an_extension_past_the_apps_limit_before_anything_is_stored(client, settings):
+    settings.DASHSCOPE_API_KEY = "sk-test"
+    settings.INPAINT_MAX_PIXELS = 1_000_000  # the 640 × 480 picture becomes 1920 × 720: 1.4 MP
+    response = client.post("/jobs/", form_data(engine="wanx2.1-imageedit", prompt="a beach", function="expand",
+                                               left_scale="2", right_scale="2", top_scale="1.5"), headers=HTMX)
+    assert_refused(response, "Extended this far, the picture would be 1920 × 720 pixels (1.4 megapixels); this app "
+                             "makes pictures of at most 1 megapixels.")

@@ -80,6 +80,10 @@ class JobInput:
     link: Callable[[str], str] | None = None
     # What should not appear, for an engine that takes it (sent only when given).
     negative_prompt: str = ""
+    # What to do (inpaint.options.FUNCTIONS); for "expand" there is no mask (``mask_image`` is empty), and
+    # ``expand_scales`` holds the four sides' scales by their API names.
+    function: str = options.FUNCTION_EDIT
+    expand_scales: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -141,8 +145,9 @@ class Engine:
     label: str = ""
     remote: bool = False
     follows_prompt: bool = True
-    # A negative prompt only where the engine's API reads one (the Qwen edit models).
-    controls: frozenset[str] = options.CONTROLS - {"negative_prompt"}
+    # A negative prompt only where the engine's API reads one (the Qwen edit models); a function other than
+    # repainting the painted area (and its parameters) only where the API has one (wanx2.1-imageedit).
+    controls: frozenset[str] = options.CONTROLS - {"negative_prompt"} - options.FUNCTION_CONTROLS
     limits: EngineLimits
     submit_rate: int = 0
     running_limit: int = 0

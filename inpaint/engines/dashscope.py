@@ -273,11 +273,15 @@ class DashScopeEngine(Engine):
                                   parameters=self.task_parameters(job_input), oss_resolve=via_oss)
 
     def _image_urls(self, client: DashScopeClient, job_input: JobInput) -> tuple[str, str, bool]:
+        """The base's and the mask's URLs ("" for the mask of a function that takes none), and whether they
+        are in DashScope's temporary storage."""
+        has_mask = bool(job_input.mask_image)
         if job_input.link:
-            return job_input.link(job_input.base_name), job_input.link(job_input.mask_name), False
+            return job_input.link(job_input.base_name), job_input.link(job_input.mask_name) if has_mask else "", False
         policy = client.upload_policy(self.model)
         return (client.upload_file(policy, _object_name(job_input.base_name), job_input.base_image),
-                client.upload_file(policy, _object_name(job_input.mask_name), job_input.mask_image), True)
+                client.upload_file(policy, _object_name(job_input.mask_name), job_input.mask_image) if has_mask
+                else "", True)
 
     def poll(self, task_id: str) -> TaskState:
         return self.client().query_task(task_id)
@@ -342,9 +346,14 @@ class WanxImageEditEngine(DashScopeEngine):
                 min(self.limits.max_side, max(self.limits.min_side, round(height * scale))))
 
     def task_input(self, job_input: JobInput, base_url: str, mask_url: str) -> dict:
-        return {"function": "description_edit_with_mask", "prompt": job_input.prompt,
+        if job_input.function == options.FUNCTION_EXPAND:
+            return {"function": options.FUNCTION_EXPAND, "prompt": job_input.prompt, "base_image_url": base_url}
+        return {"function": options.FUNCTION_EDIT, "prompt": job_input.prompt,
                 "base_image_url": base_url, "mask_image_url": mask_url}
 
     def task_parameters(self, job_input: JobInput) -> dict:
-        # Reference §7.2: this function takes n and seed; the output keeps the picture's size.
-        return {"n": job_input.n, "seed": job_input.seed}
+        # Reference §7.2: both functions take n and seed; expand also its four sides' scales.
+        parameters = {"n": job_input.n, "seed": job_input.seed}
+        if job_input.function == options.FUNCTION_EXPAND:
+            parameters.update(job_input.expand_scales)
+        return parameters

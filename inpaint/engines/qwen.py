@@ -32,7 +32,7 @@ class QwenImageEditEngine(Engine):
     remote = True
     synchronous = True
     # The call takes n, size, seed and a negative prompt; no style.
-    controls = options.CONTROLS - {"style"}
+    controls = options.CONTROLS - {"style"} - options.FUNCTION_CONTROLS
     # The region goes as a data: URL, a third larger than the file, and the service takes at most 10 MB.
     limits = EngineLimits(min_side=512, max_side=2048, max_bytes=7 * 1024 * 1024, max_prompt_chars=800)
     # The answer's shape is close to what was asked, not equal (QwenLM/Qwen-Image #160, #229): it is scaled

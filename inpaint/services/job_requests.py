@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import QuerySet
 
-from inpaint import images, options
+from inpaint import images, images_expand, options
 from inpaint.engines import engine_get
 from inpaint.engines.base import Engine
 from inpaint.files import serving
@@ -27,7 +27,13 @@ NO_PICTURE_MESSAGE = "Choose a picture to paint on."
 HELD_PICTURE_GONE_MESSAGE = "That picture is no longer here (its job may have been deleted); choose a picture again."
 # What job_request_make needs from the form to check the request against the server; the other controls
 # fall back to their defaults, so a request is checked (and its refusals shown) while one of them is wrong.
-REQUEST_FIELDS = frozenset({"engine", "prompt", "base_image", "base_source", "mask_image", "mask_color"})
+REQUEST_FIELDS = frozenset({"engine", "prompt", "base_image", "base_source", "mask_image", "mask_color", "function",
+                            *options.EXPAND_SIDES})
+NO_MASK_MESSAGE = "Paint the area you want to change."
+NO_EXPANSION_MESSAGE = "Drag an edge of the picture outwards, or pick a preset, to say how far to extend it."
+EXPAND_PROMPT_MESSAGE = "Say in a few words what the picture shows, so that its new border can continue it."
+TOO_LARGE_MESSAGE = ("Extended this far, the picture would be {} × {} pixels ({:.1f} megapixels); this app makes "
+                     "pictures of at most {:g} megapixels. Extend it less, or start from a smaller picture.")
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,11 @@ class JobRequest:
     edge_softness: int
     base: images.PreparedImage
     mask_png: bytes
+    function: str = options.FUNCTION_EDIT
+    top_scale: float = options.EXPAND_SCALE_MIN
+    bottom_scale: float = options.EXPAND_SCALE_MIN
+    left_scale: float = options.EXPAND_SCALE_MIN
+    right_scale: float = options.EXPAND_SCALE_MIN
     seed: int | None = None  # None: job_create draws one, so two equal requests still paint differently
 
 
@@ -57,15 +68,30 @@ def job_request_make(cleaned_data: dict, *, owned_jobs: QuerySet[InpaintJob] | N
     if not engine.is_configured():
         # Nothing else is looked at: the person first has to choose another engine, which may want other things.
         raise JobRequestRefused({"engine": NO_KEY_MESSAGE})
+    # A control the engine does not take was checked like any other, and is ignored (the page hides it).
+    controls = {control: cleaned_data.get(control, default) if control in engine.controls else default
+                for control, default in options.CONTROL_DEFAULTS.items()}
+    expanding = controls["function"] == options.FUNCTION_EXPAND
+    if not expanding:
+        # Scales typed before switching back to repainting mean nothing to it.
+        controls.update({side: options.CONTROL_DEFAULTS[side] for side in options.EXPAND_SIDES})
     errors = {}
-    if prompt_error := _prompt_error(engine, cleaned_data["prompt"]):
+    if prompt_error := _prompt_error(engine, cleaned_data["prompt"], expanding=expanding):
         errors["prompt"] = prompt_error
+    if expanding and all(controls[side] == options.EXPAND_SCALE_MIN for side in options.EXPAND_SIDES):
+        errors["function"] = NO_EXPANSION_MESSAGE
     base = mask_png = None
     try:
         base = _base_prepare(cleaned_data["base_image"], cleaned_data["base_source"], owned_jobs)
     except images.ImageRefused as refusal:
         errors["base_image"] = str(refusal)
-    if base is not None:
+    if base is not None and expanding:
+        if too_large := _expansion_error(base, controls):
+            errors["function"] = too_large
+        else:
+            # The region is the whole picture: the stored mask covers it all, and is never sent.
+            mask_png = images_expand.expand_mask((base.width, base.height))
+    elif base is not None:
         # The mask is measured against the picture, so without one it cannot be checked.
         try:
             mask_png = _mask_prepare(cleaned_data["mask_image"], base, cleaned_data["mask_color"])
@@ -73,16 +99,22 @@ def job_request_make(cleaned_data: dict, *, owned_jobs: QuerySet[InpaintJob] | N
             errors["mask_image"] = str(refusal)
     if errors:
         raise JobRequestRefused(errors)
-    # A control the engine does not take was checked like any other, and is ignored (the page hides it).
-    controls = {control: cleaned_data.get(control, default) if control in engine.controls else default
-                for control, default in options.CONTROL_DEFAULTS.items()}
     return JobRequest(engine=engine, prompt=cleaned_data["prompt"], mask_color=cleaned_data["mask_color"],
                       base=base, mask_png=mask_png, **controls)
 
 
-def _prompt_error(engine: Engine, prompt: str) -> str:
+def _expansion_error(base: images.PreparedImage, controls: dict) -> str:
+    """Why the extended picture cannot be made ("" when it can): past the app's own limit, before anything is sent."""
+    expansion = images_expand.expansion_of((base.width, base.height), controls)
+    pixels, max_pixels = expansion.new_width * expansion.new_height, settings.INPAINT_MAX_PIXELS
+    if pixels <= max_pixels:
+        return ""
+    return TOO_LARGE_MESSAGE.format(expansion.new_width, expansion.new_height, pixels / 1e6, max_pixels / 1e6)
+
+
+def _prompt_error(engine: Engine, prompt: str, *, expanding: bool) -> str:
     if engine.follows_prompt and not prompt.strip():
-        return "Say in a few words what should appear in the painted area."
+        return EXPAND_PROMPT_MESSAGE if expanding else "Say in a few words what should appear in the painted area."
     if len(prompt) > engine.limits.max_prompt_chars:
         return (f"The prompt is {len(prompt)} characters; this model reads at most "
                 f"{engine.limits.max_prompt_chars}. Shorten it.")
@@ -113,7 +145,9 @@ def _base_prepare(upload: UploadedFile | None, source: str,
                                      max_pixels=limits["max_pixels"])
 
 
-def _mask_prepare(upload: UploadedFile, base: images.PreparedImage, mask_color: list[list[int]]) -> bytes:
+def _mask_prepare(upload: UploadedFile | None, base: images.PreparedImage, mask_color: list[list[int]]) -> bytes:
+    if upload is None:
+        raise images.ImageRefused(NO_MASK_MESSAGE)
     limits = _limits()
     images.check_file_size(upload.size, what="mask", max_bytes=limits["max_bytes"])
     return images.prepare_mask(upload.read(), base_size=(base.width, base.height), mask_color=mask_color, **limits)

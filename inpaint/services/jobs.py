@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from inpaint import options
 from inpaint.engines import engine_get
 from inpaint.engines.base import EngineError
 from inpaint.files.deletion import job_sources_delete
@@ -50,6 +51,7 @@ def job_create(job_request: JobRequest, *, user, visitor_id: str, guest: RoomGue
         negative_prompt=job_request.negative_prompt,
         size=job_request.size, n=job_request.n, mask_color=job_request.mask_color, context=job_request.context,
         edge_softness=job_request.edge_softness, base_width=base.width, base_height=base.height,
+        function=job_request.function, **{side: getattr(job_request, side) for side in options.EXPAND_SIDES},
         seed=random.randrange(2**31) if job_request.seed is None else job_request.seed,
     )
     try:

@@ -14,13 +14,13 @@ from django.core.files.base import ContentFile
 from django.db.models import F
 from django.utils import timezone
 
-from inpaint import images, regions
+from inpaint import images, images_expand, regions
 from inpaint.engines import engine_get
 from inpaint.engines.base import SlotResult, TaskState, TaskStatus
 from inpaint.files.derived import job_transparent_picture_open, result_jpeg_open
 from inpaint.files.sources import job_sources_read
 from inpaint.models import InpaintJob, JobResult
-from inpaint.options import SIZE_SCALES
+from inpaint.options import FUNCTION_EXPAND, SIZE_SCALES
 from inpaint.services.downloads import DownloadFailed, DownloadRefused, result_download
 from inpaint.services.scheduling import Steps, step_is_current, step_leased, step_next
 from inpaint.services.states import Status, job_fail, job_fields_update, job_transition, job_wait
@@ -116,9 +116,15 @@ def _composed(job: InpaintJob, result: JobResult) -> regions.ComposedResult:
     sources = job_sources_read(job)
     with result.raw_image.open("rb") as raw:
         raw_bytes = raw.read()
+    tolerance = engine_get(job.engine).answer_aspect_tolerance
+    if job.function == FUNCTION_EXPAND:
+        return images_expand.expand_compose(sources.picture, raw_bytes, job.expand_scales,
+                                            send_width=job.region["send_width"], edge_softness=job.edge_softness,
+                                            alpha_png=sources.alpha, scale=SIZE_SCALES[job.size],
+                                            shape_tolerance=tolerance)
     return regions.result_compose(sources.picture, sources.mask, regions.Region.from_json(job.region), raw_bytes,
                                   edge_softness=job.edge_softness, alpha_png=sources.alpha, scale=SIZE_SCALES[job.size],
-                                  shape_tolerance=engine_get(job.engine).answer_aspect_tolerance)
+                                  shape_tolerance=tolerance)
 
 
 def job_results_store_or_retry(job: InpaintJob, state: TaskState, action: str) -> Steps:

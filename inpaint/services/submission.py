@@ -11,7 +11,7 @@ from django.core.files.base import ContentFile
 from django.db.models import F, Q
 from django.utils import timezone
 
-from inpaint import regions
+from inpaint import images_expand, options, regions
 from inpaint.engines import engine_get
 from inpaint.engines.base import Engine, EngineError, JobInput
 from inpaint.files.sources import job_sources_read
@@ -73,7 +73,9 @@ def job_region_prepare(job: InpaintJob, engine: Engine) -> bool:
     """Cut the work region (and a preview of the picture) once; False when the job had to end."""
     sources = job_sources_read(job)
     try:
-        prepared = regions.region_prepare(
+        prepared = images_expand.expand_prepare(
+            sources.picture, job.expand_scales, send_size=engine.send_size, max_bytes=engine.limits.max_bytes or None,
+            alpha_png=sources.alpha) if job.function == options.FUNCTION_EXPAND else regions.region_prepare(
             sources.picture, sources.mask, context=job.context, shapes=engine.output_shapes,
             min_side=engine.limits.min_side if engine.remote else 0, send_size=engine.send_size,
             max_bytes=engine.limits.max_bytes or None, alpha_png=sources.alpha,
@@ -86,7 +88,8 @@ def job_region_prepare(job: InpaintJob, engine: Engine) -> bool:
         job_fail(job, code="PrepareFailed", message=PREPARE_FAILED)
         return False
     job.region_image.save(f"region.{prepared.image_extension}", ContentFile(prepared.image), save=False)
-    job.region_mask.save("region-mask.png", ContentFile(prepared.mask), save=False)
+    if prepared.mask:  # an extension sends no mask
+        job.region_mask.save("region-mask.png", ContentFile(prepared.mask), save=False)
     job.base_preview.save("base-preview.webp", ContentFile(prepared.preview), save=False)
     job.region = prepared.region_json
     InpaintJob.objects.filter(pk=job.pk, region__isnull=True).update(
@@ -97,14 +100,19 @@ def job_region_prepare(job: InpaintJob, engine: Engine) -> bool:
 
 
 def job_input_build(job: InpaintJob) -> JobInput:
-    with job.region_image.open("rb") as base, job.region_mask.open("rb") as mask:
-        base_bytes, mask_bytes = base.read(), mask.read()
+    with job.region_image.open("rb") as base:
+        base_bytes = base.read()
+    mask_bytes = b""
+    if job.region_mask:
+        with job.region_mask.open("rb") as mask:
+            mask_bytes = mask.read()
     return JobInput(
         base_image=base_bytes, mask_image=mask_bytes, base_name=job.region_image.name,
         mask_name=job.region_mask.name, prompt=job.prompt, style=job.style,
         negative_prompt=job.negative_prompt,
         size=(job.region["send_width"], job.region["send_height"]), n=job.n, seed=job.seed,
-        link=service_link_choose(),
+        link=service_link_choose(), function=job.function,
+        expand_scales=job.expand_scales if job.function == options.FUNCTION_EXPAND else {},
     )
 
 

@@ -1,6 +1,7 @@
 // The studio page: wires the mask editor to the job form, the job card and the history.
 import { createMaskEditor, TOOLS } from "./editor.js";
 import { cardClocksStart } from "./card-clock.js";
+import { expandWire } from "./expand.js";
 import { jobCardsWire } from "./job-cards.js";
 import { controlsShown, engineOptions, maskColoursParse, optionsRead } from "./options.js";
 import { heldPictureProxy, pictureFetch, pictureOpen, PictureRefused } from "./picture.js";
@@ -17,7 +18,9 @@ let pictureFile = null; // the File behind the picture in the editor
 let openings = 0; // pictures asked for so far: only the latest one is shown
 let resultView = null; // a result on the canvas (result-view.js), wired once the job cards are
 
-const editor = createMaskEditor(root, { options, onChange: refreshEditorUi });
+let refreshExpand = () => {}; // the extension's outline follows every change of the picture and the view
+const editor = createMaskEditor(root, { options, onChange: (what) => { refreshEditorUi(what); refreshExpand(); } });
+refreshExpand = expandWire($("[data-stage]", root), editor, options);
 
 // ---- engine, limits and prompt -------------------------------------------------------------
 
@@ -66,6 +69,7 @@ function refreshForm() {
   const shown = controlsShown(options, key);
   document.querySelectorAll("#job-form [data-control]").forEach((control) => { control.hidden = !shown[control.dataset.control]; });
   refreshSizes();
+  refreshExpand();
 }
 
 /** Half and quarter size mean something only for a picture at least size_smaller_min_side long. */

@@ -88,3 +88,38 @@ def test_a_prompt_error_and_a_picture_error_are_told_together():
 def test_an_engine_without_its_key_is_refused_alone(settings):
     settings.DASHSCOPE_API_KEY = ""
     assert refusal_of(cleaned(engine=CLOUD, mask_png=mask(300, 300))) == {"engine": job_requests.NO_KEY_MESSAGE}
+
+
+def expand_cleaned(**fields) -> dict:
+    return cleaned(engine="wanx2.1-imageedit", prompt="a beach", function="expand", **fields)
+
+
+def test_an_expand_needs_no_mask_and_stores_one_covering_the_whole_picture():
+    data = expand_cleaned(left_scale="1.5") | {"mask_image": None}
+    made = job_requests.job_request_make(data, owned_jobs=None)
+    assert (made.function, made.left_scale, made.right_scale, made.top_scale) == ("expand", 1.5, 1.0, 1.0)
+    assert open_image(made.mask_png).getextrema() == (255, 255)
+
+
+def test_repainting_still_needs_a_mask_and_ignores_scales():
+    assert refusal_of(cleaned(engine="wanx2.1-imageedit", prompt="a boat") | {"mask_image": None}) == {
+        "mask_image": job_requests.NO_MASK_MESSAGE}
+    made = job_requests.job_request_make(cleaned(engine="wanx2.1-imageedit", prompt="a boat", left_scale="1.5"),
+                                         owned_jobs=None)
+    assert (made.function, made.left_scale) == ("description_edit_with_mask", 1.0)
+
+
+def test_an_expand_that_extends_nothing_is_refused_in_plain_words():
+    assert refusal_of(expand_cleaned()) == {"function": job_requests.NO_EXPANSION_MESSAGE}
+
+
+def test_an_expand_past_the_apps_limit_is_refused_before_anything_is_stored(settings):
+    settings.INPAINT_MAX_PIXELS = 1_000_000  # the 640 × 480 picture, twice as wide and high: 1.23 MP
+    errors = refusal_of(expand_cleaned(left_scale="2", top_scale="2"))
+    assert errors["function"].startswith("Extended this far, the picture would be 1280 × 960 pixels (1.2 megapixels)")
+
+
+def test_an_engine_without_the_function_control_always_repaints():
+    made = job_requests.job_request_make(cleaned(prompt="a boat", function="expand", left_scale="1.5"),
+                                         owned_jobs=None)
+    assert (made.function, made.left_scale) == ("description_edit_with_mask", 1.0)
