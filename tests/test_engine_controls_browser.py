@@ -36,7 +36,10 @@ def test_switching_the_engine_shows_only_the_controls_it_takes(studio):
         if "function" in engine.controls:  # its parameters show once the function that reads them is chosen
             assert controls_visible(page) == set(engine.controls) - set(options.EXPAND_SIDES), engine.key
             page.get_by_test_id("function-expand").check()
-        assert controls_visible(page) == set(engine.controls), engine.key
+            # The whole picture goes: no context around a painted area to choose.
+            assert controls_visible(page) == set(engine.controls) - {"context"}, engine.key
+        else:
+            assert controls_visible(page) == set(engine.controls), engine.key
         page.get_by_test_id("function-description_edit_with_mask").check(force=True)
     page.get_by_test_id("engine").select_option("wanx2.1-imageedit")
     expect(page.get_by_label("Style")).to_be_hidden()

@@ -41,6 +41,10 @@ def test_the_extension_is_offered_only_by_the_engine_that_takes_it(studio):
     expect(page.get_by_test_id("expand-controls")).to_be_hidden()
     choose_expand(studio)
     expect(page.get_by_test_id("expand-controls")).to_be_visible()
+    context = page.locator("#job-form [data-control=context]")
+    expect(context).to_be_hidden()  # the whole picture goes: no context to choose
+    page.get_by_test_id("function-description_edit_with_mask").check()
+    expect(context).to_be_visible()
     page.get_by_test_id("engine").select_option("offline")
     expect(page.get_by_test_id("expand-outline")).to_be_hidden()
 

@@ -41,6 +41,9 @@ export function expandWire(stage, editor, options) {
   function refresh() {
     const panel = form().querySelector("[data-expand-controls]");
     if (panel) panel.hidden = !chosen();
+    // The whole picture is sent: how much context around a painted area it gets means nothing here.
+    const context = form().querySelector("[data-control=context]");
+    if (context && chosen()) context.hidden = true;
     const on = chosen() && editor.state.loaded;
     outline.hidden = !on;
     Object.values(handles).forEach((handle) => { handle.hidden = !on; });

@@ -91,7 +91,8 @@ document.addEventListener("input", (event) => {
   if (event.target.matches("[data-testid=prompt]")) refreshForm();
 });
 document.addEventListener("change", (event) => {
-  if (event.target.matches("[data-engine-select]")) refreshForm();
+  // What to do changes which controls mean something: "Extend the picture" has no context (expand.js).
+  if (event.target.matches("[data-engine-select], #job-form [name=function]")) refreshForm();
 });
 
 // ---- getting the picture in ----------------------------------------------------------------
