@@ -100,10 +100,17 @@ NEGATIVE_PROMPT_MAX_CHARS = 500
 NEGATIVE_PROMPT_DEFAULT = ""
 
 # What the engine is asked to do, by the API's own function names (wanx2.1-imageedit, reference section 7.2):
-# repaint the painted area, or extend the canvas beyond the picture's edges (outpaint).
+# repaint the painted area, take the text and watermarks out of it, or extend the canvas beyond the picture's
+# edges (outpaint).
 FUNCTION_EDIT = "description_edit_with_mask"
+FUNCTION_REMOVE_TEXT = "remove_watermark"
 FUNCTION_EXPAND = "expand"
-FUNCTIONS = ((FUNCTION_EDIT, "Repaint the painted area"), (FUNCTION_EXPAND, "Extend the picture"))
+FUNCTIONS = ((FUNCTION_EDIT, "Repaint the painted area"), (FUNCTION_REMOVE_TEXT, "Remove text and watermarks"),
+             (FUNCTION_EXPAND, "Extend the picture"))
+# remove_watermark takes no mask, so it cleans the whole region it is sent and the paste-back keeps only the
+# painted area. Its prompt is required by the API, and the person need not write one: this is the
+# documentation's own example, in the language the model reads best.
+REMOVE_TEXT_PROMPT = "去除图像中的文字"
 # How far ``expand`` extends each side, as a share of the picture's width or height (the API's range).
 EXPAND_SIDES = ("top_scale", "bottom_scale", "left_scale", "right_scale")
 EXPAND_SCALE_MIN = 1.0

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from inpaint import regions
+from inpaint import options, regions
 from inpaint.models import InpaintJob
 from tests import pictures
 from tests.live import Visitor, cloud_worker, wait_succeeded
@@ -40,3 +40,27 @@ def test_an_expand_of_half_the_width_each_side_comes_back_twice_as_wide_with_the
     assert (own_area[:, 0] != original[:, 0]).any() and (own_area[:, -1] != original[:, -1]).any()
     # The new border is the model's continuation of the edge, not black or mirrored photo.
     assert np.abs(extended[:, :800].astype(int).mean(axis=1) - original[:, 0].astype(int)).mean() < 40
+
+
+def test_text_taken_out_of_the_painted_area_leaves_every_other_pixel_the_photos_own(
+        live_server, dashscope, standin_settings, start_worker):
+    """remove_watermark through the real parts: the region goes without its mask and with the API's prompt, and
+    although the stand-in recolours all of it, only the painted area changes."""
+    cloud_worker(start_worker, dashscope, live_server, beat=False)
+    Visitor(live_server).post_job("", engine="wanx2.1-imageedit", base=("photo.jpg", pictures.picture(1200, 800),
+                                  "image/jpeg"), mask_png=pictures.mask(1200, 800), function="remove_watermark")
+    job = wait_succeeded(InpaintJob.objects.get())
+    [result] = job.results.all()
+    assert (result.width, result.height) == (1200, 800)
+    [task] = dashscope.tasks.values()
+    assert task.input["function"] == "remove_watermark" and "mask_image_url" not in task.input
+    assert task.input["prompt"] == options.REMOVE_TEXT_PROMPT
+
+    cleaned, original = pictures.stored_pixels(result.image), pictures.stored_pixels(job.base_image)
+    painted = (pictures.stored_pixels(job.mask_image) > 0).any(axis=2)
+    band = regions.MASK_GROWTH + job.edge_softness + 1
+    near = np.zeros_like(painted)
+    rows, columns = np.nonzero(painted)
+    near[max(rows.min() - band, 0):rows.max() + band + 1, max(columns.min() - band, 0):columns.max() + band + 1] = True
+    assert np.array_equal(cleaned[~near], original[~near])  # beyond the painted area and its band: the photo's own
+    assert (cleaned[painted] != original[painted]).any()  # inside it, the model's work

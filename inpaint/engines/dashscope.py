@@ -275,7 +275,8 @@ class DashScopeEngine(Engine):
     def _image_urls(self, client: DashScopeClient, job_input: JobInput) -> tuple[str, str, bool]:
         """The base's and the mask's URLs ("" for the mask of a function that takes none), and whether they
         are in DashScope's temporary storage."""
-        has_mask = bool(job_input.mask_image)
+        # Only repainting reads a mask; the region's mask of the other functions is the paste-back's alone.
+        has_mask = bool(job_input.mask_image) and job_input.function == options.FUNCTION_EDIT
         if job_input.link:
             return job_input.link(job_input.base_name), job_input.link(job_input.mask_name) if has_mask else "", False
         policy = client.upload_policy(self.model)
@@ -348,11 +349,14 @@ class WanxImageEditEngine(DashScopeEngine):
     def task_input(self, job_input: JobInput, base_url: str, mask_url: str) -> dict:
         if job_input.function == options.FUNCTION_EXPAND:
             return {"function": options.FUNCTION_EXPAND, "prompt": job_input.prompt, "base_image_url": base_url}
+        if job_input.function == options.FUNCTION_REMOVE_TEXT:
+            return {"function": options.FUNCTION_REMOVE_TEXT, "base_image_url": base_url,
+                    "prompt": job_input.prompt or options.REMOVE_TEXT_PROMPT}
         return {"function": options.FUNCTION_EDIT, "prompt": job_input.prompt,
                 "base_image_url": base_url, "mask_image_url": mask_url}
 
     def task_parameters(self, job_input: JobInput) -> dict:
-        # Reference §7.2: both functions take n and seed; expand also its four sides' scales.
+        # Reference §7.2: every function takes n and seed; expand also its four sides' scales.
         parameters = {"n": job_input.n, "seed": job_input.seed}
         if job_input.function == options.FUNCTION_EXPAND:
             parameters.update(job_input.expand_scales)

@@ -76,7 +76,7 @@ def job_request_make(cleaned_data: dict, *, owned_jobs: QuerySet[InpaintJob] | N
         # Scales typed before switching back to repainting mean nothing to it.
         controls.update({side: options.CONTROL_DEFAULTS[side] for side in options.EXPAND_SIDES})
     errors = {}
-    if prompt_error := _prompt_error(engine, cleaned_data["prompt"], expanding=expanding):
+    if prompt_error := _prompt_error(engine, cleaned_data["prompt"], function=controls["function"]):
         errors["prompt"] = prompt_error
     if expanding and all(controls[side] == options.EXPAND_SCALE_MIN for side in options.EXPAND_SIDES):
         errors["function"] = NO_EXPANSION_MESSAGE
@@ -112,9 +112,12 @@ def _expansion_error(base: images.PreparedImage, controls: dict) -> str:
     return TOO_LARGE_MESSAGE.format(expansion.new_width, expansion.new_height, pixels / 1e6, max_pixels / 1e6)
 
 
-def _prompt_error(engine: Engine, prompt: str, *, expanding: bool) -> str:
-    if engine.follows_prompt and not prompt.strip():
-        return EXPAND_PROMPT_MESSAGE if expanding else "Say in a few words what should appear in the painted area."
+def _prompt_error(engine: Engine, prompt: str, *, function: str) -> str:
+    # Taking text out needs no words: the engine says it (options.REMOVE_TEXT_PROMPT).
+    if engine.follows_prompt and not prompt.strip() and function != options.FUNCTION_REMOVE_TEXT:
+        if function == options.FUNCTION_EXPAND:
+            return EXPAND_PROMPT_MESSAGE
+        return "Say in a few words what should appear in the painted area."
     if len(prompt) > engine.limits.max_prompt_chars:
         return (f"The prompt is {len(prompt)} characters; this model reads at most "
                 f"{engine.limits.max_prompt_chars}. Shorten it.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from inpaint import options
 from inpaint.engines.base import JobInput, TaskStatus
 from inpaint.engines.dashscope import DashScopeClient, DashScopeError, WanxImageEditEngine, WanxPaintingEngine
 from tests.engines.dashscope_session import (
@@ -223,6 +224,18 @@ def test_wanx_imageedit_engine_expand_sends_the_picture_alone_with_the_four_scal
                   "base_image_url": signed_link("jobs/7f3a/base.png")},
         "parameters": {"n": 2, "seed": 42, **scales},
     }
+
+
+def test_wanx_imageedit_engine_removes_text_from_the_region_without_its_mask_and_says_so_unasked(cloud):
+    session = FakeSession(reply(200, {"request_id": "req-policy", "data": POLICY}), reply(200, text=""), created())
+
+    engine_on(WanxImageEditEngine, session).submit(job_input(function="remove_watermark", prompt="", link=None))
+
+    assert [call.method for call in session.calls] == ["GET", "POST", "POST"]  # the region alone is uploaded
+    body = session.calls[-1].json
+    assert body["input"]["function"] == "remove_watermark" and "mask_image_url" not in body["input"]
+    assert body["input"]["prompt"] == options.REMOVE_TEXT_PROMPT  # the API needs one; the person need not write it
+    assert body["parameters"] == {"n": 2, "seed": 42}
 
 
 def test_wanx_imageedit_engine_expand_uploads_no_mask_without_links(cloud):

@@ -109,6 +109,15 @@ def test_repainting_still_needs_a_mask_and_ignores_scales():
     assert (made.function, made.left_scale) == ("description_edit_with_mask", 1.0)
 
 
+def test_taking_text_out_needs_a_mask_but_no_words():
+    made = job_requests.job_request_make(cleaned(engine="wanx2.1-imageedit", prompt="", function="remove_watermark"),
+                                         owned_jobs=None)
+    assert (made.function, made.prompt) == ("remove_watermark", "")
+    assert refusal_of(cleaned(engine="wanx2.1-imageedit", prompt="", function="remove_watermark")
+                      | {"mask_image": None}) == {"mask_image": job_requests.NO_MASK_MESSAGE}
+    assert "prompt" in refusal_of(cleaned(engine="wanx2.1-imageedit", prompt=""))
+
+
 def test_an_expand_that_extends_nothing_is_refused_in_plain_words():
     assert refusal_of(expand_cleaned()) == {"function": job_requests.NO_EXPANSION_MESSAGE}
 
