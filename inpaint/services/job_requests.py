@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import QuerySet
+from django.utils.translation import gettext, gettext_noop
 
 from inpaint import images, options
 from inpaint.engines import engine_get
@@ -21,10 +22,12 @@ from inpaint.files import serving
 from inpaint.models import InpaintJob
 from inpaint.services.refusals import JobRequestRefused
 
-NO_KEY_MESSAGE = ("This server has no DashScope key, so cloud models are switched off. "
-                  "Choose the offline engine, or ask the administrator to add a key.")
-NO_PICTURE_MESSAGE = "Choose a picture to paint on."
-HELD_PICTURE_GONE_MESSAGE = "That picture is no longer here (its job may have been deleted); choose a picture again."
+# Translated as they are raised.
+NO_KEY_MESSAGE = gettext_noop("This server has no DashScope key, so cloud models are switched off. "
+                              "Choose the offline engine, or ask the administrator to add a key.")
+NO_PICTURE_MESSAGE = gettext_noop("Choose a picture to paint on.")
+HELD_PICTURE_GONE_MESSAGE = gettext_noop("That picture is no longer here (its job may have been deleted); "
+                                         "choose a picture again.")
 # What job_request_make needs from the form to check the request against the server; the other controls
 # fall back to their defaults, so a request is checked (and its refusals shown) while one of them is wrong.
 REQUEST_FIELDS = frozenset({"engine", "prompt", "base_image", "base_source", "mask_image", "mask_color"})
@@ -56,7 +59,7 @@ def job_request_make(cleaned_data: dict, *, owned_jobs: QuerySet[InpaintJob] | N
     engine = engine_get(cleaned_data["engine"])
     if not engine.is_configured():
         # Nothing else is looked at: the person first has to choose another engine, which may want other things.
-        raise JobRequestRefused({"engine": NO_KEY_MESSAGE})
+        raise JobRequestRefused({"engine": gettext(NO_KEY_MESSAGE)})
     errors = {}
     if prompt_error := _prompt_error(engine, cleaned_data["prompt"]):
         errors["prompt"] = prompt_error
@@ -102,12 +105,12 @@ def _base_prepare(upload: UploadedFile | None, source: str,
         images.check_file_size(upload.size, what="picture", max_bytes=limits["max_bytes"])
         return images.prepare_base_image(upload.read(), min_side=settings.INPAINT_MIN_SIDE, **limits)
     if not source:
-        raise images.ImageRefused(NO_PICTURE_MESSAGE)
+        raise images.ImageRefused(gettext(NO_PICTURE_MESSAGE))
     try:
         held = serving.job_held_picture_read(owned_jobs, source)
     except serving.NoSuchFile:
         # Another person's picture is answered exactly like one that is gone.
-        raise images.ImageRefused(HELD_PICTURE_GONE_MESSAGE) from None
+        raise images.ImageRefused(gettext(HELD_PICTURE_GONE_MESSAGE)) from None
     # The app made or took this file itself: the upload's byte limit is not the person's to meet.
     return images.prepare_base_image(held, min_side=settings.INPAINT_MIN_SIDE, max_bytes=len(held),
                                      max_pixels=limits["max_pixels"])
