@@ -18,7 +18,9 @@ export const SHORTCUTS = [
   { keys: ["Ctrl+Z"], does: gettext("Undo the last stroke"), action: "undo" },
   { keys: ["Shift+Ctrl+Z", "Ctrl+Y"], does: gettext("Redo"), action: "redo" },
   { keys: ["I"], does: gettext("Invert the mask"), action: "invert" },
+  // xgettext:no-javascript-format (the "1 %" is a share, not a placeholder)
   { keys: ["G"], does: gettext("Grow the mask by 1 % of the picture"), action: "grow-mask" },
+  // xgettext:no-javascript-format
   { keys: ["Shift+G"], does: gettext("Shrink the mask by 1 % of the picture"), action: "shrink-mask" },
   { keys: ["H"], does: gettext("Hide or show the mask"), action: "toggle-mask" },
   { keys: [], gesture: gettext("Wheel, pinch"), does: gettext("Zoom") },
