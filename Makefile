@@ -16,7 +16,7 @@ TEST_BROKER_URL ?= redis://127.0.0.1:6379/14
 # modules (PYTEST_ARGS) is not held to it.
 COVERAGE_FLOOR := 95
 
-.PHONY: run test install install-test browser bench clean lock audit
+.PHONY: run test install install-test browser gettext messages bench clean lock audit
 
 # Installed from the lock files: every package, transitive ones included, at a pinned version whose
 # hash pip checks (`make lock` makes them again from requirements*.txt).
@@ -49,7 +49,7 @@ audit: $(TOOLS)/.installed
 
 install: $(VENV)/.installed
 
-install-test: $(VENV)/.installed-test browser
+install-test: $(VENV)/.installed-test browser gettext
 
 # Debian's chromium, driven by Playwright for the browser tests (never a downloaded browser).
 browser:
@@ -57,6 +57,22 @@ browser:
 		(apt-get update -qq || sudo apt-get update -qq) && \
 		(DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core \
 		 || sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core); }
+
+# GNU gettext: makemessages and msgfmt, for `make messages` and the test that every string is translated.
+gettext:
+	@command -v msgfmt >/dev/null || { \
+		(apt-get update -qq || sudo apt-get update -qq) && \
+		(DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext \
+		 || sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext); }
+
+# The translations (locale/): every wrapped string into the .po files, then the .mo files, which are committed so
+# a deployed checkout needs no gettext (tests/test_translations.py fails on a missing, fuzzy or stale entry).
+MESSAGE_OPTIONS := --add-location=file --ignore=.venv --ignore=.venv-tools --ignore=var --ignore=tests --ignore=bench \
+	--ignore=deploy --ignore=docs
+messages: install gettext
+	$(PY) -m webapp.startup
+	for domain in django djangojs; do $(PY) manage.py makemessages --all -d $$domain $(MESSAGE_OPTIONS); done
+	$(PY) manage.py compilemessages --ignore=.venv --ignore=.venv-tools
 
 # The start-up step first (webapp/startup.py): the var directory, its folders, the secret key and the
 # static files, which the database, migrate and every process then find in place.

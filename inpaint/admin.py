@@ -1,5 +1,8 @@
 from django.contrib import admin
 from django.db.models import Sum
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from inpaint.models import EngineGate, InpaintJob, JobResult, Room, RoomGuest
 
@@ -21,10 +24,10 @@ class InpaintJobAdmin(admin.ModelAdmin):
     readonly_fields = [field.name for field in InpaintJob._meta.fields]
     inlines = [JobResultInline]
 
-    @admin.display(description="owner")
+    @admin.display(description=_("owner"))
     def person(self, job: InpaintJob) -> str:
         # An account's name, or an anonymous visitor's id (the app's own, never a session key).
-        return job.owner.get_username() if job.owner else f"visitor {job.visitor_id[:8]}"
+        return job.owner.get_username() if job.owner else gettext("visitor %(id)s") % {"id": job.visitor_id[:8]}
 
     def changelist_view(self, request, extra_context=None):
         # The images billed by the jobs the filters select: pick a month in the date
@@ -32,8 +35,10 @@ class InpaintJobAdmin(admin.ModelAdmin):
         response = super().changelist_view(request, extra_context)
         changelist = getattr(response, "context_data", {}).get("cl")
         if changelist is not None:
-            response.context_data["title"] = (
-                f"Jobs — {changelist.queryset.aggregate(total=Sum('image_count'))['total'] or 0} images billed in this selection")
+            billed = changelist.queryset.aggregate(total=Sum("image_count"))["total"] or 0
+            response.context_data["title"] = ngettext("Jobs — %(count)d image billed in this selection",
+                                                      "Jobs — %(count)d images billed in this selection",
+                                                      billed) % {"count": billed}
         return response
 
 

@@ -13,8 +13,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from django.conf import settings
+from django.utils.translation import gettext, gettext_noop
 
-BUSY_MESSAGE = "The server is busy opening other pictures right now; try again in a moment."
+BUSY_MESSAGE = gettext_noop("The server is busy opening other pictures right now; try again in a moment.")
 # What a busy answer tells the browser to wait before trying again.
 RETRY_AFTER_SECONDS = 5
 
@@ -36,7 +37,7 @@ def decode_slot_take() -> Iterator[None]:
             _held.depth -= 1
         return
     if not _slots.acquire(timeout=settings.INPAINT_DECODE_WAIT):
-        raise DecodeBusy(BUSY_MESSAGE)
+        raise DecodeBusy(gettext(BUSY_MESSAGE))
     _held.depth = 1
     try:
         yield

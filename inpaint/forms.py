@@ -8,6 +8,10 @@ import json
 
 from django import forms
 from django.forms.utils import ErrorDict
+from django.utils.translation import gettext
+from django.utils.functional import lazy
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from inpaint import options
 from inpaint.engines import engine_default, engines_listed
@@ -17,38 +21,47 @@ from inpaint.engines import engine_default, engines_listed
 MASK_COLOR_MAX_CHARS = options.MAX_MASK_COLOURS * 32
 
 
+def _mask_colour_message(key: str) -> str:
+    return options.mask_colour_messages(gettext)[key]
+
+
+def _choices(pairs) -> list:
+    # inpaint.options keeps its labels in English; they are translated where they are shown.
+    return [(value, _(label)) for value, label in pairs]
+
+
 class JobForm(forms.Form):
-    engine = forms.ChoiceField(label="Engine")
-    base_image = forms.FileField(label="Picture", required=False)
+    engine = forms.ChoiceField(label=_("Engine"))
+    base_image = forms.FileField(label=_("Picture"), required=False)
     # Instead of the file, a picture the server already holds for this person: "result:<job id>:<slot>"
     # (Use as new base) or "job:<job id>" (a job's own picture). A finished photo is often larger than
     # any upload may be, and sending it back would cost the upload time again.
     base_source = forms.CharField(required=False, widget=forms.HiddenInput)
     # Required to repaint, not to extend the picture (inpaint.services.job_requests checks which).
-    mask_image = forms.FileField(label="Mask", required=False,
-                                 help_text="White (or the mask colours) marks the area to repaint.")
-    function = forms.ChoiceField(label="What to do", choices=options.FUNCTIONS, initial=options.FUNCTION_EDIT,
+    mask_image = forms.FileField(label=_("Mask"), required=False,
+                                 help_text=_("White (or the mask colours) marks the area to repaint."))
+    function = forms.ChoiceField(label=_("What to do"), choices=_choices(options.FUNCTIONS), initial=options.FUNCTION_EDIT,
                                  required=False)
-    prompt = forms.CharField(label="What should be there", required=False, max_length=800,
+    prompt = forms.CharField(label=_("What should be there"), required=False, max_length=800,
                              widget=forms.TextInput(attrs={"autocomplete": "off"}))
-    negative_prompt = forms.CharField(label="What should not be there", required=False,
+    negative_prompt = forms.CharField(label=_("What should not be there"), required=False,
                                       max_length=options.NEGATIVE_PROMPT_MAX_CHARS,
                                       initial=options.NEGATIVE_PROMPT_DEFAULT,
                                       widget=forms.TextInput(attrs={"autocomplete": "off"}),
-                                      help_text="Optional, e.g. text, a watermark, extra fingers.")
-    style = forms.ChoiceField(label="Style", choices=options.STYLES, initial=options.STYLE_DEFAULT)
-    size = forms.ChoiceField(label="Output size", choices=options.SIZES, initial=options.SIZE_DEFAULT, required=False)
-    context = forms.ChoiceField(label="Context around the painted area", choices=options.CONTEXTS,
+                                      help_text=_("Optional, e.g. text, a watermark, extra fingers."))
+    style = forms.ChoiceField(label=_("Style"), choices=_choices(options.STYLES), initial=options.STYLE_DEFAULT)
+    size = forms.ChoiceField(label=_("Output size"), choices=_choices(options.SIZES), initial=options.SIZE_DEFAULT, required=False)
+    context = forms.ChoiceField(label=_("Context around the painted area"), choices=_choices(options.CONTEXTS),
                                 initial=options.CONTEXT_DEFAULT, required=False,
-                                help_text="How much of the picture around your painting the engine looks at.")
-    edge_softness = forms.IntegerField(label="Edge softness", min_value=0, max_value=options.EDGE_SOFTNESS_MAX,
+                                help_text=_("How much of the picture around your painting the engine looks at."))
+    edge_softness = forms.IntegerField(label=_("Edge softness"), min_value=0, max_value=options.EDGE_SOFTNESS_MAX,
                                        initial=options.EDGE_SOFTNESS_DEFAULT, required=False,
-                                       help_text="Pixels over which the painted area blends into your picture.")
-    n = forms.TypedChoiceField(label="Images", choices=[(i, str(i)) for i in options.COUNTS], coerce=int,
+                                       help_text=_("Pixels over which the painted area blends into your picture."))
+    n = forms.TypedChoiceField(label=_("Images"), choices=[(i, str(i)) for i in options.COUNTS], coerce=int,
                                initial=options.COUNT_DEFAULT)
-    mask_color = forms.CharField(label="Mask colours", required=False, max_length=MASK_COLOR_MAX_CHARS,
-                                 error_messages={"max_length": options.MASK_COLOUR_MESSAGES["too_long"]},
-                                 help_text='Only for coloured masks, e.g. [[0, 0, 0], [134, 134, 134]].')
+    mask_color = forms.CharField(label=_("Mask colours"), required=False, max_length=MASK_COLOR_MAX_CHARS,
+                                 error_messages={"max_length": lazy(_mask_colour_message, str)("too_long")},
+                                 help_text=_('Only for coloured masks, e.g. [[0, 0, 0], [134, 134, 134]].'))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -71,14 +84,14 @@ class JobForm(forms.Form):
         try:
             colours = json.loads(raw)
         except ValueError:
-            raise forms.ValidationError(options.MASK_COLOUR_MESSAGES["syntax"]) from None
+            raise forms.ValidationError(_mask_colour_message("syntax")) from None
         if isinstance(colours, list) and len(colours) > options.MAX_MASK_COLOURS:
-            raise forms.ValidationError(f"Name at most {options.MAX_MASK_COLOURS} mask colours; "
-                                        f"this list has {len(colours)}.")
+            raise forms.ValidationError(gettext("Name at most %(limit)d mask colours; this list has %(count)d.")
+                                        % {"limit": options.MAX_MASK_COLOURS, "count": len(colours)})
         valid = isinstance(colours, list) and all(
             isinstance(c, list) and len(c) == 3 and all(isinstance(v, int) and 0 <= v <= 255 for v in c) for c in colours)
         if not valid:
-            raise forms.ValidationError(options.MASK_COLOUR_MESSAGES["values"])
+            raise forms.ValidationError(_mask_colour_message("values"))
         return colours
 
     def clean(self):
@@ -95,17 +108,22 @@ class JobForm(forms.Form):
         return cleaned
 
 
+# The edges' names, for the labels of their scale fields.
+EDGE_NAMES = {"top": _("top"), "bottom": _("bottom"), "left": _("left"), "right": _("right")}
+
+
 def _expand_scale_field(edge: str) -> forms.FloatField:
     """How far ``expand`` extends the picture past its ``edge`` (top, bottom, left, right), as the API takes it."""
-    limits = f"from {options.EXPAND_SCALE_MIN:g} (not at all) to {options.EXPAND_SCALE_MAX:g} (the picture's own " \
-             f"{'height' if edge in ('top', 'bottom') else 'width'} again)"
+    names = {"edge": EDGE_NAMES[edge], "min": f"{options.EXPAND_SCALE_MIN:g}", "max": f"{options.EXPAND_SCALE_MAX:g}"}
+    within = format_lazy(_("The {edge} edge can be extended from {min} (not at all) to {max} (the picture's own "
+                           "size again); write a number such as 1.5."), **names)
     return forms.FloatField(
-        label=f"Extend the {edge} edge", required=False, min_value=options.EXPAND_SCALE_MIN,
-        max_value=options.EXPAND_SCALE_MAX, initial=options.EXPAND_SCALE_MIN,
+        label=format_lazy(_("Extend the {edge} edge"), edge=EDGE_NAMES[edge]), required=False,
+        min_value=options.EXPAND_SCALE_MIN, max_value=options.EXPAND_SCALE_MAX, initial=options.EXPAND_SCALE_MIN,
         widget=forms.NumberInput(attrs={"step": "0.01"}),
         error_messages={
-            "max_value": f"The {edge} edge can be extended at most to {options.EXPAND_SCALE_MAX:g} times the "
-                         "picture; extend it less, or extend the finished picture again.",
-            "min_value": f"The {edge} edge can be extended {limits}.",
-            "invalid": f"The {edge} edge can be extended {limits}; write a number such as 1.5.",
+            "max_value": format_lazy(_("The {edge} edge can be extended at most to {max} times the picture; extend "
+                                       "it less, or extend the finished picture again."), **names),
+            "min_value": within,
+            "invalid": within,
         })

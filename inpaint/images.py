@@ -1,4 +1,5 @@
-"""Pillow checks and conversions for pictures and masks. Pure Pillow: no ORM, no Django.
+"""Pillow checks and conversions for pictures and masks. Pure Pillow: no ORM; Django only for the words of
+its refusals (inpaint.image_refusals), in the reader's language.
 
 Every refusal is an ``ImageRefused`` whose message is one plain sentence naming the limit
 and the value found, ready to show to the person who uploaded the file.
@@ -23,7 +24,11 @@ from PIL import Image, ImageChops, ImageCms, JpegImagePlugin
 
 from inpaint import png_encode
 from inpaint.mask_colours import mask_colours_select
-from inpaint.options import MAX_MASK_COLOURS, PROXY_MAX_SIDE, UPLOAD_NAMES, UPLOAD_PILLOW_FORMATS
+from django.utils.translation import gettext as _
+
+from inpaint.image_refusals import (ImageRefused, damaged, megabytes, refusal_about, too_many_pixels,
+                                    unsupported_format_message)
+from inpaint.options import MAX_MASK_COLOURS, PROXY_MAX_SIDE, UPLOAD_PILLOW_FORMATS, upload_names
 
 # HEIC/HEIF is what phones write; pillow-heif's wheels carry libheif, nothing is downloaded.
 pillow_heif.register_heif_opener()
@@ -46,10 +51,6 @@ _SRGB = ImageCms.createProfile("sRGB")
 _THRESHOLD = [0] * 128 + [255] * 128  # a grey mask is "repaint" from 128 up
 
 
-class ImageRefused(ValueError):
-    """A picture or mask that cannot be used, with a message for the person who sent it."""
-
-
 @dataclass
 class PreparedImage:
     content: bytes
@@ -60,38 +61,29 @@ class PreparedImage:
     alpha: bytes | None = None  # the picture's transparency as an 8-bit PNG, for the results
 
 
-def _megabytes(n_bytes: int) -> str:
-    return f"{n_bytes / (1024 * 1024):.1f} MB"
-
-
 def check_file_size(n_bytes: int, *, what: str, max_bytes: int) -> None:
     if n_bytes > max_bytes:
-        raise ImageRefused(f"The {what} file is {_megabytes(n_bytes)}; the limit is {_megabytes(max_bytes)}.")
-
-
-def _damaged(what: str) -> ImageRefused:
-    return ImageRefused(f"The {what} file is damaged or incomplete and cannot be read.")
-
-
-def _too_many_pixels(what: str) -> ImageRefused:
-    return ImageRefused(f"The {what} has too many megapixels to open safely.")
+        raise ImageRefused(refusal_about(what, _("The %(what)s file is %(size)s; the limit is %(limit)s."),
+                                  size=megabytes(n_bytes), limit=megabytes(max_bytes)))
 
 
 def _open_checked(data: bytes, *, what: str, max_bytes: int, max_pixels: int) -> Image.Image:
     """Open a picture by content, header only, and refuse it in plain words before any pixel is decoded:
     empty, over the byte or pixel limit, animated, or not a format we read."""
     if not data:
-        raise ImageRefused(f"The {what} file is empty.")
+        raise ImageRefused(refusal_about(what, _("The %(what)s file is empty.")))
     check_file_size(len(data), what=what, max_bytes=max_bytes)
     image = _open_lazily(data, what)
     width, height = image.size
     if width * height > max_pixels:
-        raise ImageRefused(f"The {what} has {width * height / 1e6:.1f} megapixels ({width} × {height}); "
-                           f"the limit is {max_pixels / 1e6:g} megapixels.")
+        raise ImageRefused(refusal_about(what, _("The %(what)s has %(megapixels).1f megapixels (%(width)d × %(height)d); "
+                                           "the limit is %(limit)g megapixels."),
+                                  megapixels=width * height / 1e6, width=width, height=height, limit=max_pixels / 1e6))
     # A multi-page TIFF, a HEIF with several images and a phone's MPO are read at their first or
     # main picture; only frames meant as an animation are refused.
     if getattr(image, "is_animated", False) and image.format in ANIMATED_FORMATS:
-        raise ImageRefused(f"The {what} is animated; please use a still picture ({UPLOAD_NAMES}).")
+        raise ImageRefused(refusal_about(what, _("The %(what)s is animated; please use a still picture (%(formats)s)."),
+                                  formats=upload_names(_)))
     return image
 
 
@@ -102,9 +94,9 @@ def _decode(image: Image.Image, what: str) -> None:
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             image.load()
     except (OSError, SyntaxError, ValueError, EOFError):
-        raise _damaged(what) from None
+        raise damaged(what) from None
     except Image.DecompressionBombError:
-        raise _too_many_pixels(what) from None
+        raise too_many_pixels(what) from None
 
 
 def _open_lazily(data: bytes, what: str) -> Image.Image:
@@ -122,21 +114,10 @@ def _open_lazily(data: bytes, what: str) -> Image.Image:
         except (SyntaxError, IndexError, TypeError, struct.error):
             continue  # not this format after all, as Image.open would conclude
         except (OSError, ValueError, EOFError, RuntimeError):
-            raise _damaged(what) from None
+            raise damaged(what) from None
         except Image.DecompressionBombError:  # an MPO's frame is checked by Pillow on opening
-            raise _too_many_pixels(what) from None
-    raise ImageRefused(_unsupported_format_message(data, what))
-
-
-def _unsupported_format_message(data: bytes, what: str) -> str:
-    try:
-        found = Image.open(io.BytesIO(data)).format
-    except Exception:  # noqa: BLE001 - any failure just means "not a picture we know"
-        found = None
-    if found:
-        article = "an" if found[0] in "AEIOU" else "a"
-        return f"The {what} is {article} {found} file; please use a {UPLOAD_NAMES} picture."
-    return f"The {what} file is not a picture we can read ({UPLOAD_NAMES})."
+            raise too_many_pixels(what) from None
+    raise ImageRefused(unsupported_format_message(data, what))
 
 
 def _has_transparency(image: Image.Image) -> bool:
@@ -168,7 +149,8 @@ def prepare_base_image(data: bytes, *, max_bytes: int, max_pixels: int, min_side
     orientation = _orientation(image, "picture")
     width, height = _upright_size(image, orientation)
     if min(width, height) < min_side:
-        raise ImageRefused(f"The picture is {width} × {height} pixels; each side must be at least {min_side} pixels.")
+        raise ImageRefused(_("The picture is %(width)d × %(height)d pixels; each side must be at least %(min_side)d "
+                             "pixels.") % {"width": width, "height": height, "min_side": min_side})
     is_jpeg = image.format in ("JPEG", "MPO")
     if (is_jpeg or image.format == "PNG") and orientation == 1 and image.mode in ("RGB", "L") and (
             "transparency" not in image.info):
@@ -186,8 +168,8 @@ def prepare_base_image(data: bytes, *, max_bytes: int, max_pixels: int, min_side
     if _has_transparency(image):
         alpha = _upright((image if image.mode in ("RGBA", "LA", "PA") else image.convert("RGBA")).getchannel("A"),
                          orientation)
-        notes.append("The picture's transparent areas are painted on white; the results keep the transparency, "
-                     "and the area you paint becomes solid.")
+        notes.append(_("The picture's transparent areas are painted on white; the results keep the transparency, "
+                       "and the area you paint becomes solid."))
     rgb, icc_profile = _as_rgb(_flatten_on_white(image) if alpha else image, image.info.get("icc_profile"))
     # The camera's 4:2:0 chroma is kept as it was; any other sampling may be turned, so it goes 4:4:4.
     jpeg_options = {"subsampling": 2 if JpegImagePlugin.get_sampling(image) == 2 else 0,
@@ -212,7 +194,7 @@ def _orientation(image: Image.Image, what: str) -> int:
     try:
         orientation = image.getexif().get(ORIENTATION_TAG, 1)  # a PNG's may follow the pixels: decoded here
     except (OSError, SyntaxError, ValueError, EOFError, struct.error):
-        raise _damaged(what) from None
+        raise damaged(what) from None
     return orientation if orientation in _UPRIGHTING else 1
 
 
@@ -366,7 +348,8 @@ def prepare_mask(data: bytes, *, base_size: tuple[int, int], mask_color: list[li
     already in the stored form (what the editor sends for most photos) is kept byte for byte.
     """
     if len(mask_color or []) > MAX_MASK_COLOURS:
-        raise ImageRefused(f"The mask names {len(mask_color)} mask colours; at most {MAX_MASK_COLOURS} are allowed.")
+        raise ImageRefused(_("The mask names %(count)d mask colours; at most %(limit)d are allowed.")
+                           % {"count": len(mask_color), "limit": MAX_MASK_COLOURS})
     image = _open_checked(data, what="mask", max_bytes=max_bytes, max_pixels=max_pixels)
     _decode(image, "mask")
     orientation = _orientation(image, "mask")
@@ -378,9 +361,9 @@ def prepare_mask(data: bytes, *, base_size: tuple[int, int], mask_color: list[li
     if mask.size != base_size:
         mask = _fit_mask(mask, base_size)
     if mask.getextrema()[1] == 0:
-        raise ImageRefused("The mask has no pixels of the chosen mask colours; paint the area you want to change "
-                           "or check the colours." if mask_color else "The mask is empty: paint the area you want "
-                           "to change.")
+        raise ImageRefused(_("The mask has no pixels of the chosen mask colours; paint the area you want to change "
+                             "or check the colours.") if mask_color else _("The mask is empty: paint the area you want "
+                                                                           "to change."))
     return _encode(mask, "PNG", None)
 
 
@@ -395,6 +378,7 @@ def _in_stored_form(image: Image.Image, base_size: tuple[int, int]) -> bool:
 def _fit_mask(mask: Image.Image, base_size: tuple[int, int]) -> Image.Image:
     (mask_w, mask_h), (base_w, base_h) = mask.size, base_size
     if abs((mask_w / mask_h) / (base_w / base_h) - 1) > MASK_ASPECT_TOLERANCE:
-        raise ImageRefused(f"The mask is {mask_w} × {mask_h} pixels but the picture is {base_w} × {base_h}; "
-                           "the mask must have the picture's shape.")
+        raise ImageRefused(_("The mask is %(mask_width)d × %(mask_height)d pixels but the picture is %(width)d × "
+                             "%(height)d; the mask must have the picture's shape.")
+                           % {"mask_width": mask_w, "mask_height": mask_h, "width": base_w, "height": base_h})
     return mask.resize(base_size, Image.Resampling.NEAREST)

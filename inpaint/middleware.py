@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.middleware import LoginRequiredMiddleware
 from django.http import HttpResponse
+from django.utils.translation import get_language_from_request, gettext, override
 from django.utils.html import escape
 
 from inpaint.services import rooms
@@ -46,8 +47,15 @@ class BodySizeLimitMiddleware:
         limit = 2 * settings.INPAINT_MAX_UPLOAD_BYTES + FORM_OVERHEAD_BYTES
         declared = request.META.get("CONTENT_LENGTH") or "0"
         if declared.isdigit() and int(declared) > limit:
-            megabytes = settings.INPAINT_MAX_UPLOAD_BYTES // (1024 * 1024)
-            message = (f"This upload is {int(declared) / (1024 * 1024):.0f} MB; a picture may be at most "
-                       f"{megabytes} MB. Choose a smaller file.")
-            return HttpResponse(f"<!doctype html><title>Too large</title><p>{escape(message)}</p>", status=413)
+            return self._too_large(request, int(declared))
         return self.get_response(request)
+
+    @staticmethod
+    def _too_large(request, declared: int) -> HttpResponse:
+        # Answered before LocaleMiddleware runs: the reader's language is looked up here.
+        with override(get_language_from_request(request)):
+            message = gettext("This upload is %(size).0f MB; a picture may be at most %(limit)d MB. "
+                              "Choose a smaller file.") % {
+                "size": declared / (1024 * 1024), "limit": settings.INPAINT_MAX_UPLOAD_BYTES // (1024 * 1024)}
+            title = gettext("Too large")
+        return HttpResponse(f"<!doctype html><title>{escape(title)}</title><p>{escape(message)}</p>", status=413)

@@ -3,6 +3,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from inpaint import options
 from inpaint.files import names
@@ -44,12 +45,12 @@ class InpaintJob(models.Model):
     """
 
     class Status(models.TextChoices):
-        QUEUED = "QUEUED", "Waiting in the queue"
-        SUBMITTED = "SUBMITTED", "Sent"
-        RUNNING = "RUNNING", "Painting"
-        SUCCEEDED = "SUCCEEDED", "Done"
-        FAILED = "FAILED", "Failed"
-        CANCELED = "CANCELED", "Cancelled"
+        QUEUED = "QUEUED", _("Waiting in the queue")
+        SUBMITTED = "SUBMITTED", _("Sent")
+        RUNNING = "RUNNING", _("Painting")
+        SUCCEEDED = "SUCCEEDED", _("Done")
+        FAILED = "FAILED", _("Failed")
+        CANCELED = "CANCELED", _("Cancelled")
 
     TRANSITIONS = {
         Status.QUEUED: {Status.SUBMITTED, Status.RUNNING, Status.CANCELED, Status.FAILED},

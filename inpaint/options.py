@@ -4,35 +4,45 @@ The form, the model's defaults, the work region, the mask colours, the services 
 scripts all take these values from here; the scripts get them through ``options_for_page``, which
 the studio page writes into one ``json_script`` block (read by static/inpaint/options.js). A leaf
 module: it imports nothing of the app, so anything may import it.
+
+Its labels and messages are English, marked with ``_`` for makemessages; what shows them translates them
+(inpaint.forms, and ``options_for_page`` with the translation function it is given).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
+
+
+def _(text: str) -> str:
+    """Mark ``text`` for translation; this leaf module imports no Django, so whoever shows it translates it."""
+    return text
+
 
 # The API's own style values, with what the page calls them; "<auto>" is no style at all.
 STYLES = (
-    ("<auto>", "Automatic"),
-    ("<3d cartoon>", "3D cartoon"),
-    ("<anime>", "Anime"),
-    ("<oil painting>", "Oil painting"),
-    ("<watercolor>", "Watercolour"),
-    ("<sketch>", "Sketch"),
-    ("<chinese painting>", "Chinese painting"),
-    ("<flat illustration>", "Flat illustration"),
+    ("<auto>", _("Automatic")),
+    ("<3d cartoon>", _("3D cartoon")),
+    ("<anime>", _("Anime")),
+    ("<oil painting>", _("Oil painting")),
+    ("<watercolor>", _("Watercolour")),
+    ("<sketch>", _("Sketch")),
+    ("<chinese painting>", _("Chinese painting")),
+    ("<flat illustration>", _("Flat illustration")),
 )
 STYLE_DEFAULT = "<auto>"
 
 # The result's size, as a share of the picture's (the form's "Output size").
-SIZES = (("original", "Original size"), ("half", "Half size"), ("quarter", "Quarter size"))
+SIZES = (("original", _("Original size")), ("half", _("Half size")), ("quarter", _("Quarter size")))
 SIZE_SCALES = {"original": 1.0, "half": 0.5, "quarter": 0.25}
 SIZE_DEFAULT = "original"
 # Half and quarter size mean something only for a picture at least this long on its long side.
 SIZE_SMALLER_MIN_SIDE = 2048
 
 # How much of the picture around the painted area the engine sees (inpaint.regions gives each its margins).
-CONTEXTS = (("little", "A little"), ("normal", "Normal"), ("whole", "The whole picture"))
+CONTEXTS = (("little", _("A little")), ("normal", _("Normal")), ("whole", _("The whole picture")))
 CONTEXT_DEFAULT = "normal"
 
 # The band's smoothstep has a steepest slope of 1.5 / softness, so a model whose colours drift by
@@ -49,11 +59,17 @@ COUNT_DEFAULT = 1
 MASK_COLOUR_TOLERANCE = 8
 MAX_MASK_COLOURS = 16
 MASK_COLOUR_MESSAGES = {
-    "syntax": "Write the mask colours as a list of [red, green, blue], e.g. [[0, 0, 0]].",
-    "values": "Each mask colour must be three whole numbers from 0 to 255, e.g. [134, 134, 134].",
-    "too_long": f"Write at most {MAX_MASK_COLOURS} mask colours, e.g. [[0, 0, 0], [134, 134, 134]]; this text is "
-                "too long to be such a list.",
+    "syntax": _("Write the mask colours as a list of [red, green, blue], e.g. [[0, 0, 0]]."),
+    "values": _("Each mask colour must be three whole numbers from 0 to 255, e.g. [134, 134, 134]."),
+    "too_long": _("Write at most %(count)d mask colours, e.g. [[0, 0, 0], [134, 134, 134]]; this text is "
+                  "too long to be such a list."),
 }
+
+
+def mask_colour_messages(translate: Callable[[str], str] = str) -> dict[str, str]:
+    """The mask colours' refusals, translated, with the limit put in."""
+    return {key: translate(message) % {"count": MAX_MASK_COLOURS} if "%(count)" in message else translate(message)
+            for key, message in MASK_COLOUR_MESSAGES.items()}
 
 # Longest side the editor paints at; a larger picture is shown and painted on a proxy this size
 # (the server makes that proxy, inpaint.images.picture_preview): a 48 MP photo would need some
@@ -87,7 +103,15 @@ UPLOAD_FORMATS = (
     UploadFormat("BMP", "BMP", ("image/bmp",), (".bmp",)),
 )
 UPLOAD_PILLOW_FORMATS = tuple(upload.pillow for upload in UPLOAD_FORMATS)
-UPLOAD_NAMES = ", ".join(upload.name for upload in UPLOAD_FORMATS[:-1]) + f" or {UPLOAD_FORMATS[-1].name}"
+
+
+def upload_names(translate: Callable[[str], str] = str) -> str:
+    """The formats people may bring, for a sentence: "JPEG, PNG, … or BMP"."""
+    return translate(_("%(names)s or %(last)s")) % {
+        "names": ", ".join(upload.name for upload in UPLOAD_FORMATS[:-1]), "last": UPLOAD_FORMATS[-1].name}
+
+
+UPLOAD_NAMES = upload_names()
 # The file input's accept attribute: the MIME types, and the endings for systems that name no type.
 UPLOAD_ACCEPT = ",".join([t for upload in UPLOAD_FORMATS for t in upload.types]
                          + [e for upload in UPLOAD_FORMATS for e in upload.endings])
@@ -105,8 +129,8 @@ NEGATIVE_PROMPT_DEFAULT = ""
 FUNCTION_EDIT = "description_edit_with_mask"
 FUNCTION_REMOVE_TEXT = "remove_watermark"
 FUNCTION_EXPAND = "expand"
-FUNCTIONS = ((FUNCTION_EDIT, "Repaint the painted area"), (FUNCTION_REMOVE_TEXT, "Remove text and watermarks"),
-             (FUNCTION_EXPAND, "Extend the picture"))
+FUNCTIONS = ((FUNCTION_EDIT, _("Repaint the painted area")), (FUNCTION_REMOVE_TEXT, _("Remove text and watermarks")),
+             (FUNCTION_EXPAND, _("Extend the picture")))
 # remove_watermark takes no mask, so it cleans the whole region it is sent and the paste-back keeps only the
 # painted area. Its prompt is required by the API, and the person need not write one: this is the
 # documentation's own example, in the language the model reads best.
@@ -139,16 +163,17 @@ FUNCTION_CONTROLS = frozenset({"function", *EXPAND_SIDES})
 TILE_MAX_SIDE = 4096
 
 
-def options_for_page(engines: Iterable) -> dict:
+def options_for_page(engines: Iterable, translate: Callable[[str], str] = str) -> dict:
     """What the studio page's scripts need, for ``json_script``: the limits above, and for each of
-    ``engines`` (the page's engine select offers them) the controls it takes and how it reads the prompt."""
+    ``engines`` (the page's engine select offers them) the controls it takes and how it reads the prompt;
+    its words in the language of ``translate``."""
     return {
         "brush": {"min": BRUSH_MIN, "max": BRUSH_MAX, "default": BRUSH_DEFAULT},
         "proxy_max_side": PROXY_MAX_SIDE,
         "tile_max_side": TILE_MAX_SIDE,
         "size_smaller_min_side": SIZE_SMALLER_MIN_SIDE,
-        "mask_colours": {"tolerance": MASK_COLOUR_TOLERANCE, "messages": MASK_COLOUR_MESSAGES},
-        "upload_names": UPLOAD_NAMES,
+        "mask_colours": {"tolerance": MASK_COLOUR_TOLERANCE, "messages": mask_colour_messages(translate)},
+        "upload_names": upload_names(translate),
         "upload_accept": UPLOAD_ACCEPT,
         "controls": sorted(CONTROLS),
         "expand": {"sides": list(EXPAND_SIDES), "min": EXPAND_SCALE_MIN, "max": EXPAND_SCALE_MAX,

@@ -5,11 +5,13 @@ from __future__ import annotations
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext, gettext_noop
 
 from inpaint.services import addresses, owners, signins
 
-SIGNIN_PAUSED_MESSAGE = ("Too many sign-ins failed for this account or from this network. "
-                         "Wait a quarter of an hour, then try again.")
+# Translated as it is raised, so tests and logs may compare the English.
+SIGNIN_PAUSED_MESSAGE = gettext_noop("Too many sign-ins failed for this account or from this network. "
+                                     "Wait a quarter of an hour, then try again.")
 
 
 class ThrottledSigninMixin:
@@ -17,7 +19,7 @@ class ThrottledSigninMixin:
         username = self.data.get("username", "")
         network = owners.address_network(addresses.request_client_address(self.request))
         if not signins.signin_allowed(username, network):
-            raise forms.ValidationError(SIGNIN_PAUSED_MESSAGE, code="signin_paused")
+            raise forms.ValidationError(gettext(SIGNIN_PAUSED_MESSAGE), code="signin_paused")
         try:
             return super().clean()
         except forms.ValidationError:

@@ -11,6 +11,8 @@ from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotModified
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_cache_control
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import condition, require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HTMX_STOP_POLLING, reswap, retarget, trigger_client_event
@@ -30,8 +32,8 @@ HISTORY_LENGTH = 30
 SAMPLE_PICTURES = [
     {"key": key, "label": label, "name": f"sample-{key}.jpg", "path": f"inpaint/samples/{key}.jpg",
      "thumb": f"inpaint/samples/thumb-{key}.jpg"}
-    for key, label in (("coffee", "A cup of coffee"), ("cat", "A cat"), ("rocket", "A rocket on its launch pad"),
-                       ("astronaut", "An astronaut"))
+    for key, label in (("coffee", _("A cup of coffee")), ("cat", _("A cat")),
+                       ("rocket", _("A rocket on its launch pad")), ("astronaut", _("An astronaut")))
 ]
 # A job's files never change; the owner's browser may keep them (private: never a shared cache).
 FILE_CACHE_SECONDS = 3600
@@ -70,7 +72,7 @@ def _page_context(request: HttpRequest, *, form: JobForm, job: InpaintJob | None
         "job": job,
         "jobs": visitor_jobs.prefetch_related("results")[:HISTORY_LENGTH],
         "engines": engines,
-        "options": options.options_for_page(engines),
+        "options": options.options_for_page(engines, gettext),
         "room_guest": guest,
         "room_images_left": rooms.room_images_left(guest) if guest else None,
         "samples": SAMPLE_PICTURES,
@@ -283,7 +285,7 @@ def picture_preview(request: HttpRequest) -> HttpResponse:
     upright size in X-Picture-Width and X-Picture-Height; or 400 with the refusal in plain words."""
     upload = request.FILES.get("picture")
     if upload is None:
-        return _refused("Choose a picture to open.")
+        return _refused(gettext("Choose a picture to open."))
     limits = {"max_bytes": settings.INPAINT_MAX_UPLOAD_BYTES, "max_pixels": settings.INPAINT_MAX_PIXELS}
     try:
         floods.network_preview_rate_check(owners.address_network(addresses.request_client_address(request)))
@@ -336,7 +338,7 @@ def job_result_part(request: HttpRequest, pk, slot: int) -> HttpResponse:
     try:
         box = tuple(int(request.GET[name]) for name in PART_BOX)
     except (KeyError, ValueError):
-        return _refused("Say which part of the result to show, in whole pixels.")
+        return _refused(gettext("Say which part of the result to show, in whole pixels."))
     try:
         with decode_bound.decode_slot_take():
             part = serving.job_result_part_read(job, slot, box, max_side=options.TILE_MAX_SIDE)

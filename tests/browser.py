@@ -63,7 +63,8 @@ class Studio:
 
 
 def open_studio(browser, base_url: str, **context_options) -> Studio:
-    context = browser.new_context(**{"viewport": {"width": 1280, "height": 800}, **context_options})
+    # English unless a test asks for another language: the page follows the browser's Accept-Language.
+    context = browser.new_context(**{"viewport": {"width": 1280, "height": 800}, "locale": "en-US", **context_options})
     page = context.new_page()
     page.set_default_timeout(15_000)
     studio = Studio(page, base_url)

@@ -11,6 +11,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from django.utils import translation
 from playwright.sync_api import sync_playwright
 
 from tests.browser import CHROMIUM, CHROMIUM_ARGS
@@ -29,6 +30,15 @@ UNLIMITED_RATE = "1000000/60"
 def flood_limits_lifted(settings):
     settings.INPAINT_CREATE_RATE = settings.INPAINT_NEW_VISITOR_RATE = settings.INPAINT_JOIN_RATE = UNLIMITED_RATE
     settings.INPAINT_PREVIEW_RATE = UNLIMITED_RATE
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """Each test starts in English: LocaleMiddleware leaves the language of a request it answered in Chinese
+    active in the test's thread (a web process activates it again on every request)."""
+    translation.activate("en")
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

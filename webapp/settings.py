@@ -59,6 +59,8 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # After the session (the language a person chose) and before CommonMiddleware, as Django asks.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -157,6 +159,15 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en"
+# The page's two languages, picked from the browser's Accept-Language or the switch in the page (its cookie),
+# never from a prefix in the URL. zh, zh-CN and zh-Hans take Simplified Chinese; so do zh-TW and zh-Hant, by
+# Django's own fallback to the one Chinese offered (README-i18n.md says why): readers of Traditional Chinese
+# read Simplified far more easily than English, and the switch offers English.
+LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_COOKIE_SECURE = INPAINT_HTTPS
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -220,6 +231,8 @@ FILE_UPLOAD_PERMISSIONS = 0o600
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 365
+# The language switch is remembered as long as the session.
+LANGUAGE_COOKIE_AGE = SESSION_COOKIE_AGE
 # Shared by every web process and host (the creation rate per client address is counted here).
 # Sized so flood counters are not evicted under load: the database cache's default of 300 entries
 # is a few seconds of a cookie-less flood (one visitor entry a post).

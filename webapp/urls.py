@@ -1,7 +1,9 @@
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog, set_language
 
 from inpaint.signin_forms import AdminSigninForm, SigninForm
 
@@ -27,6 +29,12 @@ def urlpatterns_build() -> list:
         path("accounts/password_change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
         path("accounts/password_change/done/", auth_views.PasswordChangeDoneView.as_view(),
              name="password_change_done"),
+    ]
+    # The language switch and the scripts' strings serve the sign-in page too, so they need no sign-in.
+    patterns += [
+        path("i18n/setlang/", login_not_required(set_language), name="set_language"),
+        path("i18n/catalogue.js", login_not_required(JavaScriptCatalog.as_view(packages=["inpaint"])),
+             name="javascript-catalogue"),
     ]
     mail_backend = (getattr(settings, "MAILERS", None) or {}).get("default", {}).get("BACKEND", "")
     if mail_backend and mail_backend not in MAIL_BACKENDS_THAT_SEND_NOTHING:

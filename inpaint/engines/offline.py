@@ -27,9 +27,12 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 from PIL import Image
 
 from inpaint.images import encode_png
+from inpaint.stored_messages import stored_fill, stored_template
 
 from .base import Engine, EngineLimits, JobInput, SlotResult, TaskState, TaskStatus
 from .offline_pyramid import pyramid_fill
@@ -280,9 +283,14 @@ def render_slot(job_input: JobInput, seed: int) -> SlotResult:
         return SlotResult(code="OfflineEngineError", message=f"The fill failed: {error}")
 
 
+# Stored on the job in English and shown in the reader's language (inpaint.stored_messages).
+FILL_FAILED_MESSAGE = stored_template(gettext_noop("The offline engine could not paint this picture (%(reason)s). Try another "
+                                         "mask."))
+
+
 class OfflineEngine(Engine):
     key = "offline"
-    label = "Offline (fills from the surroundings)"
+    label = _("Offline (fills from the surroundings)")
     remote = False
     follows_prompt = False
     limits = EngineLimits(min_side=1, max_side=WORKING_SIDE, max_bytes=0, max_prompt_chars=800)
@@ -294,7 +302,7 @@ class OfflineEngine(Engine):
         return max(1, round(width * scale)), max(1, round(height * scale))
 
     def explain_error(self, code: str, message: str) -> str:
-        return f"The offline engine could not paint this picture ({message or code}). Try another mask."
+        return stored_fill(FILL_FAILED_MESSAGE, reason=message or code)
 
     def is_configured(self) -> bool:
         # OpenCV is imported above, so its fallback is always there.

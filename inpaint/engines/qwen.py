@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 from inpaint import options
 from inpaint.engines.base import Engine, EngineLimits, JobInput, SlotResult, TaskState, TaskStatus
@@ -105,9 +106,9 @@ def answer_state(body: dict) -> TaskState:
 
 class QwenImageEditPlusEngine(QwenImageEditEngine):
     key = model = "qwen-image-edit-plus"
-    label = "Qwen image edit plus (cloud, paid, follows your prompt)"
+    label = _("Qwen image edit plus (cloud, paid, follows your prompt)")
 
 
 class QwenImageEditMaxEngine(QwenImageEditEngine):
     key = model = "qwen-image-edit-max"
-    label = "Qwen image edit max (cloud, paid, strongest, follows your prompt)"
+    label = _("Qwen image edit max (cloud, paid, strongest, follows your prompt)")

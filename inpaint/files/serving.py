@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import IO
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext
 from django.db.models.fields.files import FieldFile
 
 from inpaint import images
@@ -111,9 +112,10 @@ def job_result_part_read(job: InpaintJob, slot: int, box: tuple[int, int, int, i
     result = _result_stored(job, "result", slot)
     left, top, right, bottom = box
     if not (0 <= left < right <= result.width and 0 <= top < bottom <= result.height):
-        raise BadPart(f"That part is outside the result, which is {result.width} × {result.height} px.")
+        raise BadPart(gettext("That part is outside the result, which is %(width)d × %(height)d px.") % {
+            "width": result.width, "height": result.height})
     if max(right - left, bottom - top) > max_side:
-        raise BadPart(f"A part of a result is at most {max_side} px on a side.")
+        raise BadPart(gettext("A part of a result is at most %(side)d px on a side.") % {"side": max_side})
     return images.picture_part(job_file_read(job, "result", slot), box)
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import QuerySet
+from django.utils.translation import gettext, gettext_noop
 
 from inpaint import images, images_expand, options
 from inpaint.engines import engine_get
@@ -21,19 +22,24 @@ from inpaint.files import serving
 from inpaint.models import InpaintJob
 from inpaint.services.refusals import JobRequestRefused
 
-NO_KEY_MESSAGE = ("This server has no DashScope key, so cloud models are switched off. "
-                  "Choose the offline engine, or ask the administrator to add a key.")
-NO_PICTURE_MESSAGE = "Choose a picture to paint on."
-HELD_PICTURE_GONE_MESSAGE = "That picture is no longer here (its job may have been deleted); choose a picture again."
+# Translated as they are raised.
+NO_KEY_MESSAGE = gettext_noop("This server has no DashScope key, so cloud models are switched off. "
+                              "Choose the offline engine, or ask the administrator to add a key.")
+NO_PICTURE_MESSAGE = gettext_noop("Choose a picture to paint on.")
+HELD_PICTURE_GONE_MESSAGE = gettext_noop("That picture is no longer here (its job may have been deleted); "
+                                         "choose a picture again.")
 # What job_request_make needs from the form to check the request against the server; the other controls
 # fall back to their defaults, so a request is checked (and its refusals shown) while one of them is wrong.
 REQUEST_FIELDS = frozenset({"engine", "prompt", "base_image", "base_source", "mask_image", "mask_color", "function",
                             *options.EXPAND_SIDES})
-NO_MASK_MESSAGE = "Paint the area you want to change."
-NO_EXPANSION_MESSAGE = "Drag an edge of the picture outwards, or pick a preset, to say how far to extend it."
-EXPAND_PROMPT_MESSAGE = "Say in a few words what the picture shows, so that its new border can continue it."
-TOO_LARGE_MESSAGE = ("Extended this far, the picture would be {} × {} pixels ({:.1f} megapixels); this app makes "
-                     "pictures of at most {:g} megapixels. Extend it less, or start from a smaller picture.")
+NO_MASK_MESSAGE = gettext_noop("Paint the area you want to change.")
+NO_EXPANSION_MESSAGE = gettext_noop("Drag an edge of the picture outwards, or pick a preset, to say how far to "
+                                    "extend it.")
+EXPAND_PROMPT_MESSAGE = gettext_noop("Say in a few words what the picture shows, so that its new border can "
+                                     "continue it.")
+TOO_LARGE_MESSAGE = gettext_noop("Extended this far, the picture would be {} × {} pixels ({:.1f} megapixels); this "
+                                 "app makes pictures of at most {:g} megapixels. Extend it less, or start from a "
+                                 "smaller picture.")
 
 
 @dataclass(frozen=True)
@@ -67,7 +73,7 @@ def job_request_make(cleaned_data: dict, *, owned_jobs: QuerySet[InpaintJob] | N
     engine = engine_get(cleaned_data["engine"])
     if not engine.is_configured():
         # Nothing else is looked at: the person first has to choose another engine, which may want other things.
-        raise JobRequestRefused({"engine": NO_KEY_MESSAGE})
+        raise JobRequestRefused({"engine": gettext(NO_KEY_MESSAGE)})
     # A control the engine does not take was checked like any other, and is ignored (the page hides it).
     controls = {control: cleaned_data.get(control, default) if control in engine.controls else default
                 for control, default in options.CONTROL_DEFAULTS.items()}
@@ -79,7 +85,7 @@ def job_request_make(cleaned_data: dict, *, owned_jobs: QuerySet[InpaintJob] | N
     if prompt_error := _prompt_error(engine, cleaned_data["prompt"], function=controls["function"]):
         errors["prompt"] = prompt_error
     if expanding and all(controls[side] == options.EXPAND_SCALE_MIN for side in options.EXPAND_SIDES):
-        errors["function"] = NO_EXPANSION_MESSAGE
+        errors["function"] = gettext(NO_EXPANSION_MESSAGE)
     base = mask_png = None
     try:
         base = _base_prepare(cleaned_data["base_image"], cleaned_data["base_source"], owned_jobs)
@@ -109,18 +115,18 @@ def _expansion_error(base: images.PreparedImage, controls: dict) -> str:
     pixels, max_pixels = expansion.new_width * expansion.new_height, settings.INPAINT_MAX_PIXELS
     if pixels <= max_pixels:
         return ""
-    return TOO_LARGE_MESSAGE.format(expansion.new_width, expansion.new_height, pixels / 1e6, max_pixels / 1e6)
+    return gettext(TOO_LARGE_MESSAGE).format(expansion.new_width, expansion.new_height, pixels / 1e6, max_pixels / 1e6)
 
 
 def _prompt_error(engine: Engine, prompt: str, *, function: str) -> str:
     # Taking text out needs no words: the engine says it (options.REMOVE_TEXT_PROMPT).
     if engine.follows_prompt and not prompt.strip() and function != options.FUNCTION_REMOVE_TEXT:
         if function == options.FUNCTION_EXPAND:
-            return EXPAND_PROMPT_MESSAGE
-        return "Say in a few words what should appear in the painted area."
+            return gettext(EXPAND_PROMPT_MESSAGE)
+        return gettext("Say in a few words what should appear in the painted area.")
     if len(prompt) > engine.limits.max_prompt_chars:
-        return (f"The prompt is {len(prompt)} characters; this model reads at most "
-                f"{engine.limits.max_prompt_chars}. Shorten it.")
+        return gettext("The prompt is %(count)d characters; this model reads at most %(limit)d. Shorten it.") % {
+            "count": len(prompt), "limit": engine.limits.max_prompt_chars}
     return ""
 
 
@@ -137,12 +143,12 @@ def _base_prepare(upload: UploadedFile | None, source: str,
         images.check_file_size(upload.size, what="picture", max_bytes=limits["max_bytes"])
         return images.prepare_base_image(upload.read(), min_side=settings.INPAINT_MIN_SIDE, **limits)
     if not source:
-        raise images.ImageRefused(NO_PICTURE_MESSAGE)
+        raise images.ImageRefused(gettext(NO_PICTURE_MESSAGE))
     try:
         held = serving.job_held_picture_read(owned_jobs, source)
     except serving.NoSuchFile:
         # Another person's picture is answered exactly like one that is gone.
-        raise images.ImageRefused(HELD_PICTURE_GONE_MESSAGE) from None
+        raise images.ImageRefused(gettext(HELD_PICTURE_GONE_MESSAGE)) from None
     # The app made or took this file itself: the upload's byte limit is not the person's to meet.
     return images.prepare_base_image(held, min_side=settings.INPAINT_MIN_SIDE, max_bytes=len(held),
                                      max_pixels=limits["max_pixels"])
@@ -150,7 +156,7 @@ def _base_prepare(upload: UploadedFile | None, source: str,
 
 def _mask_prepare(upload: UploadedFile | None, base: images.PreparedImage, mask_color: list[list[int]]) -> bytes:
     if upload is None:
-        raise images.ImageRefused(NO_MASK_MESSAGE)
+        raise images.ImageRefused(gettext(NO_MASK_MESSAGE))
     limits = _limits()
     images.check_file_size(upload.size, what="mask", max_bytes=limits["max_bytes"])
     return images.prepare_mask(upload.read(), base_size=(base.width, base.height), mask_color=mask_color, **limits)

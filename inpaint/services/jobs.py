@@ -10,6 +10,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from inpaint import options
 from inpaint.engines import engine_get
@@ -86,16 +87,16 @@ def job_cancel(job: InpaintJob) -> Steps:
         if job_transition(job, Status.CANCELED, sources=[Status.QUEUED], where=Q(submit_claimed_at__isnull=True),
                           finished_at=timezone.now(), waiting_reason=""):
             return []
-        raise JobActionRefused("The job is being sent right now; try again in a moment.")
+        raise JobActionRefused(_("The job is being sent right now; try again in a moment."))
     if job.status == Status.SUBMITTED:
         try:
             engine_get(job.engine).cancel(job.remote_task_id)
         except EngineError as error:
-            raise JobActionRefused("It has started painting and can no longer be stopped." if not error.transient
-                                   else "The painting service did not answer; try again in a moment.") from None
+            raise JobActionRefused(_("It has started painting and can no longer be stopped.") if not error.transient
+                                   else _("The painting service did not answer; try again in a moment.")) from None
         if job_transition(job, Status.CANCELED, sources=[Status.SUBMITTED], finished_at=timezone.now()):
             return job_slot_free(job)
         return []
     if job.status == Status.RUNNING:
-        raise JobActionRefused("It has started painting and can no longer be stopped.")
-    raise JobActionRefused("The job has already ended.")
+        raise JobActionRefused(_("It has started painting and can no longer be stopped."))
+    raise JobActionRefused(_("The job has already ended."))

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from inpaint.engines import engine_get
 from inpaint.engines.base import Engine, EngineError, TaskState, TaskStatus
@@ -25,11 +26,17 @@ from inpaint.services.results import job_results_store_or_retry
 from inpaint.services.scheduling import Step, Steps, step_is_current, step_leased, step_next
 from inpaint.services.states import Status, job_fail, job_transition, job_wait
 from inpaint.services.timing import job_poll_delay, step_lateness, step_retry_delay
+from inpaint.stored_messages import stored_fill, stored_template
 
 # The service keeps a task, and its images, this long; a query that keeps failing is tried until then.
 TASK_RETENTION = datetime.timedelta(hours=24)
-UNANSWERED_REASON = "The painting service did not answer properly; asking again shortly."
-LATE_REASON = "Taking longer than usual — still painting; you will not lose it."
+# Stored on the job in English and shown in the reader's language (inpaint.stored_messages).
+UNANSWERED_REASON = gettext_noop("The painting service did not answer properly; asking again shortly.")
+LATE_REASON = gettext_noop("Taking longer than usual — still painting; you will not lose it.")
+NOT_STARTED_MESSAGE = stored_template(gettext_noop("The painting service did not start this job within %(deadline)s, so it was "
+                                         "cancelled. Nothing was billed. Try again later; it may be overloaded."))
+NOT_FINISHED_MESSAGE = stored_template(gettext_noop("The painting service did not finish this job within %(deadline)s. Try "
+                                          "again later."))
 
 
 def job_poll(job: InpaintJob, token: str) -> Iterator[Step]:
@@ -109,14 +116,12 @@ def _record_remote_state(job: InpaintJob, state: TaskState, *, waiting_reason: s
 def _late_task_given_up(job: InpaintJob, engine: Engine, state: TaskState) -> bool:
     """Past the deadline: fail the job only when nothing more can come of its task (True then)."""
     if state.status in (TaskStatus.PENDING, TaskStatus.SUSPENDED) and _task_cancelled(job, engine):
-        deadline = duration_in_words(settings.INPAINT_JOB_DEADLINE)
-        job_fail(job, code="Timeout", message=f"The painting service did not start this job within {deadline}, so "
-                                              "it was cancelled. Nothing was billed. Try again later; it may be "
-                                              "overloaded.")
+        job_fail(job, code="Timeout", message=stored_fill(NOT_STARTED_MESSAGE,
+                                                          deadline=duration_in_words(settings.INPAINT_JOB_DEADLINE)))
         return True
     if _retention_passed(job):
-        job_fail(job, code="Timeout", message="The painting service did not finish this job within "
-                                              f"{duration_in_words(TASK_RETENTION.total_seconds())}. Try again later.")
+        job_fail(job, code="Timeout", message=stored_fill(
+            NOT_FINISHED_MESSAGE, deadline=duration_in_words(TASK_RETENTION.total_seconds())))
         return True
     return False
 

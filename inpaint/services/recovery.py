@@ -8,6 +8,7 @@ import logging
 from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from inpaint.engines import engine_get
 from inpaint.engines.base import EngineError
@@ -23,12 +24,13 @@ logger = logging.getLogger(__name__)
 # clocks and the list's own lag when matching it to the job.
 RECONCILE_CLOCK_SLACK = datetime.timedelta(seconds=10)
 RECONCILE_LIST_DELAY = 5.0
-SUBMISSION_UNKNOWN_MESSAGE = (
+# Stored on the job in English and shown in the reader's language (inpaint.stored_messages).
+SUBMISSION_UNKNOWN_MESSAGE = gettext_noop(
     "We could not tell whether the painting service received this job. Submit it again "
     "(it may be counted twice), or leave it."
 )
 IN_DOUBT_CODE = "InDoubt"
-IN_DOUBT_MESSAGE = (
+IN_DOUBT_MESSAGE = gettext_noop(
     "The painting service may have painted this job, and billed it, but its answer was lost on the way back. "
     "It was not sent again. If you still want it, press “Send again”: it may then be billed twice."
 )

@@ -13,6 +13,7 @@ import logging
 from django.core.files.base import ContentFile
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from inpaint import images, images_expand, regions
 from inpaint.engines import engine_get
@@ -25,22 +26,25 @@ from inpaint.services.downloads import DownloadFailed, DownloadRefused, result_d
 from inpaint.services.scheduling import Steps, step_is_current, step_leased, step_next
 from inpaint.services.states import Status, job_fail, job_fields_update, job_transition, job_wait
 from inpaint.services.timing import step_retry_delay
+from inpaint.stored_messages import stored_fill, stored_template
 
 logger = logging.getLogger(__name__)
 
 # A result link that answers 4xx may be a passing fault of the storage; it is called
 # expired only after this many tries.
 LINK_REFUSALS_BEFORE_EXPIRED = 3
-EXPIRED_MESSAGE = ("This image could not be saved: DashScope's link to it no longer works. "
-                   "Run the job again to get a new one.")
+# Stored on the job (or its slot) in English and shown in the reader's language (inpaint.stored_messages).
+EXPIRED_MESSAGE = gettext_noop("This image could not be saved: DashScope's link to it no longer works. "
+                     "Run the job again to get a new one.")
 # Downloads failing again and again (5xx, timeouts) end in failed slots after this many tries.
 MAX_DOWNLOAD_TRIES = 8
-SAVING_REASON = "Saving your images; the download will be tried again shortly."
-UNUSABLE_MESSAGE = "The service sent something that is not a usable picture for this slot. Run the job again."
-DOWNLOAD_GAVE_UP = "This image could not be downloaded from the painting service. Run the job again."
-SHAPE_MESSAGE = ("The service sent back a picture of another shape ({} × {} pixels) than the area it was sent; "
-                 "putting it in would stretch your picture, so this image was left out. Run the job again.")
-COMPOSE_MESSAGE = "The painted image could not be put back into your picture. Run the job again."
+SAVING_REASON = gettext_noop("Saving your images; the download will be tried again shortly.")
+UNUSABLE_MESSAGE = gettext_noop("The service sent something that is not a usable picture for this slot. Run the job again.")
+DOWNLOAD_GAVE_UP = gettext_noop("This image could not be downloaded from the painting service. Run the job again.")
+SHAPE_MESSAGE = stored_template(gettext_noop(
+    "The service sent back a picture of another shape (%(width)s × %(height)s pixels) than the area it was sent; "
+    "putting it in would stretch your picture, so this image was left out. Run the job again."))
+COMPOSE_MESSAGE = gettext_noop("The painted image could not be put back into your picture. Run the job again.")
 
 
 class ResultRetry(Exception):
@@ -80,7 +84,7 @@ def _result_store(job: InpaintJob, result: JobResult, outcome: SlotResult) -> No
     try:
         composed = _composed(job, result)
     except regions.ShapeRefused as refused:
-        _slot_failed(result, "ShapeRefused", SHAPE_MESSAGE.format(*refused.returned))
+        _slot_failed(result, "ShapeRefused", stored_fill(SHAPE_MESSAGE, width=refused.returned[0], height=refused.returned[1]))
         return
     except Exception:  # noqa: BLE001 - any failure of our own work ends the slot in plain words, never a crash loop
         logger.exception("could not paste back slot %s of job %s", result.slot, job.pk)
@@ -177,4 +181,4 @@ def job_results_finish(job: InpaintJob) -> None:
         return
     first_failure = job.results.exclude(error_code="").first()
     job_fail(job, code=first_failure.error_code if first_failure else "NoImage",
-             message=first_failure.error_message if first_failure else "The service returned no image. Try again.")
+             message=first_failure.error_message if first_failure else gettext_noop("The service returned no image. Try again."))

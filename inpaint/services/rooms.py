@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.utils.crypto import salted_hmac
 
 from inpaint.engines import all_engines, engines_listed
@@ -85,8 +86,8 @@ def room_join(room: Room, network: str) -> RoomGuest:
     """A new guest of the room, counted against INPAINT_JOIN_RATE for the client's network: a join
     link posted in public would otherwise make guests without end."""
     if not floods.rate_take("room-joins", network, settings.INPAINT_JOIN_RATE):
-        raise JobActionRefused("Too many people have joined from your network in the last few minutes; "
-                               "wait a few minutes and try again.")
+        raise JobActionRefused(_("Too many people have joined from your network in the last few minutes; "
+                                 "wait a few minutes and try again."))
     return RoomGuest.objects.create(room=room)
 
 
@@ -138,26 +139,27 @@ def room_limits_check(guest: RoomGuest, engine: Engine, n: int) -> None:
     creation lock held, so parallel posts cannot pass the room's cap together."""
     room = Room.objects.get(pk=guest.room_id)
     if not room.is_open:
-        raise JobActionRefused("This room has closed; you can still see and download what you made.")
+        raise JobActionRefused(_("This room has closed; you can still see and download what you made."))
     if engine.key not in room.engines:
-        raise JobActionRefused(f"This room does not offer {engine.label}; choose another engine.")
+        raise JobActionRefused(_("This room does not offer %(engine)s; choose another engine.") % {"engine": engine.label})
     if room.guest_active_jobs and guest_jobs(guest).filter(IN_FLIGHT).count() >= room.guest_active_jobs:
-        raise JobActionRefused(f"You have {room.guest_active_jobs} jobs in progress in this room; "
-                               "start another when one has finished.")
+        raise JobActionRefused(_("You have %(count)d jobs in progress in this room; start another when one has "
+                                 "finished.") % {"count": room.guest_active_jobs})
     if not engine.remote:
         return
     if room.image_cap and _images_reserved(room.jobs.all()) + n > room.image_cap:
-        raise JobActionRefused(f"This room's {room.image_cap} cloud images have all been used"
-                               f"{_offline_hint(room)}.")
+        message = (_("This room's %(cap)d cloud images have all been used; use the offline engine.")
+                   if _offers_offline(room) else _("This room's %(cap)d cloud images have all been used."))
+        raise JobActionRefused(message % {"cap": room.image_cap})
     if room.guest_image_cap and _images_reserved(guest_jobs(guest)) + n > room.guest_image_cap:
-        raise JobActionRefused(f"You have used your {room.guest_image_cap} cloud images in this room"
-                               f"{_offline_hint(room)}.")
+        message = (_("You have used your %(cap)d cloud images in this room; use the offline engine.")
+                   if _offers_offline(room) else _("You have used your %(cap)d cloud images in this room."))
+        raise JobActionRefused(message % {"cap": room.guest_image_cap})
 
 
-def _offline_hint(room: Room) -> str:
+def _offers_offline(room: Room) -> bool:
     engines = all_engines()
-    offline = [key for key in room.engines if key in engines and not engines[key].remote]
-    return "; use the offline engine" if offline else ""
+    return any(key in engines and not engines[key].remote for key in room.engines)
 
 
 def room_job_mark(job: InpaintJob, guest: RoomGuest) -> None:

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from inpaint import images_expand, options, regions
 from inpaint.engines import engine_get
@@ -25,13 +26,17 @@ from inpaint.services.results import job_answer_keep, job_results_store, job_res
 from inpaint.services.scheduling import Steps, step_is_current, step_leased, step_next
 from inpaint.services.timing import job_poll_delay, step_lateness, step_retry_delay
 from inpaint.services.states import Status, job_fail, job_transition, job_wait
+from inpaint.stored_messages import stored_fill, stored_template
 
 logger = logging.getLogger(__name__)
 
-THROTTLED_REASON = "The painting service is busy right now; your job will be sent as soon as it has room."
-UNANSWERED_REASON = "The painting service did not answer properly; trying again shortly."
-IN_DOUBT_REASON = "Checking whether the painting service received your job before sending it again."
-PREPARE_FAILED = "This picture and mask could not be prepared for painting. Try the picture again, or another one."
+# Stored on the job in English and shown in the reader's language (inpaint.stored_messages).
+THROTTLED_REASON = gettext_noop("The painting service is busy right now; your job will be sent as soon as it has room.")
+UNANSWERED_REASON = gettext_noop("The painting service did not answer properly; trying again shortly.")
+IN_DOUBT_REASON = gettext_noop("Checking whether the painting service received your job before sending it again.")
+PREPARE_FAILED = gettext_noop("This picture and mask could not be prepared for painting. Try the picture again, or another one.")
+SUBMIT_DEADLINE_MESSAGE = stored_template(gettext_noop("The painting service could not take this job for %(deadline)s, so it "
+                                             "was given up. Nothing was billed. Try again later."))
 
 
 def job_submit(job: InpaintJob, token: str) -> Steps:
@@ -134,9 +139,8 @@ def _submit_failed(job: InpaintJob, engine: Engine, error: EngineError) -> Steps
         return step_next(job, "submit", pause)
     if error.transient:
         job_fail(job, code="SubmitDeadline",
-                 message=f"The painting service could not take this job for "
-                         f"{duration_in_words(settings.INPAINT_SUBMIT_DEADLINE)}, so it was given up. "
-                         "Nothing was billed. Try again later.")
+                 message=stored_fill(SUBMIT_DEADLINE_MESSAGE,
+                                     deadline=duration_in_words(settings.INPAINT_SUBMIT_DEADLINE)))
     else:
         job_fail(job, code=error.code, message=engine.explain_error(error.code, error.message))
     return job_slot_free(job)

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db.models import QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from inpaint.engines import all_engines, engines_offered
 from inpaint.engines.base import Engine
@@ -96,20 +98,23 @@ def usage_limits_check(engine: Engine, n: int, owner_key: str) -> None:
     mine = InpaintJob.objects.filter(owner_key=owner_key)
     active_limit = settings.INPAINT_MAX_ACTIVE_JOBS
     if active_limit and mine.filter(IN_FLIGHT).count() >= active_limit:
-        raise JobActionRefused(f"You have {active_limit} jobs in progress; start another when one has finished.")
+        raise JobActionRefused(ngettext("You have %(count)d job in progress; start another when it has finished.",
+                                        "You have %(count)d jobs in progress; start another when one has finished.",
+                                        active_limit) % {"count": active_limit})
     if not engine.remote:
         return
     caps = usage_caps()
     if caps.app and _images_reserved(InpaintJob.objects.all()) + n > caps.app:
         raise JobActionRefused(
-            f"This month's limit of {caps.app} cloud images has been reached. Use the offline engine, "
-            "or ask the administrator to raise the limit.")
+            _("This month's limit of %(cap)d cloud images has been reached. Use the offline engine, "
+              "or ask the administrator to raise the limit.") % {"cap": caps.app})
     reserved = _images_reserved(mine) if caps.person else 0
     if caps.person and reserved + n > caps.person:
         left = max(0, caps.person - reserved)
         if left:
-            raise JobActionRefused(f"You have {left} of your {caps.person} cloud images left this month, fewer than "
-                                   f"the {n} asked for. Ask for {left} or use the offline engine.")
+            raise JobActionRefused(_("You have %(left)d of your %(cap)d cloud images left this month, fewer than "
+                                     "the %(asked)d asked for. Ask for %(left)d or use the offline engine.")
+                                   % {"left": left, "cap": caps.person, "asked": n})
         raise JobActionRefused(
-            f"You have used your {caps.person} cloud images for this month. Use the offline engine, "
-            "or ask the administrator for more.")
+            _("You have used your %(cap)d cloud images for this month. Use the offline engine, "
+              "or ask the administrator for more.") % {"cap": caps.person})

@@ -16,6 +16,7 @@ import { createMaskLayer } from "./mask-layer.js";
 import { proxySize, selectMaskPixels } from "./mask.js";
 import { gesturesWire } from "./editor-gestures.js";
 import { brushClamp } from "./options.js";
+import { gettext, interpolate } from "./i18n.js";
 
 const MIN_SCALE_FACTOR = 0.25; // of the fit scale
 const MAX_SCALE = 16;
@@ -155,17 +156,18 @@ export function createMaskEditor(container, { options, onChange = () => {} }) {
    * size but the same shape is scaled nearest-neighbour. Returns null or a plain-words refusal.
    */
   async function loadMask(blob, colours = []) {
-    if (!state.loaded) return "Choose the picture first, then its mask.";
+    if (!state.loaded) return gettext("Choose the picture first, then its mask.");
     let bitmap;
     try {
       bitmap = await createImageBitmap(blob, { imageOrientation: "from-image", premultiplyAlpha: "none", colorSpaceConversion: "none" });
     } catch {
-      return "This mask file cannot be read: use a PNG, JPEG or BMP picture.";
+      return gettext("This mask file cannot be read: use a PNG, JPEG or BMP picture.");
     }
     const { width, height } = bitmap;
     if (Math.abs(width / height / (state.width / state.height) - 1) > 0.01) {
       bitmap.close();
-      return `The mask is ${width} × ${height} pixels but the picture is ${state.pictureWidth} × ${state.pictureHeight}; the mask must have the picture's shape.`;
+      return interpolate(gettext("The mask is %(mask_width)s × %(mask_height)s pixels but the picture is %(width)s × %(height)s; the mask must have the picture's shape."),
+        { mask_width: width, mask_height: height, width: state.pictureWidth, height: state.pictureHeight });
     }
     // A mask larger than the canvas (a full-size mask over a proxy) is sampled down at once,
     // nearest-neighbour, so its full-size pixels are never held.
@@ -181,8 +183,8 @@ export function createMaskEditor(container, { options, onChange = () => {} }) {
       options.mask_colours.tolerance);
     if (!layer.useFlags(selected, source.width, source.height)) {
       return colours.length
-        ? "The mask has no pixels of the chosen mask colours; check the colours."
-        : "The mask file is empty: it marks nothing to repaint.";
+        ? gettext("The mask has no pixels of the chosen mask colours; check the colours.")
+        : gettext("The mask file is empty: it marks nothing to repaint.");
     }
     return null;
   }

@@ -1,9 +1,15 @@
 // "Extend the picture" on the canvas: an outline of the extended size over the stage, a handle on each edge to drag
 // it out, and the presets; all of them write the form's four scale fields (the API's names), which the server
 // checks again. The geometry is expand-geometry.js's.
+import { gettext, interpolate } from "./i18n.js";
 import { expandDrag, expandedSize, expandPresetAspect, expandPresetScale } from "./expand-geometry.js";
 
 const EDGES = { top_scale: [0, -1], bottom_scale: [0, 1], left_scale: [-1, 0], right_scale: [1, 0] };
+// Each handle's name for a screen reader, whole sentences so that each language can word its own.
+const HANDLE_LABELS = {
+  top_scale: gettext("Drag to extend the top edge"), bottom_scale: gettext("Drag to extend the bottom edge"),
+  left_scale: gettext("Drag to extend the left edge"), right_scale: gettext("Drag to extend the right edge"),
+};
 
 /** Wire the outline and handles into ``stage`` for ``editor``; returns refresh(), to call when anything moved. */
 export function expandWire(stage, editor, options) {
@@ -17,7 +23,7 @@ export function expandWire(stage, editor, options) {
     handle.type = "button";
     handle.className = "expand-handle";
     handle.dataset.testid = `expand-handle-${side.split("_")[0]}`;
-    handle.setAttribute("aria-label", `Drag to extend the ${side.split("_")[0]} edge`);
+    handle.setAttribute("aria-label", HANDLE_LABELS[side]);
     handle.hidden = true;
     stage.append(handle);
     return [side, handle];
@@ -68,7 +74,10 @@ export function expandWire(stage, editor, options) {
       const y = dy === 0 ? top + (size.height * unit) / 2 : top + (dy > 0 ? size.height * unit : 0);
       Object.assign(handles[side].style, { left: `${inside(x, box.width)}px`, top: `${inside(y, box.height)}px` });
     }
-    if (sizeNote) sizeNote.textContent = `The extended picture: ${size.width} × ${size.height} pixels.`;
+    if (sizeNote) {
+      sizeNote.textContent = interpolate(gettext("The extended picture: %(width)s × %(height)s pixels."),
+                                         { width: size.width, height: size.height });
+    }
   }
 
   for (const [side, [dx, dy]] of Object.entries(EDGES)) {

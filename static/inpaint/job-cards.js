@@ -1,6 +1,7 @@
 // The job cards and the history: the before/after slider, a result or a job's picture and mask taken
 // back into the editor, and the card of a job deleted from the history.
 import { pictureFetch } from "./picture.js";
+import { gettext } from "./i18n.js";
 
 /**
  * ``openHeldPicture`` opens a picture the server holds in the editor (resolves false if refused);
@@ -16,10 +17,10 @@ export function jobCardsWire({ openHeldPicture, loadJobMask, showEditor, showPic
                                              name: `job-${job.slice(0, 8)}.png`, width: Number(width), height: Number(height) });
       if (!opened) return false;
       const text = card.querySelector(".job-prompt").lastChild.textContent.trim();
-      await loadJobMask(await pictureFetch(maskUrl, "mask.png"), text === "(no prompt)" ? "" : text);
+      await loadJobMask(await pictureFetch(maskUrl, "mask.png"), text === gettext("(no prompt)") ? "" : text);
       return true;
     } catch {
-      showPictureMessage("This job's picture could not be loaded into the editor.");
+      showPictureMessage(gettext("This job's picture could not be loaded into the editor."));
       return false;
     }
   }
@@ -43,7 +44,7 @@ export function jobCardsWire({ openHeldPicture, loadJobMask, showEditor, showPic
                                                width: Number(width), height: Number(height) });
         if (opened) showEditor();
       } catch {
-        showPictureMessage("This result could not be loaded into the editor. Try again.");
+        showPictureMessage(gettext("This result could not be loaded into the editor. Try again."));
       } finally {
         useButton.disabled = false;
       }

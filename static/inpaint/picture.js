@@ -4,6 +4,8 @@
 // full size (views.picture_preview), because Chromium cannot decode the first and should not hold
 // a 48 MP photo in full. The file itself is what the form sends.
 
+import { gettext, interpolate } from "./i18n.js";
+
 /** The formats the app reads, by MIME type, with the ones the browser shows itself. */
 export const PICTURE_TYPES = {
   "image/jpeg": { name: "JPEG", browser: true },
@@ -36,11 +38,12 @@ export function pictureType(head, declaredType = "") {
 /** Why a width × height picture is outside the app's limits, or null. */
 export function sizeProblem(width, height, limits) {
   if (Math.min(width, height) < limits.minSide) {
-    return `This picture is ${width} × ${height} pixels; each side must be at least ${limits.minSide} pixels.`;
+    return interpolate(gettext("This picture is %(width)s × %(height)s pixels; each side must be at least %(min_side)s pixels."),
+      { width, height, min_side: limits.minSide });
   }
   if (width * height > limits.maxPixels) {
-    return `This picture has ${(width * height / 1e6).toFixed(1)} megapixels (${width} × ${height}), `
-      + `over the limit of ${limits.maxPixels / 1e6} megapixels.`;
+    return interpolate(gettext("This picture has %(megapixels)s megapixels (%(width)s × %(height)s), over the limit of %(limit)s megapixels."),
+      { megapixels: (width * height / 1e6).toFixed(1), width, height, limit: limits.maxPixels / 1e6 });
   }
   return null;
 }
@@ -85,10 +88,10 @@ async function proxyFetch(url, init) {
   try {
     response = await fetch(url, { ...init, credentials: "same-origin" });
   } catch {
-    throw new PictureRefused("No connection to the server to open this picture; check your network and try again.");
+    throw new PictureRefused(gettext("No connection to the server to open this picture; check your network and try again."));
   }
   if (response.status === 400) throw new PictureRefused(await response.text());
-  if (!response.ok) throw new PictureRefused("The server could not open this picture right now; try again in a moment.");
+  if (!response.ok) throw new PictureRefused(gettext("The server could not open this picture right now; try again in a moment."));
   return {
     blob: await response.blob(),
     width: Number(response.headers.get("X-Picture-Width")), height: Number(response.headers.get("X-Picture-Height")),
@@ -102,18 +105,20 @@ async function proxyFetch(url, init) {
  * Rejects with PictureRefused, whose refusal of an unknown file names the uploadNames.
  */
 export async function pictureOpen(file, limits, server) {
-  const name = file.name || "This picture";
+  const name = file.name || gettext("This picture");
   const type = pictureType(new Uint8Array(await file.slice(0, 12).arrayBuffer()), file.type);
   if (!type) {
-    throw new PictureRefused(`“${name}” is not a picture this app can read: choose a ${limits.uploadNames} file.`);
+    throw new PictureRefused(interpolate(gettext("“%(name)s” is not a picture this app can read: choose a %(formats)s file."),
+      { name, formats: limits.uploadNames }));
   }
   if (file.size > limits.maxBytes) {
-    throw new PictureRefused(`“${name}” is ${(file.size / MB).toFixed(1)} MB, over the limit of `
-      + `${Math.round(limits.maxBytes / MB)} MB: save it smaller or as JPEG and try again.`);
+    throw new PictureRefused(interpolate(
+      gettext("“%(name)s” is %(size)s MB, over the limit of %(limit)s MB: save it smaller or as JPEG and try again."),
+      { name, size: (file.size / MB).toFixed(1), limit: Math.round(limits.maxBytes / MB) }));
   }
   if (PICTURE_TYPES[type].browser) {
     const size = await browserSize(file).catch(() => {
-      throw new PictureRefused(`“${name}” cannot be opened; the file may be damaged.`);
+      throw new PictureRefused(interpolate(gettext("“%(name)s” cannot be opened; the file may be damaged."), { name }));
     });
     const problem = sizeProblem(size.width, size.height, limits);
     if (problem) throw new PictureRefused(problem);

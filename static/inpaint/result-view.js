@@ -10,6 +10,8 @@
 // is inspected at 400 % without the whole file going to the browser. The result is shown only over its own
 // job's picture: another picture in the editor is first replaced by the job's picture and mask.
 
+import { gettext, interpolate } from "./i18n.js";
+
 // Screen pixels per result pixel from which the visible part is fetched at the result's own pixels.
 const PART_FROM_ZOOM = 0.75;
 // How long the view must rest before its part is asked for: a pan or a wheel zoom asks once, at its end.
@@ -121,7 +123,8 @@ export function resultViewWire({ container, editor, jobOpen, proxyMaxSide, partM
     image.hidden = false;
     image.alt = button.dataset.alt;
     container.dataset.result = String(slot);
-    label.textContent = `Result ${all.indexOf(button) + 1} of ${all.length} on the canvas`;
+    label.textContent = interpolate(gettext("Result %(number)s of %(count)s on the canvas"),
+                                    { number: all.indexOf(button) + 1, count: all.length });
     download.href = button.dataset.downloadUrl;
     bar.hidden = false;
     partHide();

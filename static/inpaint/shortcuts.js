@@ -6,32 +6,36 @@
 // without an action are gestures handled elsewhere, listed for the person only. ``inPrompt``
 // shortcuts work only while typing in the prompt; all others are off while typing.
 
+import { gettext } from "./i18n.js";
+
 export const SHORTCUTS = [
-  { keys: ["B"], does: "Brush", action: "brush" },
-  { keys: ["E"], does: "Eraser", action: "eraser" },
-  { keys: ["R"], does: "Rectangle (hold Alt to erase one)", action: "rect" },
-  { keys: ["L"], does: "Lasso: draw around an area to fill it (hold Alt to erase it)", action: "lasso" },
-  { keys: ["["], does: "Smaller brush (also Alt+wheel)", action: "brush-smaller" },
-  { keys: ["]"], does: "Larger brush; with a pen, pressing lighter paints thinner", action: "brush-larger" },
-  { keys: ["Ctrl+Z"], does: "Undo the last stroke", action: "undo" },
-  { keys: ["Shift+Ctrl+Z", "Ctrl+Y"], does: "Redo", action: "redo" },
-  { keys: ["I"], does: "Invert the mask", action: "invert" },
-  { keys: ["G"], does: "Grow the mask by 1 % of the picture", action: "grow-mask" },
-  { keys: ["Shift+G"], does: "Shrink the mask by 1 % of the picture", action: "shrink-mask" },
-  { keys: ["H"], does: "Hide or show the mask", action: "toggle-mask" },
-  { keys: [], gesture: "Wheel, pinch", does: "Zoom" },
-  { keys: ["+", "="], does: "Zoom in", action: "zoom-in" },
-  { keys: ["-"], does: "Zoom out", action: "zoom-out" },
-  { keys: ["Space"], gesture: "drag, or two fingers", does: "Move the picture" },
-  { keys: ["0", "Esc"], does: "Fit the picture", action: "fit" },
-  { keys: ["1"], does: "Actual pixels", action: "actual-size" },
-  { keys: ["O"], does: "Hold to see the original under the result on the canvas", action: "original-hold" },
+  { keys: ["B"], does: gettext("Brush"), action: "brush" },
+  { keys: ["E"], does: gettext("Eraser"), action: "eraser" },
+  { keys: ["R"], does: gettext("Rectangle (hold Alt to erase one)"), action: "rect" },
+  { keys: ["L"], does: gettext("Lasso: draw around an area to fill it (hold Alt to erase it)"), action: "lasso" },
+  { keys: ["["], does: gettext("Smaller brush (also Alt+wheel)"), action: "brush-smaller" },
+  { keys: ["]"], does: gettext("Larger brush; with a pen, pressing lighter paints thinner"), action: "brush-larger" },
+  { keys: ["Ctrl+Z"], does: gettext("Undo the last stroke"), action: "undo" },
+  { keys: ["Shift+Ctrl+Z", "Ctrl+Y"], does: gettext("Redo"), action: "redo" },
+  { keys: ["I"], does: gettext("Invert the mask"), action: "invert" },
+  // xgettext:no-javascript-format (the "1 %" is a share, not a placeholder)
+  { keys: ["G"], does: gettext("Grow the mask by 1 % of the picture"), action: "grow-mask" },
+  // xgettext:no-javascript-format
+  { keys: ["Shift+G"], does: gettext("Shrink the mask by 1 % of the picture"), action: "shrink-mask" },
+  { keys: ["H"], does: gettext("Hide or show the mask"), action: "toggle-mask" },
+  { keys: [], gesture: gettext("Wheel, pinch"), does: gettext("Zoom") },
+  { keys: ["+", "="], does: gettext("Zoom in"), action: "zoom-in" },
+  { keys: ["-"], does: gettext("Zoom out"), action: "zoom-out" },
+  { keys: ["Space"], gesture: gettext("drag, or two fingers"), does: gettext("Move the picture") },
+  { keys: ["0", "Esc"], does: gettext("Fit the picture"), action: "fit" },
+  { keys: ["1"], does: gettext("Actual pixels"), action: "actual-size" },
+  { keys: ["O"], does: gettext("Hold to see the original under the result on the canvas"), action: "original-hold" },
   // A focused slider keeps its arrow keys.
-  { keys: ["←"], does: "The job's previous result on the canvas", action: "result-previous", notOnSliders: true },
-  { keys: ["→"], does: "The job's next result on the canvas", action: "result-next", notOnSliders: true },
-  { keys: ["Ctrl+V"], does: "Paste a picture" },
-  { keys: ["Ctrl+Enter"], does: "Generate (in the prompt)", action: "generate", inPrompt: true },
-  { keys: ["?"], does: "Show or hide this list", action: "shortcuts" },
+  { keys: ["←"], does: gettext("The job's previous result on the canvas"), action: "result-previous", notOnSliders: true },
+  { keys: ["→"], does: gettext("The job's next result on the canvas"), action: "result-next", notOnSliders: true },
+  { keys: ["Ctrl+V"], does: gettext("Paste a picture") },
+  { keys: ["Ctrl+Enter"], does: gettext("Generate (in the prompt)"), action: "generate", inPrompt: true },
+  { keys: ["?"], does: gettext("Show or hide this list"), action: "shortcuts" },
 ];
 
 const KEY_NAMES = { esc: "escape", space: " ", "←": "arrowleft", "→": "arrowright" };
@@ -59,7 +63,7 @@ export function shortcutFor(event, table = SHORTCUTS) {
 /** The keys of the shortcut for ``action``, as shown in a tooltip ("Shift+Ctrl+Z or Ctrl+Y"), or "". */
 export function shortcutKeys(action, table = SHORTCUTS) {
   const entry = table.find((candidate) => candidate.action === action);
-  return entry ? entry.keys.join(" or ") : "";
+  return entry ? entry.keys.join(gettext(" or ")) : "";
 }
 
 /** Fill a <dl> with the table: each combination as <kbd> keys, then what it does. */
@@ -69,7 +73,7 @@ export function shortcutsList(dl, table = SHORTCUTS) {
   for (const entry of table) {
     const term = doc.createElement("dt");
     entry.keys.forEach((combo, i) => {
-      if (i) term.append(" or ");
+      if (i) term.append(gettext(" or "));
       combo.split(/\+(?=.)/).forEach((key, j) => {
         if (j) term.append("+");
         const kbd = doc.createElement("kbd");

@@ -7,6 +7,7 @@ import { controlsShown, engineOptions, maskColoursParse, optionsRead } from "./o
 import { heldPictureProxy, pictureFetch, pictureOpen, PictureRefused } from "./picture.js";
 import { resultViewWire } from "./result-view.js";
 import { shortcutFor, shortcutKeys, shortcutsList } from "./shortcuts.js";
+import { gettext, interpolate } from "./i18n.js";
 
 const root = document.querySelector("[data-editor]");
 const options = optionsRead();
@@ -57,11 +58,12 @@ function refreshForm() {
   prompt.setAttribute("aria-invalid", tooLong ? "true" : "false");
   if (!engine.follows_prompt) {
     counter.textContent = "";
-    note.textContent = "The offline engine fills the painted area from the rest of the picture and does not read the prompt.";
+    note.textContent = gettext("The offline engine fills the painted area from the rest of the picture and does not read the prompt.");
   } else {
     counter.textContent = `${length} / ${engine.max_prompt}`;
     note.textContent = tooLong
-      ? `Too long: ${length} characters, and this engine reads at most ${engine.max_prompt}. Shorten it before you generate.`
+      ? interpolate(gettext("Too long: %(length)s characters, and this engine reads at most %(max)s. Shorten it before you generate."),
+        { length, max: engine.max_prompt })
       : "";
   }
   note.classList.toggle("bad", tooLong);
@@ -99,7 +101,7 @@ document.addEventListener("change", (event) => {
 
 /** Check a file, show it, and make it the form's picture. Returns true if taken. */
 function openPicture(file) {
-  return showPicture(file.name || "Pasted picture", () => pictureOpen(file, pictureLimits(), {
+  return showPicture(file.name || gettext("Pasted picture"), () => pictureOpen(file, pictureLimits(), {
     previewUrl: root.dataset.previewUrl, csrfToken: $("#job-form [name=csrfmiddlewaretoken]").value,
   }), { file });
 }
@@ -117,7 +119,7 @@ async function showPicture(name, open, { file = null, source = "" }) {
   const opening = ++openings;
   const info = $("[data-picture-info]");
   const shown = info.textContent;
-  info.textContent = `Opening ${name}…`;
+  info.textContent = interpolate(gettext("Opening %(name)s…"), { name });
   let picture;
   try {
     picture = await open();
@@ -135,8 +137,9 @@ async function showPicture(name, open, { file = null, source = "" }) {
   showPictureMessage(null);
   $("[data-mask-message]").hidden = true;
   const { width, height } = editor.state;
-  const proxy = width === picture.width ? "" : ` · painted at ${width} × ${height}`;
-  info.textContent = `${name} · ${picture.width} × ${picture.height} px${proxy}`;
+  const size = interpolate(gettext("%(width)s × %(height)s px"), { width: picture.width, height: picture.height });
+  const proxy = width === picture.width ? "" : ` · ${interpolate(gettext("painted at %(width)s × %(height)s"), { width, height })}`;
+  info.textContent = `${name} · ${size}${proxy}`;
   return true;
 }
 
@@ -206,7 +209,10 @@ async function loadMaskFile(file) {
   try {
     const colours = maskColoursParse(options, $("[data-mask-colours]").value);
     text = await editor.loadMask(file, colours);
-    if (!text) text = `Mask “${file.name}” loaded: ${Math.round(editor.maskCoverage() * 100)} % of the picture will be repainted.`;
+    if (!text) {
+      text = interpolate(gettext("Mask “%(name)s” loaded: %(share)s of the picture will be repainted."),
+        { name: file.name, share: `${Math.round(editor.maskCoverage() * 100)} %` });
+    }
   } catch (error) {
     text = error.message;
   }
@@ -235,7 +241,7 @@ function refreshEditorUi(what) {
   }
   if (what === "brush") {
     brushSlider.value = String(state.brushSize);
-    $("[data-brush-size-value]").textContent = `${state.brushSize} px`;
+    $("[data-brush-size-value]").textContent = interpolate(gettext("%(size)s px"), { size: state.brushSize });
   }
   if (what === "mask" || what === "picture") {
     $("[data-action=undo]").disabled = !state.canUndo;
@@ -337,7 +343,7 @@ document.addEventListener("htmx:confirm", (event) => {
   event.preventDefault();
   const hint = $("[data-generate-hint]");
   if (!editor.state.loaded) {
-    hint.textContent = "First choose a picture, then paint over the part to change.";
+    hint.textContent = gettext("First choose a picture, then paint over the part to change.");
     hint.classList.add("bad");
     return;
   }
@@ -362,12 +368,12 @@ document.addEventListener("htmx:afterSettle", (event) => {
 document.addEventListener("htmx:responseError", (event) => {
   if (event.detail.requestConfig.elt.id !== "job-form") return;
   const hint = $("[data-generate-hint]");
-  hint.textContent = "The server could not take this job right now. Try again in a moment.";
+  hint.textContent = gettext("The server could not take this job right now. Try again in a moment.");
   hint.classList.add("bad");
 });
 document.addEventListener("htmx:sendError", () => {
   const hint = $("[data-generate-hint]");
-  hint.textContent = "No connection to the server. Check your network and try again.";
+  hint.textContent = gettext("No connection to the server. Check your network and try again.");
   hint.classList.add("bad");
 });
 
