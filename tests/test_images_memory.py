@@ -19,6 +19,8 @@ PREVIEW_PEAK_LIMIT = 1000 * MB
 MASK_PEAK_LIMIT = 800 * MB
 CHILD = """
 import json, sys
+from django.conf import settings
+settings.configure(USE_I18N=False)  # images' messages go through gettext; the app's own settings are not needed
 from inpaint import images
 from tests.pictures import png_bomb
 limits = {"max_bytes": 50 * 1024 * 1024, "max_pixels": 100_000_000}
@@ -51,6 +53,8 @@ def test_a_decode_bomb_peaks_under_its_limit(case, limit):
 
 THREADS_CHILD = """
 import json, sys, threading
+from django.conf import settings
+settings.configure(USE_I18N=False)  # images' messages go through gettext; the app's own settings are not needed
 from inpaint import images
 from tests.pictures import mask, png_bomb
 if sys.argv[1] == "returned":  # imported only here: even loading ctypes moves the heap enough to change the outcome

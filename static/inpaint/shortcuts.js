@@ -87,3 +87,37 @@ export function shortcutsList(dl, table = SHORTCUTS) {
     dl.append(term, description);
   }
 }
+
+/** Whether a key pressed in (or a paste into) ``target`` is typing: shortcuts are off there. */
+export function typingIn(target) {
+  if (!(target instanceof Element)) return false;
+  if (target.isContentEditable || target.matches("textarea, select")) return true;
+  return target.matches("input") && !["range", "checkbox", "radio", "button", "submit", "color", "file"].includes(target.type);
+}
+
+/**
+ * Run ``actions[shortcut.action]()`` for each shortcut pressed on the page; Space held down (outside text) pans
+ * the editor in ``root`` through ``setSpaceHeld``.
+ */
+export function shortcutsListen({ actions, root, setSpaceHeld }, table = SHORTCUTS) {
+  document.addEventListener("keydown", (event) => {
+    const shortcut = shortcutFor(event, table);
+    if (typingIn(event.target)) {
+      if (shortcut && shortcut.inPrompt && event.target.matches("[data-testid=prompt]")) {
+        event.preventDefault();
+        actions[shortcut.action]();
+      }
+      return;
+    }
+    if (event.key === " " && !(event.ctrlKey || event.metaKey || event.altKey)) {
+      if (!event.repeat) setSpaceHeld(true);
+      if (event.target === document.body || root.contains(event.target)) event.preventDefault();
+      return;
+    }
+    if (!shortcut || shortcut.inPrompt || (shortcut.notOnSliders && event.target.matches("input[type=range]"))) return;
+    event.preventDefault();
+    actions[shortcut.action]();
+  });
+  document.addEventListener("keyup", (event) => { if (event.key === " ") setSpaceHeld(false); });
+  window.addEventListener("blur", () => setSpaceHeld(false));
+}

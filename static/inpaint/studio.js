@@ -6,7 +6,7 @@ import { jobCardsWire } from "./job-cards.js";
 import { controlsShown, engineOptions, maskColoursParse, optionsRead } from "./options.js";
 import { heldPictureProxy, pictureFetch, pictureOpen, PictureRefused } from "./picture.js";
 import { resultViewWire } from "./result-view.js";
-import { shortcutFor, shortcutKeys, shortcutsList } from "./shortcuts.js";
+import { shortcutKeys, shortcutsList, shortcutsListen, typingIn } from "./shortcuts.js";
 import { gettext, interpolate } from "./i18n.js";
 
 const root = document.querySelector("[data-editor]");
@@ -308,32 +308,7 @@ async function downloadMask() {
 
 // ---- keyboard ------------------------------------------------------------------------------
 
-function typingIn(target) {
-  if (!(target instanceof Element)) return false;
-  if (target.isContentEditable || target.matches("textarea, select")) return true;
-  return target.matches("input") && !["range", "checkbox", "radio", "button", "submit", "color", "file"].includes(target.type);
-}
-
-document.addEventListener("keydown", (event) => {
-  const shortcut = shortcutFor(event);
-  if (typingIn(event.target)) {
-    if (shortcut && shortcut.inPrompt && event.target.matches("[data-testid=prompt]")) {
-      event.preventDefault();
-      actions[shortcut.action]();
-    }
-    return;
-  }
-  if (event.key === " " && !(event.ctrlKey || event.metaKey || event.altKey)) {
-    if (!event.repeat) editor.setSpaceHeld(true);
-    if (event.target === document.body || root.contains(event.target)) event.preventDefault();
-    return;
-  }
-  if (!shortcut || shortcut.inPrompt || (shortcut.notOnSliders && event.target.matches?.("input[type=range]"))) return;
-  event.preventDefault();
-  actions[shortcut.action]();
-});
-document.addEventListener("keyup", (event) => { if (event.key === " ") editor.setSpaceHeld(false); });
-window.addEventListener("blur", () => editor.setSpaceHeld(false));
+shortcutsListen({ actions, root, setSpaceHeld: editor.setSpaceHeld });
 
 // ---- sending the job -----------------------------------------------------------------------
 
