@@ -269,7 +269,7 @@ def test_login_mode_in_a_real_browser(browser, live_server, settings, django_use
     assert "/accounts/login/" in page.url
     page.fill("#id_username", "ada")
     page.fill("#id_password", "a-long-password-1")
-    page.click("button[type=submit]")
+    page.click("[data-testid=sign-in-form] button[type=submit]")  # not the language switch
     page.wait_for_selector("[data-editor][data-ready]", state="attached")
     assert page.url.rstrip("/") == live_server.url
     page.context.close()
