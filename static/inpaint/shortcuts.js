@@ -30,9 +30,11 @@ export const SHORTCUTS = [
   { keys: ["0", "Esc"], does: gettext("Fit the picture"), action: "fit" },
   { keys: ["1"], does: gettext("Actual pixels"), action: "actual-size" },
   { keys: ["O"], does: gettext("Hold to see the original under the result on the canvas"), action: "original-hold" },
-  // A focused slider keeps its arrow keys.
-  { keys: ["←"], does: gettext("The job's previous result on the canvas"), action: "result-previous", notOnSliders: true },
-  { keys: ["→"], does: gettext("The job's next result on the canvas"), action: "result-next", notOnSliders: true },
+  // A focused slider, radio button or list keeps its arrow keys.
+  { keys: ["←"], does: gettext("The job's previous result on the canvas"), action: "result-previous", notOnArrowControls: true },
+  { keys: ["→"], does: gettext("The job's next result on the canvas"), action: "result-next", notOnArrowControls: true },
+  { keys: [], gesture: gettext("Arrows, then Enter"),
+    does: gettext("Rectangle from the keyboard, with the picture focused: Shift+arrows size it, Alt+Enter erases it") },
   { keys: ["Ctrl+V"], does: gettext("Paste a picture") },
   { keys: ["Ctrl+Enter"], does: gettext("Generate (in the prompt)"), action: "generate", inPrompt: true },
   { keys: ["?"], does: gettext("Show or hide this list"), action: "shortcuts" },
@@ -95,6 +97,11 @@ export function typingIn(target) {
   return target.matches("input") && !["range", "checkbox", "radio", "button", "submit", "color", "file"].includes(target.type);
 }
 
+/** Whether ``target`` moves with the arrow keys itself (a slider, a radio button, a list), so it keeps them. */
+export function arrowsMoveIn(target) {
+  return target.matches("input[type=range], input[type=radio], select, [role=slider], [role=radio]");
+}
+
 /**
  * Run ``actions[shortcut.action]()`` for each shortcut pressed on the page; Space held down (outside text) pans
  * the editor in ``root`` through ``setSpaceHeld``.
@@ -114,7 +121,7 @@ export function shortcutsListen({ actions, root, setSpaceHeld }, table = SHORTCU
       if (event.target === document.body || root.contains(event.target)) event.preventDefault();
       return;
     }
-    if (!shortcut || shortcut.inPrompt || (shortcut.notOnSliders && event.target.matches("input[type=range]"))) return;
+    if (!shortcut || shortcut.inPrompt || (shortcut.notOnArrowControls && arrowsMoveIn(event.target))) return;
     event.preventDefault();
     actions[shortcut.action]();
   });

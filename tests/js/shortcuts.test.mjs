@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { SHORTCUTS, shortcutFor, shortcutKeys } from "../../static/inpaint/shortcuts.js";
+import { SHORTCUTS, arrowsMoveIn, shortcutFor, shortcutKeys } from "../../static/inpaint/shortcuts.js";
 
 const press = (key, mods = {}) => ({ key, ctrlKey: false, metaKey: false, altKey: false, shiftKey: false, ...mods });
 const actionOf = (event) => shortcutFor(event)?.action ?? null;
@@ -34,7 +34,7 @@ test("symbols match whatever Shift the keyboard layout needs to type them", () =
 test("the arrows step through a job's results, and O holds the original under one", () => {
   assert.equal(actionOf(press("ArrowLeft")), "result-previous");
   assert.equal(actionOf(press("ArrowRight")), "result-next");
-  assert.ok(shortcutFor(press("ArrowRight")).notOnSliders);
+  assert.ok(shortcutFor(press("ArrowRight")).notOnArrowControls);
   assert.equal(actionOf(press("o")), "original-hold");
   assert.equal(shortcutKeys("result-next"), "→");
 });
@@ -65,4 +65,12 @@ test("tooltips show the keys of an action", () => {
   assert.equal(shortcutKeys("redo"), "Shift+Ctrl+Z or Ctrl+Y");
   assert.equal(shortcutKeys("brush"), "B");
   assert.equal(shortcutKeys("clear"), "");
+});
+
+test("sliders, radio buttons and lists keep their arrow keys; buttons and the canvas do not", () => {
+  const element = (selectorMatched) => ({ matches: (selectors) => selectors.split(", ").includes(selectorMatched) });
+  for (const control of ["input[type=range]", "input[type=radio]", "select", "[role=slider]", "[role=radio]"]) {
+    assert.ok(arrowsMoveIn(element(control)), control);
+  }
+  assert.ok(!arrowsMoveIn(element("button")));
 });
