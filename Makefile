@@ -49,7 +49,13 @@ audit: $(TOOLS)/.installed
 
 install: $(VENV)/.installed
 
-install-test: $(VENV)/.installed-test browser gettext
+install-test: $(VENV)/.installed-test node_modules/.installed browser gettext
+
+# The tests' own front-end tools from the npm registry, at the locked versions (axe-core, injected into the browser
+# tests' pages and never served to users).
+node_modules/.installed: package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
 # Debian's chromium, driven by Playwright for the browser tests (never a downloaded browser).
 browser:
@@ -68,7 +74,7 @@ gettext:
 # The translations (locale/): every wrapped string into the .po files, then the .mo files, which are committed so
 # a deployed checkout needs no gettext (tests/test_translations.py fails on a missing, fuzzy or stale entry).
 MESSAGE_OPTIONS := --add-location=file --ignore=.venv --ignore=.venv-tools --ignore=var --ignore=tests --ignore=bench \
-	--ignore=deploy --ignore=docs
+	--ignore=deploy --ignore=docs --ignore=node_modules
 messages: install gettext
 	$(PY) -m webapp.startup
 	for domain in django djangojs; do $(PY) manage.py makemessages --all -d $$domain $(MESSAGE_OPTIONS); done
@@ -92,4 +98,4 @@ bench: install
 	$(PY) bench/bench_offline.py
 
 clean:
-	rm -rf $(VENV) $(TOOLS) var
+	rm -rf $(VENV) $(TOOLS) var node_modules

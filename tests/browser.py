@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 from PIL import Image
@@ -105,3 +106,26 @@ def painted_bounds(mask: np.ndarray) -> tuple[int, int, int, int]:
     ys, xs = np.nonzero(mask >= 128)
     assert len(xs), "nothing was painted"
     return int(xs.min()), int(ys.min()), int(xs.max()), int(ys.max())
+
+
+# axe-core from the npm registry (package.json, `make install-test`), for the tests only: it is put into the page by
+# the browser driver, never served by the app.
+AXE_SCRIPT = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
+# The WCAG 2.1 A and AA rules that axe-core checks (its own tags for them).
+AXE_WCAG21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def axe_violations(page, tags: list[str] = AXE_WCAG21_AA) -> list[dict]:
+    """axe-core's violations of ``tags`` in the page as it is now: each rule's id, help and the elements."""
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate(AXE_SCRIPT.read_text())
+    checked = page.evaluate(
+        """async (tags) => {
+             const run = await axe.run(document, {runOnly: {type: "tag", values: tags}, resultTypes: ["violations"]});
+             return {passed: run.passes.length,
+                     violations: run.violations.map((v) => ({id: v.id, help: v.help, nodes: v.nodes.map((n) => n.target.join(" "))}))};
+           }""",
+        tags)
+    # A run that checked nothing (no axe, no page) would pass vacuously.
+    assert checked["passed"] > 0, "axe-core checked no rule"
+    return checked["violations"]
