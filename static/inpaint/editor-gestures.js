@@ -10,8 +10,9 @@ const MIN_PEN_SHARE = 0.15;
 
 /**
  * Listen to the stage's pointers for the editor ``editor``: its elements, mask layer, live state and
- * view functions (see createMaskEditor). Returns {busy, setSpaceHeld}: ``busy()`` says whether a
- * gesture is in progress, ``setSpaceHeld`` makes the primary button pan while Space is down.
+ * view functions (see createMaskEditor). Returns {busy, setSpaceHeld, showRect, hideRect}: ``busy()`` says
+ * whether a gesture is in progress, ``setSpaceHeld`` makes the primary button pan while Space is down, and
+ * ``showRect(a, b, erase)`` / ``hideRect()`` draw the rectangle preview (also for the keyboard's rectangle).
  */
 export function gesturesWire(editor) {
   const {
@@ -231,7 +232,7 @@ export function gesturesWire(editor) {
   }
 
   return {
-    busy: () => action !== null, setSpaceHeld,
+    busy: () => action !== null, setSpaceHeld, showRect: showRectPreview, hideRect: () => { rectPreview.hidden = true; },
     /** The view changed: a stroke in progress is drawn again where the picture now is. */
     viewChanged: () => { if (live.active) live.redraw(state); },
   };

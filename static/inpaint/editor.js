@@ -15,6 +15,7 @@
 import { createMaskLayer } from "./mask-layer.js";
 import { proxySize, selectMaskPixels } from "./mask.js";
 import { gesturesWire } from "./editor-gestures.js";
+import { keyboardRectWire } from "./keyboard-rect.js";
 import { brushClamp } from "./options.js";
 import { gettext, interpolate } from "./i18n.js";
 
@@ -35,6 +36,7 @@ export function createMaskEditor(container, { options, onChange = () => {} }) {
   const cursor = container.querySelector("[data-cursor]");
   const layer = createMaskLayer(maskCanvas, { onChange });
   let gestures = null; // the pointer gestures (editor-gestures.js), wired below
+  let keyboardRect = null; // the rectangle tool from the keyboard (keyboard-rect.js), wired below
 
   const state = {
     width: 0, height: 0, pictureWidth: 0, pictureHeight: 0, loaded: false,
@@ -195,6 +197,7 @@ export function createMaskEditor(container, { options, onChange = () => {} }) {
     if (!TOOLS.includes(tool)) throw new Error(`Unknown tool ${tool}`);
     state.tool = tool;
     container.dataset.tool = tool;
+    keyboardRect?.toolChanged();
     onChange("tool");
   }
 
@@ -238,6 +241,7 @@ export function createMaskEditor(container, { options, onChange = () => {} }) {
     liveCanvas: container.querySelector("[data-live-stroke]"),
     lassoPreview: container.querySelector("[data-lasso-preview]"),
   });
+  keyboardRect = keyboardRectWire({ stage, state, layer, showRect: gestures.showRect, hideRect: gestures.hideRect });
   new ResizeObserver(() => { if (state.loaded && !gestures.busy()) fit(); }).observe(stage);
 
   return {
