@@ -1,5 +1,6 @@
 // The studio page: wires the mask editor to the job form, the job card and the history.
 import { createMaskEditor, TOOLS } from "./editor.js";
+import { cardAnnouncerStart } from "./card-announcer.js";
 import { cardClocksStart } from "./card-clock.js";
 import { expandWire } from "./expand.js";
 import { jobCardsWire } from "./job-cards.js";
@@ -333,10 +334,12 @@ document.addEventListener("htmx:confirm", (event) => {
 
 // A refused form comes back into #form-slot (the server retargets it), with a fresh engine select.
 const narrowScreen = window.matchMedia("(max-width: 1000px)");
+// Scrolling glides, unless the person asked their system for less motion.
+const scrollBehaviour = () => (window.matchMedia("(prefers-reduced-motion: reduce)").matches ? "auto" : "smooth");
 document.addEventListener("htmx:afterSettle", (event) => {
   refreshForm();
   if (event.detail.target.id === "current-job" && narrowScreen.matches) {
-    $("#current-job").closest("section").scrollIntoView({ behavior: "smooth", block: "start" });
+    $("#current-job").closest("section").scrollIntoView({ behavior: scrollBehaviour(), block: "start" });
   }
 });
 // A job deleted from the history may be the one whose card is open.
@@ -355,6 +358,7 @@ document.addEventListener("htmx:sendError", () => {
 // ---- results -------------------------------------------------------------------------------
 
 cardClocksStart();
+cardAnnouncerStart($("[data-job-announcer]"), $("#current-job"));
 const { jobOpen } = jobCardsWire({
   openHeldPicture,
   async loadJobMask(file, prompt) {
@@ -363,7 +367,7 @@ const { jobOpen } = jobCardsWire({
     if (promptField && prompt) promptField.value = prompt;
     refreshForm();
   },
-  showEditor: () => root.scrollIntoView({ behavior: "smooth", block: "start" }),
+  showEditor: () => root.scrollIntoView({ behavior: scrollBehaviour(), block: "start" }),
   showPictureMessage,
 });
 resultView = resultViewWire({ container: root, editor, jobOpen, proxyMaxSide: options.proxy_max_side,
