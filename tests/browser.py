@@ -63,9 +63,16 @@ class Studio:
         return [url for url in self.requests if not url.startswith(self.base_url) and not url.startswith(("data:", "blob:"))]
 
 
-def open_studio(browser, base_url: str, **context_options) -> Studio:
+# What static/inpaint/first-visit.js remembers once the first visit's hint is dismissed.
+FIRST_VISIT_SEEN = "() => localStorage.setItem('inpaint.firstVisitSeen', '1')"
+
+
+def open_studio(browser, base_url: str, first_visit: bool = False, **context_options) -> Studio:
     # English unless a test asks for another language: the page follows the browser's Accept-Language.
     context = browser.new_context(**{"viewport": {"width": 1280, "height": 800}, "locale": "en-US", **context_options})
+    if not first_visit:
+        # The hint has been dismissed before, so it moves nothing on the page: only the tests of a first visit see it.
+        context.add_init_script(f"({FIRST_VISIT_SEEN})()")
     page = context.new_page()
     page.set_default_timeout(15_000)
     studio = Studio(page, base_url)

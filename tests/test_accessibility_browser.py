@@ -38,9 +38,10 @@ def test_every_state_of_a_job_has_no_wcag_violation(locale, studio_factory, live
     standin_settings.INPAINT_PUBLIC_BASE_URL = live_server.url
     # Long enough on the stand-in for the card to be seen running.
     dashscope.running_seconds = 4.0
-    studio = studio_factory(locale=locale)
+    studio = studio_factory(first_visit=True, locale=locale)
     page = studio.page
-    assert_accessible(page, "empty")
+    assert_accessible(page, "empty, with the first visit's hint")
+    page.get_by_test_id("first-visit-dismiss").click()
 
     studio.upload_and_wait(pictures.picture(640, 480))
     page.get_by_test_id("engine").select_option("wanx-x-painting")

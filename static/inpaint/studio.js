@@ -3,6 +3,7 @@ import { createMaskEditor, TOOLS } from "./editor.js";
 import { cardAnnouncerStart } from "./card-announcer.js";
 import { cardClocksStart } from "./card-clock.js";
 import { expandWire } from "./expand.js";
+import { firstVisitWire } from "./first-visit.js";
 import { jobCardsWire } from "./job-cards.js";
 import { controlsShown, engineOptions, maskColoursParse, optionsRead } from "./options.js";
 import { heldPictureProxy, pictureFetch, pictureOpen, PictureRefused } from "./picture.js";
@@ -357,6 +358,7 @@ document.addEventListener("htmx:sendError", () => {
 
 // ---- results -------------------------------------------------------------------------------
 
+firstVisitWire($("[data-first-visit]"));
 cardClocksStart();
 cardAnnouncerStart($("[data-job-announcer]"), $("#current-job"));
 const { jobOpen } = jobCardsWire({
