@@ -314,7 +314,7 @@ def _object_name(storage_name: str) -> str:
 
 class WanxPaintingEngine(DashScopeEngine):
     key = model = "wanx-x-painting"
-    label = _("Wanx inpainting (cloud, follows your prompt)")
+    label = _("Wanx inpainting (cloud)")
     limits = EngineLimits(min_side=257, max_side=4095, max_bytes=10 * 1024 * 1024, max_prompt_chars=75)
     # The model paints only these sizes; the work region is given one of their shapes.
     output_shapes = ((1024, 1024), (720, 1280), (1280, 720))
@@ -334,7 +334,7 @@ class WanxPaintingEngine(DashScopeEngine):
 
 class WanxImageEditEngine(DashScopeEngine):
     key = model = "wanx2.1-imageedit"
-    label = _("Wanx 2.1 image edit (cloud, paid, follows your prompt)")
+    label = _("Wanx 2.1 image edit (cloud, paid)")
     running_limit = 2
     # Reference §7.2: this function takes no style.
     controls = options.CONTROLS - {"style", "negative_prompt"}

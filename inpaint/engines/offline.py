@@ -290,7 +290,7 @@ FILL_FAILED_MESSAGE = stored_template(gettext_noop("The offline engine could not
 
 class OfflineEngine(Engine):
     key = "offline"
-    label = _("Offline (fills from the surroundings)")
+    label = _("Offline (free)")
     remote = False
     follows_prompt = False
     limits = EngineLimits(min_side=1, max_side=WORKING_SIDE, max_bytes=0, max_prompt_chars=800)

@@ -106,9 +106,9 @@ def answer_state(body: dict) -> TaskState:
 
 class QwenImageEditPlusEngine(QwenImageEditEngine):
     key = model = "qwen-image-edit-plus"
-    label = _("Qwen image edit plus (cloud, paid, follows your prompt)")
+    label = _("Qwen image edit plus (cloud, paid)")
 
 
 class QwenImageEditMaxEngine(QwenImageEditEngine):
     key = model = "qwen-image-edit-max"
-    label = _("Qwen image edit max (cloud, paid, strongest, follows your prompt)")
+    label = _("Qwen image edit max (cloud, paid)")
