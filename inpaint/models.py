@@ -65,21 +65,23 @@ class InpaintJob(models.Model):
     UNFINISHED_STATUSES = frozenset(TRANSITIONS) - FINAL_STATUSES
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("owner"), null=True, blank=True,
+                              on_delete=models.CASCADE)
     # An anonymous visitor's id, kept in their session (never the session key itself, which
     # changes on sign-in and is a live credential).
-    visitor_id = models.CharField(max_length=64, blank=True, db_index=True)
+    visitor_id = models.CharField(_("visitor"), max_length=64, blank=True, db_index=True)
     # Who the job belongs to, for taking turns and per-person limits: "user:<pk>" or "visitor:<id>".
     owner_key = models.CharField(max_length=80, blank=True, db_index=True)
-    engine = models.CharField(max_length=40)
+    engine = models.CharField(_("engine"), max_length=40)
     # A room guest's job (owner_key "guest:<RoomGuest id>") counts against the room's cap and may be
     # shown on its wall, under wall_ref (random, so the wall never names the job), unless the presenter
     # took it off (wall_hidden).
-    room = models.ForeignKey("Room", null=True, blank=True, related_name="jobs", on_delete=models.SET_NULL)
+    room = models.ForeignKey("Room", verbose_name=_("room"), null=True, blank=True, related_name="jobs",
+                             on_delete=models.SET_NULL)
     wall_ref = models.CharField(max_length=32, blank=True, db_index=True)
-    wall_hidden = models.BooleanField(default=False)
+    wall_hidden = models.BooleanField(_("hidden from the wall"), default=False)
 
-    prompt = models.CharField(max_length=800)
+    prompt = models.CharField(_("prompt"), max_length=800)
     negative_prompt = models.CharField(max_length=options.NEGATIVE_PROMPT_MAX_CHARS, blank=True,
                                        default=options.NEGATIVE_PROMPT_DEFAULT)
     style = models.CharField(max_length=32, default=options.STYLE_DEFAULT)
@@ -97,13 +99,13 @@ class InpaintJob(models.Model):
     n = models.PositiveSmallIntegerField(default=options.COUNT_DEFAULT)
     mask_color = models.JSONField(default=list, blank=True)
     seed = models.PositiveIntegerField(default=0)
-    base_image = models.FileField(upload_to=names.base_image_path, max_length=200)
-    mask_image = models.FileField(upload_to=names.mask_image_path, max_length=200)
+    base_image = models.FileField(_("picture"), upload_to=names.base_image_path, max_length=200)
+    mask_image = models.FileField(_("mask"), upload_to=names.mask_image_path, max_length=200)
     # The picture's transparency, kept apart because the engines paint on an opaque picture;
     # every result gets it back. Empty for an opaque picture.
     base_alpha = models.FileField(upload_to=names.base_alpha_path, max_length=200, blank=True)
-    base_width = models.PositiveIntegerField(default=0)
-    base_height = models.PositiveIntegerField(default=0)
+    base_width = models.PositiveIntegerField(_("picture width"), default=0)
+    base_height = models.PositiveIntegerField(_("picture height"), default=0)
     # A small WebP of the picture for the page (a full-size original can be 100 MP).
     base_preview = models.FileField(upload_to=names.base_preview_path, max_length=200, blank=True)
     # The work region sent to the engine: {left, top, right, bottom} in picture pixels (it may
@@ -112,8 +114,8 @@ class InpaintJob(models.Model):
     region_image = models.FileField(upload_to=names.region_image_path, max_length=200, blank=True)
     region_mask = models.FileField(upload_to=names.region_mask_path, max_length=200, blank=True)
 
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True)
-    waiting_reason = models.CharField(max_length=300, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    waiting_reason = models.CharField(_("why it waits"), max_length=300, blank=True)
     submit_attempts = models.PositiveSmallIntegerField(default=0)
     poll_errors = models.PositiveSmallIntegerField(default=0)
     submit_claimed_at = models.DateTimeField(null=True, blank=True)
@@ -136,18 +138,20 @@ class InpaintJob(models.Model):
     # A synchronous engine's answer (each slot's link, or why it failed), kept until its images are stored:
     # the call has no task to ask again, so a download that failed is retried from these links.
     answer = models.JSONField(null=True, blank=True)
-    image_count = models.PositiveSmallIntegerField(null=True, blank=True)
+    image_count = models.PositiveSmallIntegerField(_("images billed"), null=True, blank=True)
 
-    error_code = models.CharField(max_length=80, blank=True)
-    error_message = models.CharField(max_length=500, blank=True)
+    error_code = models.CharField(_("error code"), max_length=80, blank=True)
+    error_message = models.CharField(_("error message"), max_length=500, blank=True)
 
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    submitted_at = models.DateTimeField(null=True, blank=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
+    submitted_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
+        verbose_name = _("job")
+        verbose_name_plural = _("jobs")
         ordering = ["-created_at"]
         # The queue's order, and the newest successes of an engine (its estimate, read by every waiting card).
         indexes = [models.Index(fields=["engine", "status", "created_at"]),
@@ -182,10 +186,14 @@ class EngineGate(models.Model):
     limit; ``paused_until`` is set when the service answered 429, so nobody submits before then.
     """
 
-    engine = models.CharField(max_length=40, primary_key=True)
+    engine = models.CharField(_("engine"), max_length=40, primary_key=True)
     recent_submits = models.JSONField(default=list)
-    paused_until = models.DateTimeField(null=True, blank=True)
-    throttle_strikes = models.PositiveSmallIntegerField(default=0)
+    paused_until = models.DateTimeField(_("paused until"), null=True, blank=True)
+    throttle_strikes = models.PositiveSmallIntegerField(_("times slowed down"), default=0)
+
+    class Meta:
+        verbose_name = _("engine limit")
+        verbose_name_plural = _("engine limits")
 
     def __str__(self) -> str:
         return self.engine
@@ -217,21 +225,24 @@ class Lock(models.Model):
 class JobResult(models.Model):
     """One of a job's n output slots: a stored image, or the code and message of why it failed."""
 
-    job = models.ForeignKey(InpaintJob, related_name="results", on_delete=models.CASCADE)
-    slot = models.PositiveSmallIntegerField()
+    job = models.ForeignKey(InpaintJob, verbose_name=_("job"), related_name="results", on_delete=models.CASCADE)
+    slot = models.PositiveSmallIntegerField(_("result number"), )
     # The finished picture: the engine's output pasted back into the full-size photo, lossless.
-    image = models.FileField(upload_to=names.result_image_path, max_length=200, blank=True)
-    width = models.PositiveIntegerField(default=0)
-    height = models.PositiveIntegerField(default=0)
+    image = models.FileField(_("picture"), upload_to=names.result_image_path, max_length=200, blank=True)
+    width = models.PositiveIntegerField(_("width"), default=0)
+    height = models.PositiveIntegerField(_("height"), default=0)
     # What the engine returned (what was billed), and a small WebP for the page.
-    raw_image = models.FileField(upload_to=names.result_raw_path, max_length=200, blank=True)
-    preview = models.FileField(upload_to=names.result_preview_path, max_length=200, blank=True)
+    raw_image = models.FileField(_("picture as the engine sent it"), upload_to=names.result_raw_path, max_length=200,
+                                 blank=True)
+    preview = models.FileField(_("preview"), upload_to=names.result_preview_path, max_length=200, blank=True)
     # How often the result link answered 4xx: a passing fault is retried before the slot is called expired.
     link_refusals = models.PositiveSmallIntegerField(default=0)
-    error_code = models.CharField(max_length=80, blank=True)
-    error_message = models.CharField(max_length=500, blank=True)
+    error_code = models.CharField(_("error code"), max_length=80, blank=True)
+    error_message = models.CharField(_("error message"), max_length=500, blank=True)
 
     class Meta:
+        verbose_name = _("result")
+        verbose_name_plural = _("results")
         ordering = ["slot"]
         constraints = [models.UniqueConstraint(fields=["job", "slot"], name="one_result_per_slot")]
 
@@ -248,20 +259,23 @@ class Room(models.Model):
     when the room is closed early.
     """
 
-    name = models.CharField(max_length=80)
-    presenter = models.ForeignKey(settings.AUTH_USER_MODEL, related_name="rooms", on_delete=models.PROTECT)
-    ends_at = models.DateTimeField()
-    closed_at = models.DateTimeField(null=True, blank=True)
+    name = models.CharField(_("name"), max_length=80)
+    presenter = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("presenter"), related_name="rooms",
+                                  on_delete=models.PROTECT)
+    ends_at = models.DateTimeField(_("ends"), )
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     # Cloud images for the whole room and per guest (0: none beyond the app's own caps).
-    image_cap = models.PositiveIntegerField(default=0)
-    guest_image_cap = models.PositiveIntegerField(default=0)
-    guest_active_jobs = models.PositiveSmallIntegerField(default=2)
-    engines = models.JSONField(default=list)
+    image_cap = models.PositiveIntegerField(_("cloud images for the room"), default=0)
+    guest_image_cap = models.PositiveIntegerField(_("cloud images per guest"), default=0)
+    guest_active_jobs = models.PositiveSmallIntegerField(_("jobs in progress per guest"), default=2)
+    engines = models.JSONField(_("engines"), default=list)
     join_token_hash = models.CharField(max_length=64, unique=True)
     wall_token_hash = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(_("opened"), default=timezone.now)
 
     class Meta:
+        verbose_name = _("room")
+        verbose_name_plural = _("rooms")
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
@@ -275,8 +289,12 @@ class Room(models.Model):
 class RoomGuest(models.Model):
     """A person who joined a room by its link; their session holds this row's id."""
 
-    room = models.ForeignKey(Room, related_name="guests", on_delete=models.CASCADE)
-    joined_at = models.DateTimeField(default=timezone.now)
+    room = models.ForeignKey(Room, verbose_name=_("room"), related_name="guests", on_delete=models.CASCADE)
+    joined_at = models.DateTimeField(_("joined"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("room guest")
+        verbose_name_plural = _("room guests")
 
     def __str__(self) -> str:
         return f"guest {self.pk} of {self.room}"

@@ -104,3 +104,18 @@ def test_the_413_answer_is_in_the_readers_language(client, settings):
                            CONTENT_LENGTH=str(3 * settings.INPAINT_MAX_UPLOAD_BYTES + 10 ** 7))
     assert response.status_code == 413
     assert "请选择小一些的文件" in response.content.decode()
+
+
+def test_the_admin_labels_our_models_in_the_readers_language(client, django_user_model, settings, admin_in_open_mode):
+    settings.DASHSCOPE_API_KEY = "sk-test"
+    create_job(client, engine="wanx-x-painting", prompt="a kite")
+    staff = Client(headers={"accept-language": "zh-CN"})
+    staff.force_login(django_user_model.objects.create_superuser("boss", "boss@example.com", "pw-long-enough"))
+    jobs = staff.get("/admin/inpaint/inpaintjob/").content.decode()
+    for label in ("<title>任务 —", "创建时间", "状态", "计费图片数", "错误代码"):
+        assert label in jobs, label
+    assert "images billed" not in jobs
+    assert "房间来宾" in staff.get("/admin/").content.decode()
+    # The API's own parameter names stay as they are.
+    job = InpaintJob.objects.get()
+    assert "seed" in staff.get(f"/admin/inpaint/inpaintjob/{job.pk}/change/").content.decode()
