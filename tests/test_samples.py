@@ -35,3 +35,14 @@ def test_a_sample_becomes_the_picture_and_is_sent_as_an_upload(studio_factory, s
     with job.base_image.open("rb") as stored:  # an upright JPEG is stored as it was sent
         assert stored.read() == (SAMPLES / "coffee.jpg").read_bytes()
     assert InpaintJob.objects.count() == 1
+
+
+def test_a_sample_that_cannot_be_fetched_says_so_in_plain_words(studio_factory):
+    studio = studio_factory()
+    page = studio.page
+    # The connection drops as the sample is fetched (a phone leaving the room's Wi-Fi).
+    page.route("**/static/inpaint/samples/**", lambda route: route.abort("internetdisconnected"))
+    page.get_by_test_id("sample-coffee").click()
+    expect(page.get_by_test_id("picture-message")).to_have_text(
+        "The sample photo could not be loaded. Check your connection and try again, or choose a picture of your own.")
+    expect(page.locator("[data-editor][data-loaded]")).to_have_count(0)

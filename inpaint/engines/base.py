@@ -12,7 +12,14 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Callable
 
+from django.utils.translation import gettext_noop
+
 from inpaint import options
+from inpaint.stored_messages import stored_fill, stored_template
+
+# What an engine's error says when the engine has no explanation of its own: what happened, and what to try.
+ENGINE_FAILED_MESSAGE = stored_template(gettext_noop(
+    "The engine could not paint this picture (%(reason)s). Try again, or choose another engine."))
 
 
 class TaskStatus:
@@ -188,5 +195,5 @@ class Engine:
         raise NotImplementedError(f"{self.key} has no remote tasks to list")
 
     def explain_error(self, code: str, message: str) -> str:
-        """What a non-technical person can do about an error this engine reported."""
-        return f"The engine could not paint this picture ({code or 'no reason given'}): {message}".rstrip(": ")
+        """What a non-technical person can do about an error this engine reported (stored, read in their language)."""
+        return stored_fill(ENGINE_FAILED_MESSAGE, reason=message or code or "?")

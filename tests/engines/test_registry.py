@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import translation
 
 from inpaint.engines import all_engines, engines_listed
 from inpaint.images import PreparedImage
 from inpaint.models import InpaintJob
+from inpaint.stored_messages import stored_translate
 from tests.live import wait_for
 from tests.fake_engine import FLAT_COLOUR, FlatColourEngine
 from tests.pictures import open_image, picture
@@ -58,3 +60,10 @@ def test_the_page_offers_what_the_services_region_has(settings, base_url, wanx_l
 
     assert {"offline", "qwen-image-edit-plus", "qwen-image-edit-max"} <= set(listed)
     assert ("wanx2.1-imageedit" in listed, "wanx-x-painting" in listed) == (wanx_listed, wanx_listed)
+
+
+def test_a_new_engine_without_explanations_of_its_own_still_says_what_to_do_in_the_readers_language():
+    stored = FlatColourEngine().explain_error("Boom", "")
+    assert stored == "The engine could not paint this picture (Boom). Try again, or choose another engine."
+    with translation.override("zh-hans"):
+        assert stored_translate(stored) != stored and "Boom" in stored_translate(stored)
