@@ -35,7 +35,7 @@ ERROR_MESSAGES = {
     "AccessDenied": _ADMIN_ACCESS,
     "Model.AccessDenied": _ADMIN_ACCESS,
     "Workspace.AccessDenied": gettext_noop("The server's DashScope key belongs to another workspace; ask the administrator."),
-    "ModelNotFound": gettext_noop("This model is not offered in the DashScope region the server uses; ask the administrator."),
+    "ModelNotFound": gettext_noop("DashScope does not offer this model where this server's account is. Ask the administrator, or choose another engine."),
     "DataInspectionFailed": _CONTENT_CHECK,
     "InternalError.Algo.DataInspectionFailed": _CONTENT_CHECK,
     "IPInfringementSuspect": gettext_noop("DashScope suspects the picture or prompt infringes someone's rights. Use another picture or prompt."),

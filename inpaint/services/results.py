@@ -39,7 +39,7 @@ EXPIRED_MESSAGE = gettext_noop("This image could not be saved: DashScope's link 
 # Downloads failing again and again (5xx, timeouts) end in failed slots after this many tries.
 MAX_DOWNLOAD_TRIES = 8
 SAVING_REASON = gettext_noop("Saving your images; the download will be tried again shortly.")
-UNUSABLE_MESSAGE = gettext_noop("The service sent something that is not a usable picture for this slot. Run the job again.")
+UNUSABLE_MESSAGE = gettext_noop("The service sent back something that is not a usable picture for one of the images. Run the job again.")
 DOWNLOAD_GAVE_UP = gettext_noop("This image could not be downloaded from the painting service. Run the job again.")
 SHAPE_MESSAGE = stored_template(gettext_noop(
     "The service sent back a picture of another shape (%(width)s × %(height)s pixels) than the area it was sent; "
