@@ -67,8 +67,9 @@ def test_two_posts_at_once_from_a_new_browser_both_belong_to_it(live_server, beh
 
 def test_a_cookieless_flood_from_one_address_is_limited_without_errors(live_server, behind_proxy, sent_steps,
                                                                       monkeypatch):
-    # The counts' windows are fixed (inpaint.services.floods): a flood that straddles a window's end is counted
-    # in two, so the clock the counts read stands still here (the server's threads share this process).
+    # The counts' window slides (inpaint.services.floods), so a post or so more may be taken as the flood's first
+    # seconds slide out of its 10 minutes: the clock the counts read stands still for an exact count here (the
+    # server's threads share this process).
     monkeypatch.setattr(floods, "timezone", SimpleNamespace(now=lambda moment=timezone.now(): moment))
 
     def post_without_cookies(index: int) -> requests.Response:

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from inpaint.models import RateCount
 from inpaint.services.refusals import JobActionRefused
@@ -37,17 +38,30 @@ def _count_sql() -> str:
 COUNT_SQL = _count_sql()
 
 
+PREVIOUS_COUNT_SQL = f"SELECT count FROM {RateCount._meta.db_table} WHERE key = %s"
+
+
 def rate_take(name: str, network: str, rate: str) -> bool:
-    """Count one arrival from the network in the current window; False once the window is full."""
+    """Count one arrival from the network; False once the last window's length holds the limit.
+
+    The window slides: the previous fixed window's count is weighed by how much of it the sliding window still
+    covers, so a flood that straddles a fixed window's end is not counted afresh in the new one (fixed windows
+    alone let twice the limit through across their boundary).
+    """
     count, seconds = rate_parse(rate)
     now = timezone.now()
-    window = int(now.timestamp() // seconds)
+    window, into = divmod(now.timestamp(), seconds)
+    window = int(window)
+    # Kept until the end of the next window, which still weighs this one.
     expires_at = RateCount._meta.get_field("expires_at").get_db_prep_value(
         now + datetime.timedelta(seconds=seconds * 2), connection)
     with connection.cursor() as cursor:
         cursor.execute(COUNT_SQL, [f"{name}:{network}:{window}", expires_at])
         (counted,) = cursor.fetchone()
-    return counted <= count
+        cursor.execute(PREVIOUS_COUNT_SQL, [f"{name}:{network}:{window - 1}"])
+        previous = cursor.fetchone()
+    weighed = counted + (previous[0] if previous else 0) * (1 - into / seconds)
+    return weighed <= count
 
 
 def rate_counts_expire() -> int:
@@ -60,8 +74,9 @@ def network_job_rate_check(network: str) -> None:
     """At most INPAINT_CREATE_RATE new jobs from one network."""
     if not rate_take("create-rate", network, settings.INPAINT_CREATE_RATE):
         count, seconds = rate_parse(settings.INPAINT_CREATE_RATE)
-        raise JobActionRefused(f"Too many new jobs from your network right now (at most {count} every "
-                               f"{seconds} seconds); wait a minute and try again.")
+        raise JobActionRefused(_("Too many new jobs from your network right now (at most %(count)d every "
+                                 "%(seconds)d seconds); wait a minute and try again.")
+                               % {"count": count, "seconds": seconds})
 
 
 def visitor_arrival_check(visitor_id: str, network: str) -> None:
@@ -77,14 +92,15 @@ def visitor_arrival_check(visitor_id: str, network: str) -> None:
     if not rate_take("new-visitors", network, rate):
         cache.delete(seen)
         count, seconds = rate_parse(rate)
-        raise JobActionRefused(f"{count} new people have started from your network in the last "
-                               f"{seconds // 60} minutes, the most it may have; try again in a few minutes, "
-                               "or ask whoever runs the session for a room link.")
+        raise JobActionRefused(_("%(count)d new people have started from your network in the last %(minutes)d "
+                                 "minutes, the most it may have; try again in a few minutes, or ask whoever runs "
+                                 "the session for a room link.") % {"count": count, "minutes": seconds // 60})
 
 
 def network_preview_rate_check(network: str) -> None:
     """At most INPAINT_PREVIEW_RATE picture previews for the editor from one network."""
     if not rate_take("preview-rate", network, settings.INPAINT_PREVIEW_RATE):
         count, seconds = rate_parse(settings.INPAINT_PREVIEW_RATE)
-        raise JobActionRefused(f"Too many pictures opened from your network right now (at most {count} every "
-                               f"{seconds} seconds); wait a minute and try again.")
+        raise JobActionRefused(_("Too many pictures opened from your network right now (at most %(count)d every "
+                                 "%(seconds)d seconds); wait a minute and try again.")
+                               % {"count": count, "seconds": seconds})

@@ -10,6 +10,7 @@ from importlib import import_module
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from inpaint.models import InpaintJob
 from inpaint.services.jobs import job_cancel
@@ -27,7 +28,7 @@ def job_delete(job: InpaintJob) -> Steps:
         try:
             steps = job_cancel(job)
         except JobActionRefused:
-            raise JobActionRefused("It is being painted; delete it once it has finished.") from None
+            raise JobActionRefused(_("It is being painted; delete it once it has finished.")) from None
     job.delete()
     return steps
 
