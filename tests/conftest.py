@@ -19,6 +19,16 @@ from tests.live import TEST_API_KEY, database_url
 from webapp import settings as documented_settings
 
 WORKER_READY_TIMEOUT = 60
+# How much of each worker's log a failed test prints: what the worker did is often the only clue to a
+# failure seen once under CI load.
+WORKER_LOG_TAIL_LINES = 60
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
 
 
 # The flood limits count per address in the shared cache, which outlives each test, and the suite posts from
@@ -180,7 +190,7 @@ class WorkerProcess:
 
 
 @pytest.fixture
-def start_worker(transactional_db, settings, tmp_path):
+def start_worker(request, transactional_db, settings, tmp_path):
     """Start real Celery worker processes: start_worker(**env overrides) -> WorkerProcess."""
     broker = settings.CELERY_BROKER_URL
     assert broker.startswith("redis://"), "integration tests need Redis: run them with `make test`"
@@ -209,3 +219,8 @@ def start_worker(transactional_db, settings, tmp_path):
     yield start
     for worker in workers:
         worker.stop()
+    failed = getattr(request.node, "report_call", None)
+    if failed is not None and failed.failed:
+        for worker in workers:
+            tail = "\n".join(worker.log().splitlines()[-WORKER_LOG_TAIL_LINES:])
+            print(f"--- the last lines of {worker.log_path.name} ---\n{tail}")
