@@ -42,6 +42,9 @@ class JobForm(forms.Form):
                                  help_text=_("White (or the mask colours) marks the area to repaint."))
     function = forms.ChoiceField(label=_("What to do"), choices=_choices(options.FUNCTIONS), initial=options.FUNCTION_EDIT,
                                  required=False)
+    upscale_factor = forms.TypedChoiceField(
+        label=_("Upscale by"), choices=[(factor, f"×{factor}") for factor in options.UPSCALE_FACTORS], coerce=int,
+        initial=options.UPSCALE_FACTOR_DEFAULT, required=False)
     prompt = forms.CharField(label=_("What should be there"), required=False, max_length=800,
                              widget=forms.TextInput(attrs={"autocomplete": "off"}))
     negative_prompt = forms.CharField(label=_("What should not be there"), required=False,
@@ -102,6 +105,8 @@ class JobForm(forms.Form):
         if cleaned.get("edge_softness") is None:
             cleaned["edge_softness"] = options.EDGE_SOFTNESS_DEFAULT
         cleaned["function"] = cleaned.get("function") or options.FUNCTION_EDIT
+        if "upscale_factor" not in self.errors and not cleaned.get("upscale_factor"):
+            cleaned["upscale_factor"] = options.UPSCALE_FACTOR_DEFAULT
         for side in options.EXPAND_SIDES:
             if side not in self.errors and cleaned.get(side) is None:
                 cleaned[side] = options.EXPAND_SCALE_MIN

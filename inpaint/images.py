@@ -267,6 +267,11 @@ def encode_png(image: Image.Image, *, icc_profile: bytes | None = None) -> bytes
     return _encode(image, "PNG", icc_profile or image.info.get("icc_profile"))
 
 
+def whole_mask(size: tuple[int, int]) -> bytes:
+    """The stored mask of a function sent the whole picture (an extension, an upscale): all of it is the model's."""
+    return encode_png(Image.new("L", size, 255))
+
+
 def picture_part(data: bytes, box: tuple[int, int, int, int]) -> bytes:
     """The part ``box`` (left, top, right, bottom) of a stored picture at its own pixels, as a PNG."""
     with Image.open(io.BytesIO(data)) as image:

@@ -47,11 +47,6 @@ def expansion_of(size: tuple[int, int], scales: Scales) -> Expansion:
                      new_height=round(height * (scales["top_scale"] + scales["bottom_scale"] - 1)))
 
 
-def expand_mask(size: tuple[int, int]) -> bytes:
-    """The stored mask of an extension: the whole picture (nothing of it is kept as it was sent)."""
-    return images.encode_png(Image.new("L", size, 255))
-
-
 def expand_send_size(size: tuple[int, int], scales: Scales,
                      send_size: Callable[[int, int], tuple[int, int]]) -> tuple[int, int]:
     """The size to send the whole picture at: one the engine takes, whose extension the engine would take too
@@ -67,15 +62,8 @@ def expand_prepare(picture_bytes: bytes, scales: Scales, *, send_size: Callable[
     """The whole stored picture scaled to what the engine takes, encoded; the region is the whole picture, and
     there is no mask."""
     picture = images.open_rgb(picture_bytes)
-    size = expand_send_size(picture.size, scales, send_size)
-    sent = picture if size == picture.size else picture.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
-    image, extension = images.encode_png(sent), "png"
-    if max_bytes and len(image) > max_bytes:
-        image, extension = images.encode_jpeg(sent), "jpg"
-    # The preview is made from the sent picture, already near its size: from the full photo it costs a second pass.
-    return regions.PreparedRegion(regions.Region(0, 0, *picture.size), size, image, extension, b"",
-                                  regions.preview(sent if max(size) >= regions.PREVIEW_SIDE else picture,
-                                                  alpha_png=alpha_png))
+    return regions.whole_picture_prepare(picture, expand_send_size(picture.size, scales, send_size),
+                                         max_bytes=max_bytes, alpha_png=alpha_png)
 
 
 def _band_boxes(expansion: Expansion, reach: int) -> list[tuple[int, int, int, int]]:

@@ -90,12 +90,14 @@ class InpaintJob(models.Model):
     # How much of the picture around the painted area the engine sees (inpaint.regions).
     context = models.CharField(max_length=16, default=options.CONTEXT_DEFAULT)
     edge_softness = models.PositiveSmallIntegerField(default=options.EDGE_SOFTNESS_DEFAULT)
-    # What the engine is asked to do (options.FUNCTIONS); for "expand", how far each side is extended.
+    # What the engine is asked to do (options.FUNCTIONS); for "expand", how far each side is extended, and for
+    # "super_resolution" how many times larger the picture is made.
     function = models.CharField(max_length=32, default=options.FUNCTION_EDIT)
     top_scale = models.FloatField(default=options.EXPAND_SCALE_MIN)
     bottom_scale = models.FloatField(default=options.EXPAND_SCALE_MIN)
     left_scale = models.FloatField(default=options.EXPAND_SCALE_MIN)
     right_scale = models.FloatField(default=options.EXPAND_SCALE_MIN)
+    upscale_factor = models.PositiveSmallIntegerField(default=options.UPSCALE_FACTOR_DEFAULT)
     n = models.PositiveSmallIntegerField(default=options.COUNT_DEFAULT)
     mask_color = models.JSONField(default=list, blank=True)
     seed = models.PositiveIntegerField(default=0)
@@ -168,6 +170,15 @@ class InpaintJob(models.Model):
     def expand_scales(self) -> dict[str, float]:
         """The four sides' scales by their API names, for an "expand" job."""
         return {side: getattr(self, side) for side in options.EXPAND_SIDES}
+
+    @property
+    def function_parameters(self) -> dict:
+        """The API parameters of the job's function beyond n and seed, by their own names."""
+        if self.function == options.FUNCTION_EXPAND:
+            return self.expand_scales
+        if self.function == options.FUNCTION_UPSCALE:
+            return {"upscale_factor": self.upscale_factor}
+        return {}
 
     @property
     def is_suspended(self) -> bool:

@@ -278,6 +278,19 @@ def region_prepare(picture_bytes: bytes, mask_png: bytes, *, context: str, shape
                           preview(picture, alpha_png=alpha_png))
 
 
+def whole_picture_prepare(picture: Image.Image, size: tuple[int, int], *, max_bytes: int | None,
+                          alpha_png: bytes | None = None) -> PreparedRegion:
+    """What a function that is sent the whole picture (and no mask) gets: ``picture`` scaled to ``size``, encoded;
+    the region is the whole picture."""
+    sent = picture if size == picture.size else picture.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+    image, extension = images.encode_png(sent), "png"
+    if max_bytes and len(image) > max_bytes:
+        image, extension = images.encode_jpeg(sent), "jpg"
+    # The preview is made from the sent picture when it is near its size: from the full photo it costs a second pass.
+    return PreparedRegion(Region(0, 0, *picture.size), size, image, extension, b"",
+                          preview(sent if max(size) >= PREVIEW_SIDE else picture, alpha_png=alpha_png))
+
+
 def preview(picture: Image.Image, *, alpha_png: bytes | None = None) -> bytes:
     """A WebP of at most PREVIEW_SIDE a side for the page, with the picture's transparency if it has any."""
     # Scaled straight from the picture (a copy to scale in place would be a second full-size picture);

@@ -92,7 +92,8 @@ def _picture_limits() -> dict:
 
 def _card_context(job: InpaintJob) -> dict:
     card = cards.card_read(job.pk)
-    return {"job": job, "card_tag": card.tag, "estimate": card.estimate, "queue_position": card.queue_position}
+    return {"job": job, "card_tag": card.tag, "estimate": card.estimate, "queue_position": card.queue_position,
+            "upscale_factors": options.UPSCALE_FACTORS}
 
 
 @require_GET

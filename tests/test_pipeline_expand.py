@@ -1,4 +1,4 @@
-"""Extending the canvas (wanx2.1-imageedit function=expand) through the real parts: the form over HTTP, a Celery
+"""Extending the canvas and upscaling (wanx2.1-imageedit function=expand, super_resolution) through the real parts: the form over HTTP, a Celery
 worker on Redis, and the DashScope stand-in, whose answer recolours every pixel it was given and continues the
 picture's edges into the new border."""
 
@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from inpaint import options, regions
 from inpaint.models import InpaintJob
@@ -64,3 +65,22 @@ def test_text_taken_out_of_the_painted_area_leaves_every_other_pixel_the_photos_
     near[max(rows.min() - band, 0):rows.max() + band + 1, max(columns.min() - band, 0):columns.max() + band + 1] = True
     assert np.array_equal(cleaned[~near], original[~near])  # beyond the painted area and its band: the photo's own
     assert (cleaned[painted] != original[painted]).any()  # inside it, the model's work
+
+
+def test_an_upscale_by_two_comes_back_twice_as_wide_and_tall_from_the_whole_picture_sent_without_a_mask(
+        live_server, dashscope, standin_settings, start_worker):
+    """super_resolution through the real parts: no prompt written, no mask painted, and the stand-in's answer at
+    twice the size is stored lossless at exactly twice the photo's."""
+    cloud_worker(start_worker, dashscope, live_server, beat=False)
+    Visitor(live_server).post_job("", engine="wanx2.1-imageedit", base=("photo.jpg", pictures.picture(900, 600),
+                                  "image/jpeg"), function="super_resolution", upscale_factor="2")
+    job = wait_succeeded(InpaintJob.objects.get())
+    [result] = job.results.all()
+    assert (result.width, result.height) == (1800, 1200)
+    [task] = dashscope.tasks.values()
+    assert task.input["function"] == "super_resolution" and "mask_image_url" not in task.input
+    assert task.input["prompt"] == options.UPSCALE_PROMPT and task.parameters["upscale_factor"] == 2
+    upscaled, original = pictures.stored_pixels(result.image), pictures.stored_pixels(job.base_image)
+    # The picture itself, larger: scaled back down it is close to the photo (the stand-in recolours a little).
+    smaller = np.asarray(Image.fromarray(upscaled).resize((900, 600), Image.Resampling.BOX))
+    assert np.abs(smaller.astype(int) - original.astype(int)).mean() < 40

@@ -87,10 +87,11 @@ class JobInput:
     link: Callable[[str], str] | None = None
     # What should not appear, for an engine that takes it (sent only when given).
     negative_prompt: str = ""
-    # What to do (inpaint.options.FUNCTIONS); for "expand" there is no mask (``mask_image`` is empty), and
-    # ``expand_scales`` holds the four sides' scales by their API names.
+    # What to do (inpaint.options.FUNCTIONS); for "expand" and "super_resolution" there is no mask
+    # (``mask_image`` is empty), and ``function_parameters`` holds the function's own parameters by their API
+    # names (the four sides' scales, or the upscale factor).
     function: str = options.FUNCTION_EDIT
-    expand_scales: dict[str, float] = field(default_factory=dict)
+    function_parameters: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass

@@ -350,6 +350,9 @@ class WanxImageEditEngine(DashScopeEngine):
     def task_input(self, job_input: JobInput, base_url: str, mask_url: str) -> dict:
         if job_input.function == options.FUNCTION_EXPAND:
             return {"function": options.FUNCTION_EXPAND, "prompt": job_input.prompt, "base_image_url": base_url}
+        if job_input.function == options.FUNCTION_UPSCALE:
+            return {"function": options.FUNCTION_UPSCALE, "base_image_url": base_url,
+                    "prompt": job_input.prompt or options.UPSCALE_PROMPT}
         if job_input.function == options.FUNCTION_REMOVE_TEXT:
             return {"function": options.FUNCTION_REMOVE_TEXT, "base_image_url": base_url,
                     "prompt": job_input.prompt or options.REMOVE_TEXT_PROMPT}
@@ -357,8 +360,6 @@ class WanxImageEditEngine(DashScopeEngine):
                 "base_image_url": base_url, "mask_image_url": mask_url}
 
     def task_parameters(self, job_input: JobInput) -> dict:
-        # Reference §7.2: every function takes n and seed; expand also its four sides' scales.
-        parameters = {"n": job_input.n, "seed": job_input.seed}
-        if job_input.function == options.FUNCTION_EXPAND:
-            parameters.update(job_input.expand_scales)
-        return parameters
+        # Reference §7.2: every function takes n and seed; expand also its four sides' scales, super_resolution its
+        # upscale factor.
+        return {"n": job_input.n, "seed": job_input.seed, **job_input.function_parameters}

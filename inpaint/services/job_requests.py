@@ -15,7 +15,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db.models import QuerySet
 from django.utils.translation import gettext, gettext_noop
 
-from inpaint import images, images_expand, options
+from inpaint import images, images_expand, images_upscale, options
 from inpaint.engines import engine_get
 from inpaint.engines.base import Engine
 from inpaint.files import serving
@@ -31,7 +31,9 @@ HELD_PICTURE_GONE_MESSAGE = gettext_noop("That picture is no longer here (its jo
 # What job_request_make needs from the form to check the request against the server; the other controls
 # fall back to their defaults, so a request is checked (and its refusals shown) while one of them is wrong.
 REQUEST_FIELDS = frozenset({"engine", "prompt", "base_image", "base_source", "mask_image", "mask_color", "function",
-                            *options.EXPAND_SIDES})
+                            *options.EXPAND_SIDES, "upscale_factor"})
+# Taking text out and upscaling need no words: the engine says them (options.REMOVE_TEXT_PROMPT, UPSCALE_PROMPT).
+PROMPT_OPTIONAL_FUNCTIONS = frozenset({options.FUNCTION_REMOVE_TEXT, options.FUNCTION_UPSCALE})
 NO_MASK_MESSAGE = gettext_noop("Paint the area you want to change.")
 NO_EXPANSION_MESSAGE = gettext_noop("Drag an edge of the picture outwards, or pick a preset, to say how far to "
                                     "extend it.")
@@ -40,6 +42,11 @@ EXPAND_PROMPT_MESSAGE = gettext_noop("Say in a few words what the picture shows,
 TOO_LARGE_MESSAGE = gettext_noop("Extended this far, the picture would be {} × {} pixels ({:.1f} megapixels); this "
                                  "app makes pictures of at most {:g} megapixels. Extend it less, or start from a "
                                  "smaller picture.")
+UPSCALE_TOO_LARGE_MESSAGE = gettext_noop("Upscaled ×{} the picture would be {} × {} pixels ({:.1f} megapixels); this app "
+                                         "makes pictures of at most {:g} megapixels. Choose a smaller factor.")
+UPSCALE_TOO_LONG_MESSAGE = gettext_noop("This engine upscales ×{} pictures of at most {} pixels on their longer side in "
+                                        "one piece, and this one is {} × {}. Choose a smaller factor, or upscale a "
+                                        "smaller picture.")
 
 
 @dataclass(frozen=True)
@@ -63,6 +70,7 @@ class JobRequest:
     bottom_scale: float = options.EXPAND_SCALE_MIN
     left_scale: float = options.EXPAND_SCALE_MIN
     right_scale: float = options.EXPAND_SCALE_MIN
+    upscale_factor: int = options.UPSCALE_FACTOR_DEFAULT
     seed: int | None = None  # None: job_create draws one, so two equal requests still paint differently
 
 
@@ -78,9 +86,15 @@ def job_request_make(cleaned_data: dict, *, owned_jobs: QuerySet[InpaintJob] | N
     controls = {control: cleaned_data.get(control, default) if control in engine.controls else default
                 for control, default in options.CONTROL_DEFAULTS.items()}
     expanding = controls["function"] == options.FUNCTION_EXPAND
+    upscaling = controls["function"] == options.FUNCTION_UPSCALE
     if not expanding:
         # Scales typed before switching back to repainting mean nothing to it.
         controls.update({side: options.CONTROL_DEFAULTS[side] for side in options.EXPAND_SIDES})
+    if upscaling:
+        # The factor is the size asked for, and the whole picture is sent.
+        controls.update(size=options.SIZE_DEFAULT, context=options.CONTEXT_DEFAULT)
+    else:
+        controls["upscale_factor"] = options.CONTROL_DEFAULTS["upscale_factor"]
     errors = {}
     if prompt_error := _prompt_error(engine, cleaned_data["prompt"], function=controls["function"]):
         errors["prompt"] = prompt_error
@@ -91,12 +105,13 @@ def job_request_make(cleaned_data: dict, *, owned_jobs: QuerySet[InpaintJob] | N
         base = _base_prepare(cleaned_data["base_image"], cleaned_data["base_source"], owned_jobs)
     except images.ImageRefused as refusal:
         errors["base_image"] = str(refusal)
-    if base is not None and expanding:
-        if too_large := _expansion_error(base, controls):
+    if base is not None and controls["function"] in options.WHOLE_PICTURE_FUNCTIONS:
+        if too_large := (_upscale_error(engine, base, controls["upscale_factor"]) if upscaling
+                         else _expansion_error(base, controls)):
             errors["function"] = too_large
         else:
             # The region is the whole picture: the stored mask covers it all, and is never sent.
-            mask_png = images_expand.expand_mask((base.width, base.height))
+            mask_png = images.whole_mask((base.width, base.height))
     elif base is not None:
         # The mask is measured against the picture, so without one it cannot be checked.
         try:
@@ -118,9 +133,22 @@ def _expansion_error(base: images.PreparedImage, controls: dict) -> str:
     return gettext(TOO_LARGE_MESSAGE).format(expansion.new_width, expansion.new_height, pixels / 1e6, max_pixels / 1e6)
 
 
+def _upscale_error(engine: Engine, base: images.PreparedImage, factor: int) -> str:
+    """Why the picture cannot be upscaled ``factor`` times ("" when it can), before anything is sent."""
+    width, height = images_upscale.upscale_size((base.width, base.height), factor)
+    max_pixels = settings.INPAINT_MAX_PIXELS
+    if width * height > max_pixels:
+        return gettext(UPSCALE_TOO_LARGE_MESSAGE).format(factor, width, height, width * height / 1e6, max_pixels / 1e6)
+    try:
+        images_upscale.upscale_send_size((base.width, base.height), factor, min_side=engine.limits.min_side,
+                                         max_side=engine.limits.max_side)
+    except images_upscale.UpscaleRefused as refusal:
+        return gettext(UPSCALE_TOO_LONG_MESSAGE).format(factor, refusal.largest, base.width, base.height)
+    return ""
+
+
 def _prompt_error(engine: Engine, prompt: str, *, function: str) -> str:
-    # Taking text out needs no words: the engine says it (options.REMOVE_TEXT_PROMPT).
-    if engine.follows_prompt and not prompt.strip() and function != options.FUNCTION_REMOVE_TEXT:
+    if engine.follows_prompt and not prompt.strip() and function not in PROMPT_OPTIONAL_FUNCTIONS:
         if function == options.FUNCTION_EXPAND:
             return gettext(EXPAND_PROMPT_MESSAGE)
         return gettext("Say in a few words what should appear in the painted area.")

@@ -53,6 +53,7 @@ def job_create(job_request: JobRequest, *, user, visitor_id: str, guest: RoomGue
         size=job_request.size, n=job_request.n, mask_color=job_request.mask_color, context=job_request.context,
         edge_softness=job_request.edge_softness, base_width=base.width, base_height=base.height,
         function=job_request.function, **{side: getattr(job_request, side) for side in options.EXPAND_SIDES},
+        upscale_factor=job_request.upscale_factor,
         seed=random.randrange(2**31) if job_request.seed is None else job_request.seed,
     )
     try:

@@ -30,5 +30,6 @@ def job_send_again(job: InpaintJob, *, user, visitor_id: str, guest: RoomGuest |
     request = JobRequest(engine=engine_get(job.engine), prompt=job.prompt, style=job.style, size=job.size, n=job.n,
                          negative_prompt=job.negative_prompt,
                          mask_color=job.mask_color, context=job.context, edge_softness=job.edge_softness, base=base,
-                         mask_png=sources.mask, seed=job.seed, function=job.function, **job.expand_scales)
+                         mask_png=sources.mask, seed=job.seed, function=job.function, **job.expand_scales,
+                         upscale_factor=job.upscale_factor)
     return job_create(request, user=user, visitor_id=visitor_id, guest=guest)

@@ -15,13 +15,13 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
-from inpaint import images, images_expand, regions
+from inpaint import images, images_expand, images_upscale, regions
 from inpaint.engines import engine_get
 from inpaint.engines.base import SlotResult, TaskState, TaskStatus
 from inpaint.files.derived import job_transparent_picture_open, result_jpeg_open
 from inpaint.files.sources import job_sources_read
 from inpaint.models import InpaintJob, JobResult
-from inpaint.options import FUNCTION_EXPAND, SIZE_SCALES
+from inpaint.options import FUNCTION_EXPAND, FUNCTION_UPSCALE, SIZE_SCALES
 from inpaint.services.downloads import DownloadFailed, DownloadRefused, result_download
 from inpaint.services.scheduling import Steps, step_is_current, step_leased, step_next
 from inpaint.services.states import Status, job_fail, job_fields_update, job_transition, job_wait
@@ -121,6 +121,10 @@ def _composed(job: InpaintJob, result: JobResult) -> regions.ComposedResult:
     with result.raw_image.open("rb") as raw:
         raw_bytes = raw.read()
     tolerance = engine_get(job.engine).answer_aspect_tolerance
+    if job.function == FUNCTION_UPSCALE:
+        # The size control is not offered for an upscale: the factor is the size asked for.
+        return images_upscale.upscale_compose(sources.picture, raw_bytes, job.upscale_factor, alpha_png=sources.alpha,
+                                              shape_tolerance=tolerance)
     if job.function == FUNCTION_EXPAND:
         return images_expand.expand_compose(sources.picture, raw_bytes, job.expand_scales,
                                             send_width=job.region["send_width"], edge_softness=job.edge_softness,

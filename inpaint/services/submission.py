@@ -12,10 +12,10 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
-from inpaint import images_expand, options, regions
+from inpaint import images_expand, images_upscale, options, regions
 from inpaint.engines import engine_get
 from inpaint.engines.base import Engine, EngineError, JobInput
-from inpaint.files.sources import job_sources_read
+from inpaint.files.sources import JobSources, job_sources_read
 from inpaint.models import InpaintJob
 from inpaint.services.admission import (engine_throttle, engine_throttle_clear, job_admit,
                                         job_slot_free)
@@ -78,16 +78,7 @@ def job_region_prepare(job: InpaintJob, engine: Engine) -> bool:
     """Cut the work region (and a preview of the picture) once; False when the job had to end."""
     sources = job_sources_read(job)
     try:
-        prepared = images_expand.expand_prepare(
-            sources.picture, job.expand_scales, send_size=engine.send_size, max_bytes=engine.limits.max_bytes or None,
-            alpha_png=sources.alpha) if job.function == options.FUNCTION_EXPAND else regions.region_prepare(
-            sources.picture, sources.mask, context=job.context, shapes=engine.output_shapes,
-            min_side=engine.limits.min_side if engine.remote else 0, send_size=engine.send_size,
-            max_bytes=engine.limits.max_bytes or None, alpha_png=sources.alpha,
-            # A model that keeps any shape still has a longest and a shortest side: a panorama's
-            # region is widened to a shape it can take, never stretched.
-            max_aspect=engine.limits.max_side / engine.limits.min_side if engine.remote and not engine.output_shapes
-            else None)
+        prepared = _prepared(job, engine, sources)
     except Exception:  # noqa: BLE001 - our own work failing must end the job in plain words, not loop
         logger.exception("could not prepare the work region of job %s", job.pk)
         job_fail(job, code="PrepareFailed", message=PREPARE_FAILED)
@@ -104,6 +95,26 @@ def job_region_prepare(job: InpaintJob, engine: Engine) -> bool:
     return True
 
 
+def _prepared(job: InpaintJob, engine: Engine, sources: JobSources) -> regions.PreparedRegion:
+    """What the job's function sends: the whole picture for an extension or an upscale, else the work region."""
+    max_bytes = engine.limits.max_bytes or None
+    if job.function == options.FUNCTION_UPSCALE:
+        return images_upscale.upscale_prepare(sources.picture, job.upscale_factor, min_side=engine.limits.min_side,
+                                              max_side=engine.limits.max_side, max_bytes=max_bytes,
+                                              alpha_png=sources.alpha)
+    if job.function == options.FUNCTION_EXPAND:
+        return images_expand.expand_prepare(sources.picture, job.expand_scales, send_size=engine.send_size,
+                                            max_bytes=max_bytes, alpha_png=sources.alpha)
+    return regions.region_prepare(
+        sources.picture, sources.mask, context=job.context, shapes=engine.output_shapes,
+        min_side=engine.limits.min_side if engine.remote else 0, send_size=engine.send_size, max_bytes=max_bytes,
+        alpha_png=sources.alpha,
+        # A model that keeps any shape still has a longest and a shortest side: a panorama's
+        # region is widened to a shape it can take, never stretched.
+        max_aspect=engine.limits.max_side / engine.limits.min_side if engine.remote and not engine.output_shapes
+        else None)
+
+
 def job_input_build(job: InpaintJob) -> JobInput:
     with job.region_image.open("rb") as base:
         base_bytes = base.read()
@@ -117,7 +128,7 @@ def job_input_build(job: InpaintJob) -> JobInput:
         negative_prompt=job.negative_prompt,
         size=(job.region["send_width"], job.region["send_height"]), n=job.n, seed=job.seed,
         link=service_link_choose(), function=job.function,
-        expand_scales=job.expand_scales if job.function == options.FUNCTION_EXPAND else {},
+        function_parameters=job.function_parameters,
     )
 
 

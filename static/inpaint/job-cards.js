@@ -2,6 +2,8 @@
 // back into the editor, and the card of a job deleted from the history.
 import { pictureFetch } from "./picture.js";
 import { gettext } from "./i18n.js";
+import { optionsRead } from "./options.js";
+import { upscaleChoose } from "./upscale.js";
 
 /**
  * ``openHeldPicture`` opens a picture the server holds in the editor (resolves false if refused);
@@ -34,19 +36,41 @@ export function jobCardsWire({ openHeldPicture, loadJobMask, showEditor, showPic
   // A job deleted from the history may be the one whose card is open.
   document.addEventListener("job-deleted", (event) => document.getElementById(`job-${event.detail.id}`)?.remove());
 
+  const options = optionsRead();
+  // A result's "Upscale ×N" appears once its card is in the page, when an engine here can run it.
+  const upscaleShow = () => document.querySelectorAll("[data-upscale-actions]").forEach((actions) => {
+    actions.hidden = !options.upscale.engine;
+  });
+  upscaleShow();
+  document.addEventListener("htmx:afterSettle", upscaleShow);
+
+  /** Open the result behind ``useButton`` in the editor; resolves whether it did. */
+  async function resultOpen(useButton) {
+    useButton.disabled = true;
+    try {
+      const { useAsBase, editorUrl, source, name, width, height } = useButton.dataset;
+      return await openHeldPicture({ fileUrl: useAsBase, editorUrl, source, name,
+                                     width: Number(width), height: Number(height) });
+    } catch {
+      showPictureMessage(gettext("This result could not be loaded into the editor. Try again."));
+      return false;
+    } finally {
+      useButton.disabled = false;
+    }
+  }
+
   document.addEventListener("click", async (event) => {
     const useButton = event.target.closest("[data-use-as-base]");
     if (useButton) {
-      useButton.disabled = true;
-      try {
-        const { useAsBase, editorUrl, source, name, width, height } = useButton.dataset;
-        const opened = await openHeldPicture({ fileUrl: useAsBase, editorUrl, source, name,
-                                               width: Number(width), height: Number(height) });
-        if (opened) showEditor();
-      } catch {
-        showPictureMessage(gettext("This result could not be loaded into the editor. Try again."));
-      } finally {
-        useButton.disabled = false;
+      if (await resultOpen(useButton)) showEditor();
+      return;
+    }
+    const upscaleButton = event.target.closest("[data-upscale-result]");
+    if (upscaleButton) {
+      // The result becomes the picture, and the upscale of it is sent at once: one click, one job.
+      const use = upscaleButton.closest(".result").querySelector("[data-use-as-base]");
+      if (await resultOpen(use) && upscaleChoose(options, upscaleButton.dataset.upscaleResult)) {
+        document.getElementById("job-form").requestSubmit();
       }
       return;
     }

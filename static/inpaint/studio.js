@@ -3,6 +3,7 @@ import { createMaskEditor, TOOLS } from "./editor.js";
 import { cardAnnouncerStart } from "./card-announcer.js";
 import { cardClocksStart } from "./card-clock.js";
 import { expandWire } from "./expand.js";
+import { upscaleWire } from "./upscale.js";
 import { firstVisitWire } from "./first-visit.js";
 import { jobCardsWire } from "./job-cards.js";
 import { controlsShown, engineOptions, maskColoursParse, optionsRead } from "./options.js";
@@ -24,6 +25,7 @@ let resultView = null; // a result on the canvas (result-view.js), wired once th
 let refreshExpand = () => {}; // the extension's outline follows every change of the picture and the view
 const editor = createMaskEditor(root, { options, onChange: (what) => { refreshEditorUi(what); refreshExpand(); } });
 refreshExpand = expandWire($("[data-stage]", root), editor, options);
+const refreshUpscale = upscaleWire(editor, options);
 
 // ---- engine, limits and prompt -------------------------------------------------------------
 
@@ -74,6 +76,7 @@ function refreshForm() {
   document.querySelectorAll("#job-form [data-control]").forEach((control) => { control.hidden = !shown[control.dataset.control]; });
   refreshSizes();
   refreshExpand();
+  refreshUpscale();
 }
 
 /** Half and quarter size mean something only for a picture at least size_smaller_min_side long. */
@@ -96,7 +99,7 @@ document.addEventListener("input", (event) => {
 });
 document.addEventListener("change", (event) => {
   // What to do changes which controls mean something: "Extend the picture" has no context (expand.js).
-  if (event.target.matches("[data-engine-select], #job-form [name=function]")) refreshForm();
+  if (event.target.matches("[data-engine-select], #job-form [name=function], #job-form [name=upscale_factor], #job-form [name=n]")) refreshForm();
 });
 
 // ---- getting the picture in ----------------------------------------------------------------

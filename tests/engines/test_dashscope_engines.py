@@ -216,13 +216,27 @@ def test_wanx_imageedit_engine_expand_sends_the_picture_alone_with_the_four_scal
     session = FakeSession(created())
     scales = {"top_scale": 1.0, "bottom_scale": 1.25, "left_scale": 1.5, "right_scale": 2.0}
 
-    engine_on(WanxImageEditEngine, session).submit(job_input(function="expand", expand_scales=scales, mask_image=b""))
+    engine_on(WanxImageEditEngine, session).submit(job_input(function="expand", function_parameters=scales, mask_image=b""))
 
     assert session.calls[0].json == {
         "model": "wanx2.1-imageedit",
         "input": {"function": "expand", "prompt": "a red kite in the sky",
                   "base_image_url": signed_link("jobs/7f3a/base.png")},
         "parameters": {"n": 2, "seed": 42, **scales},
+    }
+
+
+def test_wanx_imageedit_engine_upscale_sends_the_picture_alone_with_its_factor_and_a_prompt_unasked(cloud):
+    session = FakeSession(created())
+
+    engine_on(WanxImageEditEngine, session).submit(job_input(function="super_resolution", prompt="", mask_image=b"",
+                                                             function_parameters={"upscale_factor": 3}))
+
+    assert session.calls[0].json == {
+        "model": "wanx2.1-imageedit",
+        "input": {"function": "super_resolution", "prompt": options.UPSCALE_PROMPT,
+                  "base_image_url": signed_link("jobs/7f3a/base.png")},
+        "parameters": {"n": 2, "seed": 42, "upscale_factor": 3},
     }
 
 
@@ -242,7 +256,7 @@ def test_wanx_imageedit_engine_expand_uploads_no_mask_without_links(cloud):
     session = FakeSession(reply(200, {"request_id": "req-policy", "data": POLICY}), reply(200, text=""), created())
 
     engine_on(WanxImageEditEngine, session).submit(job_input(function="expand", mask_image=b"", link=None,
-                                                             expand_scales={"left_scale": 1.5}))
+                                                             function_parameters={"left_scale": 1.5}))
 
     assert [call.method for call in session.calls] == ["GET", "POST", "POST"]
     assert "mask_image_url" not in session.calls[-1].json["input"]

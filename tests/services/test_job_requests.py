@@ -132,3 +132,29 @@ def test_an_engine_without_the_function_control_always_repaints():
     made = job_requests.job_request_make(cleaned(prompt="a boat", function="expand", left_scale="1.5"),
                                          owned_jobs=None)
     assert (made.function, made.left_scale) == ("description_edit_with_mask", 1.0)
+
+
+def upscale_cleaned(**fields) -> dict:
+    return cleaned(engine="wanx2.1-imageedit", prompt="", function="super_resolution", **fields) | {"mask_image": None}
+
+
+def test_an_upscale_needs_no_mask_and_no_words_and_keeps_the_size_at_the_pictures_own():
+    made = job_requests.job_request_make(upscale_cleaned(upscale_factor=3, size="half"), owned_jobs=None)
+    assert (made.function, made.upscale_factor, made.size, made.prompt) == ("super_resolution", 3, "original", "")
+    assert open_image(made.mask_png).getextrema() == (255, 255)
+
+
+def test_a_factor_is_ignored_by_every_other_function():
+    made = job_requests.job_request_make(cleaned(engine="wanx2.1-imageedit", prompt="a boat", upscale_factor=4),
+                                         owned_jobs=None)
+    assert made.upscale_factor == job_requests.options.UPSCALE_FACTOR_DEFAULT
+
+
+def test_an_upscale_past_the_apps_limit_is_refused_in_plain_words(settings):
+    settings.INPAINT_MAX_PIXELS = 2_000_000  # 640 × 480 three times each way: 2.76 MP
+    assert refusal_of(upscale_cleaned(upscale_factor=3))["function"].startswith(
+        "Upscaled ×3 the picture would be 1920 × 1440 pixels (2.8 megapixels)")
+
+
+def test_a_picture_too_long_for_the_engine_to_upscale_whole_says_the_longest_it_takes():
+    assert refusal_of(upscale_cleaned(upscale_factor=4, base=picture(1600, 900)))["function"].startswith("This engine upscales ×4 pictures of at most 1024 pixels")
