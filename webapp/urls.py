@@ -39,6 +39,8 @@ def urlpatterns_build() -> list:
     mail_backend = (getattr(settings, "MAILERS", None) or {}).get("default", {}).get("BACKEND", "")
     if mail_backend and mail_backend not in MAIL_BACKENDS_THAT_SEND_NOTHING:
         patterns.append(path("accounts/", include("django.contrib.auth.urls")))
+    # The DashScope-compatible gateway for scripts (inpaint.api): keyed, no session.
+    patterns.append(path("api/v1/", include("inpaint.api.urls")))
     return patterns + [path("", include("inpaint.urls"))]
 
 
