@@ -234,6 +234,14 @@ def test_imageedit_takes_the_pages_functions_with_their_parameters(api, key):
     assert response.status_code == 200, response.json()
     assert InpaintJob.objects.filter(function="description_edit_with_mask").exists()
 
+    # Taking text out needs no prompt: the painted area is cleaned.
+    cleaned = {"model": "wanx2.1-imageedit",
+               "input": {"function": "remove_watermark", "base_image_url": data_url(pictures.picture()),
+                         "mask_image_url": data_url(pictures.mask())}}
+    response = create(api, key, cleaned)
+    assert response.status_code == 200, response.json()
+    assert InpaintJob.objects.filter(function="remove_watermark").exists()
+
 
 def policy_of(api, key: str, model: str = "wanx-x-painting") -> dict:
     response = api.get(f"/api/v1/uploads?action=getPolicy&model={model}", headers=bearer(key))
