@@ -9,6 +9,7 @@ import logging
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client, RequestFactory
 
@@ -307,3 +308,21 @@ def test_the_key_stays_out_of_logs_and_error_reports(api, key, caplog):
 def test_an_unknown_gateway_path_is_dashscopes_404(api, key):
     assert_error(api.get("/api/v1/nothing/here", headers=bearer(key)), 404, "NotFound")
     assert_error(api.get(CREATE, headers=bearer(key)), 405, "MethodNotAllowed")
+
+
+def test_temporary_uploads_last_48_hours_and_are_then_deleted(api, key, monkeypatch):
+    from inpaint.api import uploads
+
+    policy = policy_of(api, key)
+    assert upload(policy, "photo.jpg", pictures.picture()).status_code == 200
+    assert upload(policy, "mask.png", pictures.mask()).status_code == 200
+    urls = {"base_image_url": f"oss://{policy['upload_dir']}/photo.jpg",
+            "mask_image_url": f"oss://{policy['upload_dir']}/mask.png"}
+    resolve = {"X-DashScope-OssResourceResolve": "enable"}
+    assert uploads.uploads_expire() == 0
+
+    later = uploads.time.time() + uploads.FILE_SECONDS + 1
+    monkeypatch.setattr(uploads.time, "time", lambda: later)
+    assert_error(create(api, key, painting_body(**urls), **resolve), 400, "InvalidParameter")
+    assert uploads.uploads_expire() == 2
+    assert not default_storage.exists(policy["upload_dir"] + "/photo.jpg")
