@@ -326,3 +326,11 @@ def test_temporary_uploads_last_48_hours_and_are_then_deleted(api, key, monkeypa
     assert_error(create(api, key, painting_body(**urls), **resolve), 400, "InvalidParameter")
     assert uploads.uploads_expire() == 2
     assert not default_storage.exists(policy["upload_dir"] + "/photo.jpg")
+
+
+def test_a_body_over_the_limit_is_refused_in_dashscopes_shape(api, key, settings):
+    from inpaint.middleware import FORM_OVERHEAD_BYTES
+
+    settings.INPAINT_MAX_UPLOAD_BYTES = 1024
+    response = create(api, key, {**painting_body(), "padding": "x" * FORM_OVERHEAD_BYTES})
+    assert_error(response, 413, "BadRequest.TooLarge")
