@@ -334,3 +334,43 @@ def test_a_body_over_the_limit_is_refused_in_dashscopes_shape(api, key, settings
     settings.INPAINT_MAX_UPLOAD_BYTES = 1024
     response = create(api, key, {**painting_body(), "padding": "x" * FORM_OVERHEAD_BYTES})
     assert_error(response, 413, "BadRequest.TooLarge")
+
+
+def test_the_persons_own_caps_answer_429_allocation_quota(api, key, settings):
+    settings.INPAINT_MAX_ACTIVE_JOBS = 1
+    assert create(api, key, painting_body()).status_code == 200
+    assert "in progress" in assert_error(create(api, key, painting_body()), 429, "Throttling.AllocationQuota")["message"]
+    assert InpaintJob.objects.count() == 1
+
+
+@pytest.mark.parametrize("body", [
+    {"model": "wanx-x-painting", "input": "a kite"},
+    painting_body(base_image_url=["data:"]),
+    painting_body(base_image_url="data:image/png,plain"),
+], ids=["input not an object", "URL not a string", "data URL not base64"])
+def test_malformed_inputs_are_invalid_parameter(api, key, body):
+    assert_error(create(api, key, body), 400, "InvalidParameter")
+
+
+def test_a_data_url_over_the_upload_limit_is_refused_before_decoding(api, key, settings):
+    settings.INPAINT_MAX_UPLOAD_BYTES = 3000
+    body = painting_body(base_image_url=data_url(b"x" * 4000))
+    assert "larger than" in assert_error(create(api, key, body), 400, "InvalidParameter")["message"]
+
+
+def test_an_upload_without_a_file_or_over_the_limit_is_refused(api, key, settings):
+    policy = policy_of(api, key)
+    path = policy["upload_host"].removeprefix("http://testserver")
+    assert_error(Client().post(path, upload_fields(policy, "a.png")), 400, "InvalidArgument")
+    settings.INPAINT_MAX_UPLOAD_BYTES = 10
+    assert_error(upload(policy, "a.png", b"x" * 11), 400, "EntityTooLarge")
+
+
+@pytest.mark.parametrize("status, remote_status, task_status", [
+    ("SUBMITTED", "", "PENDING"), ("SUBMITTED", "PENDING", "PENDING"), ("SUBMITTED", "RUNNING", "RUNNING"),
+    ("SUBMITTED", "SUSPENDED", "SUSPENDED"), ("RUNNING", "RUNNING", "RUNNING"), ("CANCELED", "", "CANCELED")])
+def test_a_sent_job_is_as_far_as_its_remote_task(api, key, status, remote_status, task_status):
+    task_id = create(api, key, painting_body()).json()["output"]["task_id"]
+    InpaintJob.objects.update(status=status, remote_status=remote_status)
+
+    assert api.get(f"/api/v1/tasks/{task_id}", headers=bearer(key)).json()["output"]["task_status"] == task_status
