@@ -374,3 +374,13 @@ def test_a_sent_job_is_as_far_as_its_remote_task(api, key, status, remote_status
     InpaintJob.objects.update(status=status, remote_status=remote_status)
 
     assert api.get(f"/api/v1/tasks/{task_id}", headers=bearer(key)).json()["output"]["task_status"] == task_status
+
+
+def test_in_login_mode_a_key_is_the_sign_in_and_csrf_does_not_apply(key, settings):
+    settings.INPAINT_ACCESS = "login"
+    strict = Client(enforce_csrf_checks=True)
+
+    response = create(strict, key, painting_body())
+
+    assert response.status_code == 200, response.content
+    assert_error(create(strict, "sk-nothing", painting_body()), 401, "InvalidApiKey")
