@@ -4,7 +4,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from inpaint.models import EngineGate, InpaintJob, JobResult, Room, RoomGuest
+from inpaint.api.keys import api_key_revoke
+from inpaint.models import ApiKey, EngineGate, InpaintJob, JobResult, Room, RoomGuest
 
 
 class JobResultInline(admin.TabularInline):
@@ -58,3 +59,23 @@ class RoomAdmin(admin.ModelAdmin):
 class RoomGuestAdmin(admin.ModelAdmin):
     list_display = ("pk", "room", "joined_at")
     list_filter = ("room",)
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    """Keys are made with ``manage.py createapikey`` (the key is shown only there); here they are seen and revoked."""
+
+    list_display = ("prefix", "name", "user", "created_at", "last_used_at", "revoked_at")
+    list_filter = ("revoked_at",)
+    search_fields = ("prefix", "name", "user__username")
+    readonly_fields = ("user", "prefix", "digest", "created_at", "last_used_at", "revoked_at")
+    actions = ["revoke"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.action(description=_("Revoke the selected keys"))
+    def revoke(self, request, queryset) -> None:
+        revoked = sum(api_key_revoke(api_key) for api_key in queryset)
+        self.message_user(request, ngettext("%(count)d key revoked.", "%(count)d keys revoked.", revoked)
+                          % {"count": revoked})

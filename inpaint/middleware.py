@@ -9,6 +9,8 @@ from django.http import HttpResponse
 from django.utils.translation import get_language_from_request, gettext, override
 from django.utils.html import escape
 
+from inpaint import api
+from inpaint.api.answers import ApiRefusal, refusal_answer
 from inpaint.services import rooms
 
 # Room for the form's other fields beside a picture and a mask of the upload limit each.
@@ -58,4 +60,7 @@ class BodySizeLimitMiddleware:
                               "Choose a smaller file.") % {
                 "size": declared / (1024 * 1024), "limit": settings.INPAINT_MAX_UPLOAD_BYTES // (1024 * 1024)}
             title = gettext("Too large")
+        if request.path.startswith("/" + api.PATH_PREFIX):
+            # A script reads DashScope's own error shape (inpaint.api).
+            return refusal_answer(ApiRefusal(413, "BadRequest.TooLarge", message))
         return HttpResponse(f"<!doctype html><title>{escape(title)}</title><p>{escape(message)}</p>", status=413)

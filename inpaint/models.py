@@ -313,3 +313,29 @@ class RoomGuest(models.Model):
     @property
     def owner_key(self) -> str:
         return f"guest:{self.pk}"
+
+
+class ApiKey(models.Model):
+    """A person's key for the DashScope-compatible gateway (inpaint.api): scripts act as that person.
+
+    Only the key's sha256 is kept, so a copy of the database opens nothing; ``prefix`` (random, not
+    secret) finds the row without comparing every digest. Revoking is immediate: every request looks
+    the key up again.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("person"), related_name="api_keys",
+                             on_delete=models.CASCADE)
+    name = models.CharField(_("name"), max_length=80, blank=True)
+    prefix = models.CharField(max_length=16, unique=True)
+    digest = models.CharField(max_length=64)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name or self.prefix} ({self.user})"

@@ -4,7 +4,7 @@ Django's own filter steps aside when DEBUG is true, so its debug page would show
 variables of the DashScope client's call, the Authorization header among them. The filter here
 keeps cleansing the variables marked with ``sensitive_variables`` and the settings whose names
 look secret, whatever DEBUG says. The access tokens in paths (the signed links the cloud service
-fetches files with, a room's join and wall links) are replaced in every log line (Django's "Not
+fetches files with, a room's join and wall links, the gateway's result links) are replaced in every log line (Django's "Not
 Found" warnings, gunicorn's access log).
 """
 
@@ -15,7 +15,7 @@ import re
 
 from django.views.debug import SafeExceptionReporterFilter
 
-LINK_TOKEN = re.compile(r"/(links|rooms/join|rooms/wall)/[^/\s\"?]+(/|$|(?=[\s\"?]))")
+LINK_TOKEN = re.compile(r"/(links|rooms/join|rooms/wall|api/v1/results)/[^/\s\"?]+(/|$|(?=[\s\"?]))")
 HIDDEN_TOKEN = r"/\1/[token]\2"
 
 

@@ -10,6 +10,7 @@ their registered names.
 
 from celery import shared_task
 
+from inpaint.api import uploads
 from inpaint.models import InpaintJob
 from inpaint.services import floods, polling, recovery, results, retention, submission
 from inpaint.services.scheduling import steps_dispatch
@@ -53,3 +54,4 @@ def jobs_sweep_task() -> None:
 def jobs_expire_task() -> None:
     retention.jobs_expire()
     floods.rate_counts_expire()
+    uploads.uploads_expire()

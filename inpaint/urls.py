@@ -1,6 +1,6 @@
 from django.urls import path
 
-from inpaint import room_views, views
+from inpaint import key_views, room_views, views
 
 app_name = "inpaint"
 
@@ -21,6 +21,8 @@ urlpatterns = [
     path("jobs/<uuid:pk>/results/<int:slot>/part/", views.job_result_part, name="job-result-part"),
     path("jobs/<uuid:pk>/results/<int:slot>/model-output/", views.job_file, {"kind": "raw"}, name="job-result-raw"),
     path("links/<str:token>/<str:filename>", views.media_link, name="media-link"),
+    path("api-keys/", key_views.api_key_list, name="api-keys"),
+    path("api-keys/<int:pk>/revoke/", key_views.api_key_revoke_view, name="api-key-revoke"),
     path("rooms/", room_views.room_list, name="room-list"),
     path("rooms/<int:pk>/", room_views.room_detail, name="room-detail"),
     path("rooms/<int:pk>/links/", room_views.room_links_rotate, name="room-links-rotate"),

@@ -387,6 +387,9 @@ INPAINT_CREATE_RATE = env.rate("INPAINT_CREATE_RATE", default="60/60")
 INPAINT_NEW_VISITOR_RATE = env.rate("INPAINT_NEW_VISITOR_RATE", default="30/600")
 # Room joins per client network, "count/seconds": a join link posted in public is as open as open mode.
 INPAINT_JOIN_RATE = env.rate("INPAINT_JOIN_RATE", default="60/600")
+# Requests one personal API key may make to the gateway (/api/v1), "count/seconds": every call counts, the polls of
+# an SDK's wait() too (1 to 5 s apart), and past it the script is answered 429 Throttling.RateQuota.
+INPAINT_API_KEY_RATE = env.rate("INPAINT_API_KEY_RATE", default="300/60")
 # Finished jobs and their files are deleted this many days after they were made.
 INPAINT_RETENTION_DAYS = env.int("INPAINT_RETENTION_DAYS", default=30)
 

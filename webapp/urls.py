@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog, set_language
 
+from inpaint import api
 from inpaint.signin_forms import AdminSigninForm, SigninForm
 
 # Mail that really leaves the machine: with Django's console or memory backends a reset mail reaches no one.
@@ -39,6 +40,8 @@ def urlpatterns_build() -> list:
     mail_backend = (getattr(settings, "MAILERS", None) or {}).get("default", {}).get("BACKEND", "")
     if mail_backend and mail_backend not in MAIL_BACKENDS_THAT_SEND_NOTHING:
         patterns.append(path("accounts/", include("django.contrib.auth.urls")))
+    # The DashScope-compatible gateway for scripts (inpaint.api): keyed, no session.
+    patterns.append(path(api.PATH_PREFIX, include("inpaint.api.urls")))
     return patterns + [path("", include("inpaint.urls"))]
 
 

@@ -12,10 +12,13 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.http import content_disposition_header
 
-from inpaint.models import InpaintJob
+from inpaint.models import InpaintJob, JobResult
 from inpaint.services.states import IN_FLIGHT
 
 MEDIA_LINK_SALT = "inpaint.media-link"
+RESULT_LINK_SALT = "inpaint.result-link"
+# A gateway result's link lives as long as DashScope's result URLs do (reference §2.3).
+RESULT_LINK_SECONDS = 24 * 3600
 
 
 def media_link_create(name: str) -> str:
@@ -77,3 +80,19 @@ def download_link_create(name: str, *, filename: str, content_type: str | None, 
     if content_type:
         parameters["ResponseContentType"] = content_type
     return default_storage.url(name, parameters=parameters, expire=settings.INPAINT_S3_REDIRECT_TTL)
+
+
+def result_link_path(result: JobResult) -> str:
+    """The path of a signed link to one finished result at full resolution, for a script of its owner (the gateway's
+    ``results[].url``); it works for RESULT_LINK_SECONDS, and no longer than the result itself."""
+    token = signing.dumps([str(result.job_id), result.slot], salt=RESULT_LINK_SALT)
+    return reverse("api:result-link", args=[token, f"result-{result.slot + 1}.png"])
+
+
+def result_link_resolve(token: str) -> JobResult | None:
+    """The stored result a result link names, while it is signed, unexpired and still kept."""
+    try:
+        job_id, slot = signing.loads(token, salt=RESULT_LINK_SALT, max_age=RESULT_LINK_SECONDS)
+    except (signing.BadSignature, ValueError):
+        return None
+    return JobResult.objects.filter(job_id=job_id, slot=slot).exclude(image="").select_related("job").first()

@@ -1,0 +1,116 @@
+"""The official ``dashscope`` SDK, a real client we did not write, against the app's gateway on the live server,
+with a real Celery worker on Redis and the DashScope stand-in behind the app: scripts change only their base URL
+and their key, send local files through the gateway's own temporary upload, and wait() as against DashScope."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import dashscope
+import pytest
+import requests
+from django.contrib.auth import get_user_model
+
+from inpaint.api import keys
+from inpaint.models import InpaintJob
+from tests import pictures
+from tests.live import assert_each_paid_once, cloud_worker
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+PHOTO_SIZE = (900, 700)
+
+
+@pytest.fixture
+def sdk(live_server, monkeypatch):
+    """The SDK pointed at the app, as a script would configure it, with no proxy in the way."""
+    monkeypatch.setattr(dashscope, "base_http_api_url", live_server.url + "/api/v1")
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    return dashscope
+
+
+@pytest.fixture
+def local_files(tmp_path):
+    photo, mask = tmp_path / "photo.jpg", tmp_path / "mask.png"
+    photo.write_bytes(pictures.picture(*PHOTO_SIZE))
+    mask.write_bytes(pictures.mask(*PHOTO_SIZE))
+    return str(photo), str(mask)
+
+
+def person_key(username: str) -> str:
+    return keys.api_key_create(get_user_model().objects.create_user(username))[1]
+
+
+def script(sdk, key: str, photo: str, mask: str, prompt: str = "a red kite"):
+    """What a user's script does, word for word as the SDK's own sample."""
+    created = sdk.ImageSynthesis.async_call(model="wanx-x-painting", task="image2image", prompt=prompt,
+                                            base_image_url=photo, mask_image_url=mask, n=1, size="1024*1024",
+                                            api_key=key)
+    assert created.status_code == 200, (created.code, created.message)
+    return created, sdk.ImageSynthesis.wait(created, api_key=key)
+
+
+def downloaded_size(url: str) -> tuple[int, int]:
+    response = requests.get(url, timeout=30)
+    assert response.status_code == 200
+    return pictures.open_image(response.content).size
+
+
+def test_an_sdk_script_with_local_files_waits_for_its_job_and_gets_the_photo_back_at_its_size(
+        live_server, dashscope, standin_settings, start_worker, sdk, local_files):
+    cloud_worker(start_worker, dashscope, live_server)
+    key, other = person_key("ada"), person_key("grace")
+
+    created, finished = script(sdk, key, *local_files)
+
+    assert finished.status_code == 200
+    assert finished.output.task_status == "SUCCEEDED", finished
+    assert finished.usage.image_count == 1
+    (result,) = finished.output.results
+    assert downloaded_size(result.url) == PHOTO_SIZE
+    job = InpaintJob.objects.get()
+    assert str(job.pk) == created.output.task_id
+    assert job.owner.username == "ada"
+    # The app sent the service its work region, never the script's URLs.
+    (task,) = dashscope.tasks.values()
+    assert task.received_base.size != PHOTO_SIZE
+
+    wrong = sdk.ImageSynthesis.fetch(created.output.task_id, api_key="sk-0123456789wrong")
+    assert (wrong.status_code, wrong.code) == (401, "InvalidApiKey")
+    assert wrong.message and wrong.request_id
+    elsewhere = sdk.ImageSynthesis.fetch(created.output.task_id, api_key=other)
+    assert (elsewhere.status_code, elsewhere.code) == (404, "NotFound")
+
+
+@pytest.mark.parametrize("url", ["{live}/static/inpaint/samples/cat.jpg", "https://10.1.2.3/photo.jpg",
+                                 "https://[::1]/photo.jpg"], ids=["loopback", "private", "IPv6 loopback"])
+def test_a_url_into_the_apps_own_network_is_refused(live_server, standin_settings, sdk, local_files, url):
+    created = sdk.ImageSynthesis.async_call(model="wanx-x-painting", task="image2image", prompt="a red kite",
+                                            base_image_url=url.format(live=live_server.url),
+                                            mask_image_url=local_files[1], api_key=person_key("ada"))
+
+    assert (created.status_code, created.code) == (400, "InvalidParameter")
+    assert "base_image_url" in created.message
+    assert not InpaintJob.objects.exists()
+
+
+def test_six_scripts_over_two_keys_all_succeed_through_the_queue(
+        live_server, dashscope, standin_settings, start_worker, sdk, local_files):
+    cloud_worker(start_worker, dashscope, live_server)
+    script_keys = [person_key("ada"), person_key("grace")] * 3
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        runs = list(pool.map(lambda index: script(sdk, script_keys[index], *local_files, prompt=f"kite {index}"),
+                             range(6)))
+
+    for _, finished in runs:
+        assert finished.output.task_status == "SUCCEEDED", finished
+        assert downloaded_size(finished.output.results[0].url) == PHOTO_SIZE
+    jobs = list(InpaintJob.objects.all())
+    assert_each_paid_once(jobs, dashscope)
+    # The account's limits were the app's to keep: no 429 from the service, one task running at a time.
+    assert dashscope.throttled == 0
+    timeline = sorted(dashscope.running_timeline)
+    assert all(earlier[1] <= later[0] for earlier, later in zip(timeline, timeline[1:]))
