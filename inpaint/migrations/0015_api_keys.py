@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('inpaint', '0013_admin_labels'),
+        ('inpaint', '0014_job_upscale_factor'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
