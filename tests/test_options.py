@@ -34,7 +34,8 @@ def test_the_page_carries_the_options_in_one_block(page):
     carried = json.loads(blocks[0])
     assert carried == options.options_for_page(engines_listed())
     assert carried["engines"]["wanx2.1-imageedit"]["controls"] == [
-        "bottom_scale", "context", "edge_softness", "function", "left_scale", "n", "right_scale", "size", "top_scale"]
+        "bottom_scale", "context", "edge_softness", "function", "left_scale", "n", "right_scale", "size", "top_scale",
+        "upscale_factor"]
     assert carried["engines"]["offline"]["controls"] == sorted(options.CONTROLS - {"negative_prompt"}
                                                                - options.FUNCTION_CONTROLS)
     assert "function" not in carried["engines"]["qwen-image-edit-plus"]["controls"]
