@@ -243,6 +243,14 @@ def test_imageedit_takes_the_pages_functions_with_their_parameters(api, key):
     assert response.status_code == 200, response.json()
     assert InpaintJob.objects.filter(function="remove_watermark").exists()
 
+    # Upscaling needs neither a mask nor a prompt, and takes its factor by the API's name.
+    upscaled = {"model": "wanx2.1-imageedit",
+                "input": {"function": "super_resolution", "base_image_url": data_url(pictures.picture())},
+                "parameters": {"upscale_factor": 3}}
+    response = create(api, key, upscaled)
+    assert response.status_code == 200, response.json()
+    assert InpaintJob.objects.get(function="super_resolution").upscale_factor == 3
+
 
 def policy_of(api, key: str, model: str = "wanx-x-painting") -> dict:
     response = api.get(f"/api/v1/uploads?action=getPolicy&model={model}", headers=bearer(key))

@@ -33,7 +33,7 @@ MODEL_FUNCTIONS = {
 API_NAMES = {"base_image": "input.base_image_url", "mask_image": "input.mask_image_url", "prompt": "input.prompt",
              "negative_prompt": "input.negative_prompt", "function": "input.function", "engine": "model"}
 SEED_MAX = 2**31 - 1
-PARAMETERS = ("style", "n", *options.EXPAND_SIDES)
+PARAMETERS = ("style", "n", *options.EXPAND_SIDES, "upscale_factor")
 
 
 def _invalid(message: str) -> ApiRefusal:
