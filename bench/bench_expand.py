@@ -24,7 +24,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from bench_full_resolution import ROOT, peak_rss_mb, photo
+from bench_full_resolution import ROOT, django_defaults, peak_rss_mb, photo
 
 RUNS = 3
 SIZE = (6000, 4000)
@@ -81,6 +81,7 @@ def main() -> None:
 if __name__ == "__main__":
     sys.path.insert(0, str(ROOT))
     if len(sys.argv) == 4 and sys.argv[1] == "--case":
+        django_defaults()
         case(Path(sys.argv[2]).read_bytes(), sys.argv[3])
     else:
         main()

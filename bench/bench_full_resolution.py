@@ -64,6 +64,14 @@ def two_percent_mask(width: int, height: int) -> bytes:
     return buffer.getvalue()
 
 
+def django_defaults() -> None:
+    """Django's own defaults for a case that runs the app's image code without the app: its messages are
+    translatable, which needs settings, but not the app's (a secret key, a database)."""
+    from django.conf import settings
+
+    settings.configure()
+
+
 def peak_rss_mb() -> float:
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -197,6 +205,8 @@ def main() -> None:
 if __name__ == "__main__":
     sys.path.insert(0, str(ROOT))
     if len(sys.argv) == 5 and sys.argv[1] == "--case":
+        if sys.argv[2] != "upload":  # the upload case sets up the whole app itself
+            django_defaults()
         CASES[sys.argv[2]](Path(sys.argv[3]).read_bytes(), Path(sys.argv[4]).read_bytes())
     else:
         main()

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from bench_full_resolution import ROOT, peak_rss_mb, photo, two_percent_mask
+from bench_full_resolution import ROOT, django_defaults, peak_rss_mb, photo, two_percent_mask
 
 RUNS = 3
 WANX_SHAPES = ((1024, 1024), (720, 1280), (1280, 720))
@@ -79,6 +79,7 @@ def main() -> None:
 if __name__ == "__main__":
     sys.path.insert(0, str(ROOT))
     if len(sys.argv) == 5 and sys.argv[1] == "--case":
+        django_defaults()
         case(Path(sys.argv[2]).read_bytes(), Path(sys.argv[3]).read_bytes(), sys.argv[4])
     else:
         main()
