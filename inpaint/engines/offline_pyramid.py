@@ -71,15 +71,27 @@ def hole_at(hole: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 
 
 class Matcher:
-    """Patch distances between a guide (what the fill should look like) and the known pixels."""
+    """Patch distances between a guide (what the fill should look like) and the known pixels.
 
-    def __init__(self, guide: np.ndarray, source: np.ndarray, known: np.ndarray, radius: int):
+    The targets stay the same for a whole level, so their guide patches are gathered once; every
+    offer then gathers only the candidate sources' patches, by flat index into the padded picture.
+    """
+
+    def __init__(self, guide: np.ndarray, source: np.ndarray, known: np.ndarray, radius: int, targets: np.ndarray):
         pad = ((radius, radius), (radius, radius), (0, 0))
-        self.guide = np.pad(guide.astype(np.float32), pad, mode="edge")
-        self.source = np.pad(source.astype(np.float32), pad, mode="edge")
+        self.source = np.pad(source.astype(np.float32), pad, mode="edge").reshape(-1, source.shape[2])
         self.known = known
+        self.padded_width = known.shape[1] + 2 * radius
         span = np.arange(2 * radius + 1)
-        self.rows, self.cols = (grid.ravel() for grid in np.meshgrid(span, span, indexing="ij"))
+        rows, cols = np.meshgrid(span, span, indexing="ij")
+        self.patch = (rows * self.padded_width + cols).ravel()
+        padded_guide = np.pad(guide.astype(np.float32), pad, mode="edge").reshape(-1, guide.shape[2])
+        self.targets = targets
+        self.here = padded_guide[self.flat(targets)[:, None] + self.patch]
+
+    def flat(self, pixels: np.ndarray) -> np.ndarray:
+        """Index of each (row, column)'s patch corner in the flattened padded picture."""
+        return pixels[:, 0] * self.padded_width + pixels[:, 1]
 
     def usable(self, sources: np.ndarray) -> np.ndarray:
         """Sources that are known pixels of the level (never the hole, never off the picture)."""
@@ -90,18 +102,18 @@ class Matcher:
         usable[inside] = self.known[rows[inside], cols[inside]]
         return usable
 
-    def cost(self, targets: np.ndarray, sources: np.ndarray) -> np.ndarray:
-        """Mean squared colour error of each pair of patches plus the distance cost; inf when not usable."""
-        cost = np.full(len(targets), np.inf, np.float32)
-        for start in range(0, len(targets), CHUNK):
+    def cost(self, sources: np.ndarray) -> np.ndarray:
+        """Mean squared colour error of each target's patch against its source's, plus the distance cost;
+        inf when the source is not usable."""
+        cost = np.full(len(sources), np.inf, np.float32)
+        for start in range(0, len(sources), CHUNK):
             part = slice(start, start + CHUNK)
-            t, s = targets[part], sources[part]
+            s = sources[part]
             usable = self.usable(s)
-            t, s = t[usable], s[usable]
-            here = self.guide[t[:, :1] + self.rows, t[:, 1:] + self.cols]
-            there = self.source[s[:, :1] + self.rows, s[:, 1:] + self.cols]
-            error = np.square(here - there).mean(axis=(1, 2))
-            distance = np.hypot(*(t - s).T.astype(np.float32))
+            s = s[usable]
+            there = self.source[self.flat(s)[:, None] + self.patch]
+            error = np.square(self.here[part][usable] - there).mean(axis=(1, 2))
+            distance = np.hypot(*(self.targets[part][usable] - s).T.astype(np.float32))
             cost[start:start + CHUNK][usable] = error + DISTANCE_COST * distance
         return cost
 
@@ -124,7 +136,7 @@ class Field:
 
     def offer(self, matcher: Matcher, candidates: np.ndarray) -> None:
         """Take each candidate source (N × 2) that matches better than the current one."""
-        cost = matcher.cost(self.targets, candidates)
+        cost = matcher.cost(candidates)
         if self.cost is None:
             self.sources, self.cost = candidates, cost
             return
@@ -164,9 +176,9 @@ def search_radii(shape: tuple[int, ...]) -> list[int]:
 
 def field_coarse(filled: np.ndarray, hole: np.ndarray, rng: np.random.Generator) -> Field:
     """Where in the known pixels each patch of a coarse fill came from (a PatchMatch search)."""
-    matcher = Matcher(filled, filled, ~hole, COARSE_PATCH_RADIUS)
     known = np.argwhere(~hole)
     field = Field.of_hole(hole, known[rng.integers(0, len(known), int(hole.sum()))])
+    matcher = Matcher(filled, filled, ~hole, COARSE_PATCH_RADIUS, field.targets)
     field.offer(matcher, field.sources)
     radii = search_radii(hole.shape)
     for _ in range(COARSE_ITERATIONS):
@@ -174,14 +186,17 @@ def field_coarse(filled: np.ndarray, hole: np.ndarray, rng: np.random.Generator)
     return field
 
 
-def field_refined(coarse: Field, hole: np.ndarray, matcher: Matcher, rng: np.random.Generator) -> Field:
-    """The field of the next finer level: offsets scaled up from the coarser one, then improved."""
+def field_refined(coarse: Field, hole: np.ndarray, guide: np.ndarray, source: np.ndarray,
+                  rng: np.random.Generator) -> Field:
+    """The field of the next finer level: offsets scaled up from the coarser one, then improved by
+    matching ``guide`` (what the fill should look like) against ``source`` (the known pixels)."""
     offsets = coarse.offsets()
     ratio = np.array(hole.shape, np.float32) / offsets.shape[:2]
     # Nearest neighbour keeps offsets whole: an interpolated offset would point between two sources.
     scaled = cv2.resize(offsets, hole.shape[::-1], interpolation=cv2.INTER_NEAREST) * ratio
     targets = np.argwhere(hole)
     field = Field.of_hole(hole, targets + np.rint(scaled[targets[:, 0], targets[:, 1]]).astype(np.int64))
+    matcher = Matcher(guide, source, ~hole, FINE_PATCH_RADIUS, field.targets)
     field.offer(matcher, field.sources)
     field.search(matcher, REFINE_RADII, rng)
     return field
@@ -219,7 +234,6 @@ def pyramid_fill(picture: np.ndarray, hole: np.ndarray, coarse_fill, coarsest: f
         # coarser fill scaled up: the match is on structure, the copy brings this level's detail.
         blurred = cv2.resize(picture_at(level, coarser_size), size, interpolation=cv2.INTER_LINEAR)
         guide = np.where(level_hole[..., None], cv2.resize(filled, size, interpolation=cv2.INTER_LINEAR), blurred)
-        matcher = Matcher(guide, blurred, ~level_hole, FINE_PATCH_RADIUS)
-        field = field_refined(field, level_hole, matcher, rng)
+        field = field_refined(field, level_hole, guide, blurred, rng)
         filled = field_copy(field, level, guide)
     return filled
