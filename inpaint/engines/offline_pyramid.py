@@ -79,15 +79,17 @@ class Matcher:
 
     def __init__(self, guide: np.ndarray, source: np.ndarray, known: np.ndarray, radius: int, targets: np.ndarray):
         pad = ((radius, radius), (radius, radius), (0, 0))
-        self.source = np.pad(source.astype(np.float32), pad, mode="edge").reshape(-1, source.shape[2])
+        # Kept in the pictures' own uint8: padding a full-resolution level as float32 cost more than
+        # converting only the gathered patches.
+        self.source = np.pad(source, pad, mode="edge").reshape(-1, source.shape[2])
         self.known = known
         self.padded_width = known.shape[1] + 2 * radius
         span = np.arange(2 * radius + 1)
         rows, cols = np.meshgrid(span, span, indexing="ij")
         self.patch = (rows * self.padded_width + cols).ravel()
-        padded_guide = np.pad(guide.astype(np.float32), pad, mode="edge").reshape(-1, guide.shape[2])
+        padded_guide = np.pad(guide, pad, mode="edge").reshape(-1, guide.shape[2])
         self.targets = targets
-        self.here = padded_guide[self.flat(targets)[:, None] + self.patch]
+        self.here = padded_guide[self.flat(targets)[:, None] + self.patch].astype(np.float32)
 
     def flat(self, pixels: np.ndarray) -> np.ndarray:
         """Index of each (row, column)'s patch corner in the flattened padded picture."""
@@ -111,8 +113,8 @@ class Matcher:
             s = sources[part]
             usable = self.usable(s)
             s = s[usable]
-            there = self.source[self.flat(s)[:, None] + self.patch]
-            error = np.square(self.here[part][usable] - there).mean(axis=(1, 2))
+            difference = self.here[part][usable] - self.source[self.flat(s)[:, None] + self.patch]
+            error = np.einsum("ijk,ijk->i", difference, difference) / difference[0].size
             distance = np.hypot(*(self.targets[part][usable] - s).T.astype(np.float32))
             cost[start:start + CHUNK][usable] = error + DISTANCE_COST * distance
         return cost
