@@ -94,3 +94,22 @@ def test_the_blend_makes_a_lighter_fill_meet_its_surroundings_and_keeps_its_text
     assert step < 3
     centre = deep_inside(hole, 8)
     assert laplacian_variance(blended, centre) >= 0.9 * laplacian_variance(lighter, centre)
+
+
+def test_a_tall_hole_in_a_textured_photo_is_filled_with_its_detail_and_no_lighter_column():
+    """The whole fill (PatchMatch for the structure, the pyramid, the blend) on a hole large enough to be
+    solved small: the column keeps the grain around it and is neither lighter nor darker than beside it."""
+    from inpaint.engines import offline  # noqa: PLC0415 (PatchMatch is loaded only by the tests that use it)
+
+    picture = textured()
+    hole = np.zeros((SIDE, SIDE), bool)
+    hole[10:246, 100:170] = True
+    assert offline.working_scale(int(hole.sum())) < 1.0
+    filled = offline.content_aware_fill(picture, hole, seed=0)
+    detail = laplacian_variance(filled, deep_inside(hole, 2)) / laplacian_variance(filled, ring(hole, 0, 24))
+    assert detail >= 0.8
+    grey = cv2.cvtColor(filled, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    rows = slice(40, 216)
+    column = grey[rows, 100:170].mean()
+    beside = np.concatenate([grey[rows, 70:100], grey[rows, 170:200]], axis=1).mean()
+    assert abs(column - beside) < 2
