@@ -96,7 +96,8 @@ class Matcher:
         self.patch = (rows * self.padded_width + cols).ravel()
         padded_guide = np.pad(guide, pad, mode="edge").reshape(-1, guide.shape[2])
         self.targets = targets
-        self.here = padded_guide[self.flat(targets)[:, None] + self.patch].astype(np.float32)
+        # uint8 too: as float32 the targets' patches of a 24 MP region's hole took 25 MB more peak memory.
+        self.here = padded_guide[self.flat(targets)[:, None] + self.patch]
 
     def flat(self, pixels: np.ndarray) -> np.ndarray:
         """Index of each (row, column)'s patch corner in the flattened padded picture."""
@@ -120,7 +121,7 @@ class Matcher:
             s = sources[part]
             usable = self.usable(s)
             s = s[usable]
-            difference = self.here[part][usable] - self.source[self.flat(s)[:, None] + self.patch]
+            difference = self.here[part][usable].astype(np.float32) - self.source[self.flat(s)[:, None] + self.patch]
             error = np.einsum("ijk,ijk->i", difference, difference) / difference[0].size
             distance = np.hypot(*(self.targets[part][usable] - s).T.astype(np.float32))
             cost[start:start + CHUNK][usable] = error + DISTANCE_COST * distance
