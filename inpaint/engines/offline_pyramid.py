@@ -42,6 +42,8 @@ DISTANCE_COST = 0.05
 # keep the field carried up; charging there too made smooth backdrops speckled (bench: chelsea-ear
 # 4.4× its ring's detail).
 REUSE_COST = 20.0
+# Pixels around the hole, at each level, that are never copied.
+FRINGE = 1
 # Each level is at most this much finer than the one before.
 LEVEL_FACTOR = 2.0
 # Hole pixels whose patches are compared in one go: bounds the temporary arrays to a few MB.
@@ -192,6 +194,12 @@ class Field:
         return offsets
 
 
+def sources_of(hole: np.ndarray) -> np.ndarray:
+    """The pixels a level may copy: the known ones but for a fringe around the hole, which is the
+    removed object's own edge (its halo, its shadow, the anti-aliased outline the mask missed)."""
+    return ~cv2.dilate(hole.astype(np.uint8), np.ones((2 * FRINGE + 1,) * 2, np.uint8)).astype(bool)
+
+
 def search_radii(shape: tuple[int, ...]) -> list[int]:
     """Halving radii from the level's size down to one pixel."""
     radius, radii = max(shape[:2]), []
@@ -203,9 +211,9 @@ def search_radii(shape: tuple[int, ...]) -> list[int]:
 
 def field_coarse(filled: np.ndarray, hole: np.ndarray, rng: np.random.Generator) -> Field:
     """Where in the known pixels each patch of a coarse fill came from (a PatchMatch search)."""
-    known = np.argwhere(~hole)
+    known = np.argwhere(sources_of(hole))
     field = Field.of_hole(hole, known[rng.integers(0, len(known), int(hole.sum()))])
-    matcher = Matcher(filled, filled, ~hole, COARSE_PATCH_RADIUS, field.targets)
+    matcher = Matcher(filled, filled, sources_of(hole), COARSE_PATCH_RADIUS, field.targets)
     field.reuse_cost = REUSE_COST
     field.offer(matcher, field.sources)
     radii = search_radii(hole.shape)
@@ -224,7 +232,7 @@ def field_refined(coarse: Field, hole: np.ndarray, guide: np.ndarray, source: np
     scaled = cv2.resize(offsets, hole.shape[::-1], interpolation=cv2.INTER_NEAREST) * ratio
     targets = np.argwhere(hole)
     field = Field.of_hole(hole, targets + np.rint(scaled[targets[:, 0], targets[:, 1]]).astype(np.int64))
-    matcher = Matcher(guide, source, ~hole, FINE_PATCH_RADIUS, field.targets)
+    matcher = Matcher(guide, source, sources_of(hole), FINE_PATCH_RADIUS, field.targets)
     field.offer(matcher, field.sources)
     field.search(matcher, REFINE_RADII, rng)
     return field

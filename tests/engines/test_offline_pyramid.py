@@ -113,3 +113,12 @@ def test_a_tall_hole_in_a_textured_photo_is_filled_with_its_detail_and_no_lighte
     column = grey[rows, 100:170].mean()
     beside = np.concatenate([grey[rows, 70:100], grey[rows, 170:200]], axis=1).mean()
     assert abs(column - beside) < 2
+
+
+def test_the_removed_objects_fringe_around_the_hole_is_never_copied():
+    picture, hole = textured(), centre_hole()
+    field = offline_pyramid.field_coarse(picture, hole, np.random.default_rng(2))
+    rows, cols = field.sources.T
+    gap = offline_pyramid.FRINGE
+    beside_the_hole = (np.abs(rows - SIDE // 2 + 0.5) < 32 + gap) & (np.abs(cols - SIDE // 2 + 0.5) < 32 + gap)
+    assert np.isfinite(field.cost).all() and not beside_the_hole.any()
