@@ -12,8 +12,10 @@ as PatchMatch-based content-aware fill does, the fill is carried up a pyramid as
   the same detail, so that structure comes from above and detail from the picture itself.
 * The fill at every level is a copy of known pixels of that level, never a resampled one.
 
-Sources are only ever known pixels: nothing from the hole, so the removed object is never
-copied back. A small cost for distance keeps sources near the hole when two match alike.
+Sources are only ever known pixels: nothing from the hole nor from a thin fringe around it, so
+the removed object (and its outline) is never copied back. A small cost for distance keeps sources
+near the hole when two match alike; at the coarsest level a cost for reuse keeps many pixels from
+copying one smooth patch.
 """
 
 from __future__ import annotations
