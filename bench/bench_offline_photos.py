@@ -95,6 +95,11 @@ def case_inputs(name: str) -> tuple[Path, Path]:
 
 def run_child(engine: str, picture_path: Path, mask_path: Path, out_path: Path) -> None:
     import patchmatch  # noqa: PLC0415
+    from django.conf import settings  # noqa: PLC0415
+
+    # The engine's messages are translatable; Django's defaults are all they need, not the app's settings
+    # (which want a secret key and a database).
+    settings.configure()
 
     from inpaint import options, regions  # noqa: PLC0415
     from inpaint.engines.base import JobInput  # noqa: PLC0415
