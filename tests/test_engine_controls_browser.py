@@ -34,10 +34,14 @@ def test_switching_the_engine_shows_only_the_controls_it_takes(studio):
         page.get_by_test_id("engine").select_option(engine.key)
         expect(page.get_by_test_id("engine")).to_have_value(engine.key)
         if "function" in engine.controls:  # its parameters show once the function that reads them is chosen
-            assert controls_visible(page) == set(engine.controls) - set(options.EXPAND_SIDES), engine.key
+            scales, factor = set(options.EXPAND_SIDES), {"upscale_factor"}
+            assert controls_visible(page) == set(engine.controls) - scales - factor, engine.key
             page.get_by_test_id("function-expand").check()
             # The whole picture goes: no context around a painted area to choose.
-            assert controls_visible(page) == set(engine.controls) - {"context"}, engine.key
+            assert controls_visible(page) == set(engine.controls) - {"context"} - factor, engine.key
+            page.get_by_test_id("function-super_resolution").check()
+            # The factor is the size asked for: no output size either.
+            assert controls_visible(page) == set(engine.controls) - scales - {"context", "size"}, engine.key
         else:
             assert controls_visible(page) == set(engine.controls), engine.key
         page.get_by_test_id("function-description_edit_with_mask").check(force=True)
