@@ -262,6 +262,14 @@ class TaskBoard:
             task.status = "CANCELED"
             task.ended_at = now
 
+    def running_end_now(self) -> None:
+        with self._lock:
+            now = time.time()
+            self.advance(now)
+            for task in self._tasks.values():
+                if task.status == "RUNNING":
+                    task.running_seconds = now - task.started_at
+
     def results_expire(self) -> None:
         with self._lock:
             now = time.time()
