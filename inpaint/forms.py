@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 from django import forms
+from django.conf import settings
 from django.forms.utils import ErrorDict
 from django.utils.translation import gettext
 from django.utils.functional import lazy
@@ -15,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from inpaint import options
 from inpaint.engines import engine_default, engines_listed
+from inpaint.models import Batch
 
 # Room for every allowed colour written with generous spaces; a longer text is refused before the
 # JSON parser sees it, because deep nesting ("[[[[…") makes that parser recurse until it breaks.
@@ -111,6 +113,24 @@ class JobForm(forms.Form):
             if side not in self.errors and cleaned.get(side) is None:
                 cleaned[side] = options.EXPAND_SCALE_MIN
         return cleaned
+
+
+class BatchForm(forms.Form):
+    """What a batch's first post says beside the job form: how many photos will come, and what to do with those of
+    another shape than the first."""
+
+    photo_count = forms.IntegerField(min_value=1)
+    other_shapes = forms.ChoiceField(choices=Batch.OtherShapes.choices, initial=Batch.OtherShapes.SKIP, required=False)
+
+    def clean_photo_count(self) -> int:
+        count, limit = self.cleaned_data["photo_count"], settings.INPAINT_BATCH_MAX_PHOTOS
+        if count > limit:
+            raise forms.ValidationError(gettext("A batch takes at most %(limit)d photos; choose fewer.")
+                                        % {"limit": limit})
+        return count
+
+    def clean_other_shapes(self) -> str:
+        return self.cleaned_data["other_shapes"] or Batch.OtherShapes.SKIP
 
 
 # The edges' names, for the labels of their scale fields.

@@ -263,6 +263,12 @@ def open_mask(data: bytes) -> Image.Image:
     return image if image.mode == "L" else image.convert("L")
 
 
+def picture_upright_size(data: bytes) -> tuple[int, int]:
+    """The picture's size as shown, turned upright, from its header alone; raises ImageRefused if it is no picture."""
+    image = _open_lazily(data, "picture")
+    return _upright_size(image, _orientation(image, "picture"))
+
+
 def encode_png(image: Image.Image, *, icc_profile: bytes | None = None) -> bytes:
     return _encode(image, "PNG", icc_profile or image.info.get("icc_profile"))
 

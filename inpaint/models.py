@@ -73,6 +73,13 @@ class InpaintJob(models.Model):
     # Who the job belongs to, for taking turns and per-person limits: "user:<pk>" or "visitor:<id>".
     owner_key = models.CharField(max_length=80, blank=True, db_index=True)
     engine = models.CharField(_("engine"), max_length=40)
+    # A job of a batch (one mask and one set of options over many photos) waits ``held`` until the batch
+    # releases it (inpaint.services.batches), so a batch of fifty never floods the queue or the person's
+    # jobs in progress. ``source_name`` is the photo's own file name, which its results keep in a download.
+    batch = models.ForeignKey("Batch", verbose_name=_("batch"), null=True, blank=True, related_name="jobs",
+                              on_delete=models.SET_NULL)
+    held = models.BooleanField(default=False)
+    source_name = models.CharField(_("photo's file name"), max_length=200, blank=True)
     # A room guest's job (owner_key "guest:<RoomGuest id>") counts against the room's cap and may be
     # shown on its wall, under wall_ref (random, so the wall never names the job), unless the presenter
     # took it off (wall_hidden).
@@ -313,6 +320,37 @@ class RoomGuest(models.Model):
     @property
     def owner_key(self) -> str:
         return f"guest:{self.pk}"
+
+
+class Batch(models.Model):
+    """Many photos painted with one mask, one prompt and one set of options: one job per photo, one card.
+
+    The browser sends the first photo with the mask and the options, then the others one by one, so no post
+    is larger than a single job's. ``photo_count`` is how many it said it would send (the spend guard counted
+    them all before the first started); ``skipped`` lists the photos not taken, each with the reason.
+    """
+
+    class OtherShapes(models.TextChoices):
+        SKIP = "skip", _("Skip them")
+        RELATIVE = "relative", _("Place the mask relative to each picture")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner_key = models.CharField(max_length=80, db_index=True)
+    photo_count = models.PositiveIntegerField(_("photos"))
+    other_shapes = models.CharField(_("photos of another shape"), max_length=10, choices=OtherShapes.choices,
+                                    default=OtherShapes.SKIP)
+    skipped = models.JSONField(default=list, blank=True)
+    # The job of the photo the mask was painted on: every other photo takes its mask and options.
+    first_job = models.ForeignKey(InpaintJob, null=True, blank=True, related_name="+", on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("batch")
+        verbose_name_plural = _("batches")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"batch {self.pk} of {self.photo_count}"
 
 
 class ApiKey(models.Model):

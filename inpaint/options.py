@@ -194,6 +194,7 @@ def options_for_page(engines: Iterable, translate: Callable[[str], str] = str) -
                                     if "upscale_factor" in engine.controls and engine.is_configured()), None)},
         "engines": {
             engine.key: {"controls": sorted(engine.controls), "follows_prompt": engine.follows_prompt,
+                         "remote": engine.remote,
                          "max_prompt": engine.limits.max_prompt_chars,
                          "sides": [engine.limits.min_side, engine.limits.max_side]}
             for engine in engines

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from inpaint import key_views, room_views, views
+from inpaint import batch_views, key_views, room_views, views
 
 app_name = "inpaint"
 
@@ -20,6 +20,12 @@ urlpatterns = [
          name="job-result-editor"),
     path("jobs/<uuid:pk>/results/<int:slot>/part/", views.job_result_part, name="job-result-part"),
     path("jobs/<uuid:pk>/results/<int:slot>/model-output/", views.job_file, {"kind": "raw"}, name="job-result-raw"),
+    path("batches/", batch_views.batch_create, name="batch-create"),
+    path("batches/<uuid:pk>/", batch_views.batch_detail, name="batch-detail"),
+    path("batches/<uuid:pk>/photos/", batch_views.batch_photo_add, name="batch-photo-add"),
+    path("batches/<uuid:pk>/cancel/", batch_views.batch_cancel, name="batch-cancel"),
+    path("batches/<uuid:pk>/retry/", batch_views.batch_retry, name="batch-retry"),
+    path("batches/<uuid:pk>/results.zip", batch_views.batch_download, name="batch-download"),
     path("links/<str:token>/<str:filename>", views.media_link, name="media-link"),
     path("api-keys/", key_views.api_key_list, name="api-keys"),
     path("api-keys/<int:pk>/revoke/", key_views.api_key_revoke_view, name="api-key-revoke"),

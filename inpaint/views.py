@@ -17,7 +17,7 @@ from django.views.decorators.http import condition, require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HTMX_STOP_POLLING, reswap, retarget, trigger_client_event
 
-from inpaint import decode_bound, images, options
+from inpaint import decode_bound, images, options, visitors
 from inpaint.services import (
     addresses, cards, floods, job_requests, jobs, links, owners, resend, retention, rooms, selectors, usage)
 from inpaint.services.refusals import JobActionRefused, JobRequestRefused
@@ -41,31 +41,8 @@ FILE_CACHE_SECONDS = 3600
 PART_BOX = ("left", "top", "right", "bottom")
 
 
-def _room_guest(request: HttpRequest):
-    # A room guest (inpaint.room_views.room_join) is looked up once a request: the page, the list and the post ask.
-    if not hasattr(request, "room_guest"):
-        request.room_guest = rooms.guest_get(request.session)
-    return request.room_guest
-
-
-def _visitor_jobs(request: HttpRequest):
-    if guest := _room_guest(request):
-        return selectors.job_list(user=None, visitor_id="", guest=guest)
-    if request.user.is_authenticated:
-        return selectors.job_list(user=request.user, visitor_id="")
-    return selectors.job_list(user=request.user, visitor_id=owners.visitor_id_get(request.session))
-
-
-def _visitor_job(request: HttpRequest, pk) -> InpaintJob:
-    # Another visitor's job is answered exactly like a missing one.
-    job = _visitor_jobs(request).filter(pk=pk).first()
-    if job is None:
-        raise Http404("No such job")
-    return job
-
-
-def _page_context(request: HttpRequest, *, form: JobForm, job: InpaintJob | None) -> dict:
-    visitor_jobs, guest = _visitor_jobs(request), _room_guest(request)
+def page_context(request: HttpRequest, *, form: JobForm, job: InpaintJob | None) -> dict:
+    visitor_jobs, guest = visitors.visitor_jobs(request), visitors.room_guest(request)
     engines = rooms.room_engines(guest.room) if guest else engines_listed()
     return {
         "form": form,
@@ -77,6 +54,8 @@ def _page_context(request: HttpRequest, *, form: JobForm, job: InpaintJob | None
         "room_images_left": rooms.room_images_left(guest) if guest else None,
         "samples": SAMPLE_PICTURES,
         "picture_limits": _picture_limits(),
+        "batch_limits": {"aspect_tolerance": images.MASK_ASPECT_TOLERANCE,
+                         "max_photos": settings.INPAINT_BATCH_MAX_PHOTOS},
         "retention_days": settings.INPAINT_RETENTION_DAYS,
         "images_this_month": usage.usage_images_this_month(jobs=visitor_jobs),
         "images_left": usage.usage_images_left(visitor_jobs),
@@ -101,18 +80,18 @@ def _card_context(job: InpaintJob) -> dict:
 def studio(request: HttpRequest) -> HttpResponse:
     # The page refreshes its history list alone when a job ends.
     template = "inpaint/studio.html#job-history" if request.htmx.target == "job-history" else "inpaint/studio.html"
-    if not request.user.is_authenticated and not _room_guest(request):
+    if not request.user.is_authenticated and not visitors.room_guest(request):
         # The visitor is made with the page, so the first posts of a new browser (a double-click,
         # two tabs) already share one session and both belong to this visitor.
         owners.visitor_id_get(request.session, create=True)
-    return render(request, template, _page_context(request, form=JobForm(), job=None))
+    return render(request, template, page_context(request, form=JobForm(), job=None))
 
 
-def _form_again(request: HttpRequest, form: JobForm) -> HttpResponse:
+def form_again(request: HttpRequest, form: JobForm) -> HttpResponse:
     if not request.htmx:
-        return render(request, "inpaint/studio.html", _page_context(request, form=form, job=None))
+        return render(request, "inpaint/studio.html", page_context(request, form=form, job=None))
     # Status 200, aimed at the form's place instead of the job card's, so htmx swaps the messages in there.
-    response = render(request, "inpaint/studio.html#job-form", _page_context(request, form=form, job=None))
+    response = render(request, "inpaint/studio.html#job-form", page_context(request, form=form, job=None))
     return reswap(retarget(response, "#form-slot"), "innerHTML")
 
 
@@ -135,35 +114,40 @@ def _job_card(request: HttpRequest, job: InpaintJob, *, ended_here: bool, notice
 @require_POST
 def job_create(request: HttpRequest) -> HttpResponse:
     form = JobForm(request.POST, request.FILES)
-    network = owners.address_network(addresses.request_client_address(request))
-    guest = _room_guest(request)
-    visitor_id = "" if request.user.is_authenticated or guest else owners.visitor_id_get(request.session, create=True)
-    try:
-        # Flood limits first: a refused post costs no decoding of its pictures.
-        floods.network_job_rate_check(network)
-        if visitor_id:
-            floods.visitor_arrival_check(visitor_id, network)
-    except JobActionRefused as refusal:
-        form.refuse_unchecked(str(refusal))
-        return _form_again(request, form)
-    try:
-        with decode_bound.decode_slot_take():
-            job_request = _job_request_make(request, form)
-    except decode_bound.DecodeBusy as busy:
-        form.refuse_unchecked(str(busy))
-        return _form_again(request, form)
+    job_request = job_request_posted(request, form)
     if job_request is None:
-        return _form_again(request, form)
+        return form_again(request, form)
+    owner = visitors.visitor_owner(request)
     try:
-        job, steps = jobs.job_create(job_request, user=request.user, visitor_id=visitor_id, guest=guest)
+        job, steps = jobs.job_create(job_request, user=owner.user, visitor_id=owner.visitor_id, guest=owner.guest)
     except JobActionRefused as refusal:
         form.add_error(None, str(refusal))
-        return _form_again(request, form)
+        return form_again(request, form)
     steps_dispatch(steps)
     if not request.htmx:
         return redirect("inpaint:job-detail", pk=job.pk)
-    context = _page_context(request, form=form, job=job) | _card_context(job) | {"notes": job_request.base.notes}
+    context = page_context(request, form=form, job=job) | _card_context(job) | {"notes": job_request.base.notes}
     return render(request, "inpaint/job_created.html", context)
+
+
+def job_request_posted(request: HttpRequest, form: JobForm) -> job_requests.JobRequest | None:
+    """The job a post asks for (a single job, or a batch's first photo); None when it cannot stand, the reasons
+    then on the form. Flood limits come first: a refused post costs no decoding of its pictures."""
+    owner = visitors.visitor_owner(request)
+    network = owners.address_network(addresses.request_client_address(request))
+    try:
+        floods.network_job_rate_check(network)
+        if owner.visitor_id:
+            floods.visitor_arrival_check(owner.visitor_id, network)
+    except JobActionRefused as refusal:
+        form.refuse_unchecked(str(refusal))
+        return None
+    try:
+        with decode_bound.decode_slot_take():
+            return _job_request_make(request, form)
+    except decode_bound.DecodeBusy as busy:
+        form.refuse_unchecked(str(busy))
+        return None
 
 
 def _job_request_make(request: HttpRequest, form: JobForm) -> job_requests.JobRequest | None:
@@ -175,7 +159,7 @@ def _job_request_make(request: HttpRequest, form: JobForm) -> job_requests.JobRe
     if not job_requests.REQUEST_FIELDS <= form.cleaned_data.keys():
         return None
     try:
-        job_request = job_requests.job_request_make(form.cleaned_data, owned_jobs=_visitor_jobs(request))
+        job_request = job_requests.job_request_make(form.cleaned_data, owned_jobs=visitors.visitor_jobs(request))
     except JobRequestRefused as refusal:
         for field, message in refusal.errors.items():
             form.add_error(field, message)
@@ -186,19 +170,19 @@ def _job_request_make(request: HttpRequest, form: JobForm) -> job_requests.JobRe
 @require_GET
 @vary_on_headers("HX-Request")
 def job_detail(request: HttpRequest, pk) -> HttpResponse:
-    job = _visitor_job(request, pk)
+    job = visitors.visitor_job(request, pk)
     if request.htmx and cards.card_tag_current(job.pk, request.headers.get("If-None-Match", "")):
         # What inpaint.card_polls answers in front of Django; here too, for a server without it.
         return HttpResponseNotModified()
     if request.htmx:
         # Only the polling card names itself as the trigger (its id); a history link has none.
         return _job_card(request, job, ended_here=request.htmx.trigger == f"job-{job.pk}")
-    return render(request, "inpaint/studio.html", _page_context(request, form=JobForm(), job=job) | _card_context(job))
+    return render(request, "inpaint/studio.html", page_context(request, form=JobForm(), job=job) | _card_context(job))
 
 
 @require_POST
 def job_cancel(request: HttpRequest, pk) -> HttpResponse:
-    job = _visitor_job(request, pk)
+    job = visitors.visitor_job(request, pk)
     notice = ""
     try:
         steps_dispatch(jobs.job_cancel(job))
@@ -213,11 +197,10 @@ def job_cancel(request: HttpRequest, pk) -> HttpResponse:
 @require_POST
 def job_send_again(request: HttpRequest, pk) -> HttpResponse:
     """The person sends a job in doubt again, knowing it may be billed twice: its card becomes the new job's."""
-    job, guest = _visitor_job(request, pk), _room_guest(request)
-    visitor_id = "" if request.user.is_authenticated or guest else owners.visitor_id_get(request.session, create=True)
+    job, owner = visitors.visitor_job(request, pk), visitors.visitor_owner(request)
     try:
         floods.network_job_rate_check(owners.address_network(addresses.request_client_address(request)))
-        job, steps = resend.job_send_again(job, user=request.user, visitor_id=visitor_id, guest=guest)
+        job, steps = resend.job_send_again(job, user=owner.user, visitor_id=owner.visitor_id, guest=owner.guest)
     except JobActionRefused as refusal:
         if not request.htmx:
             return redirect("inpaint:job-detail", pk=job.pk)
@@ -231,7 +214,7 @@ def job_send_again(request: HttpRequest, pk) -> HttpResponse:
 @require_POST
 def job_delete(request: HttpRequest, pk) -> HttpResponse:
     """The owner deletes a job and its files; the card goes, and the history follows."""
-    job = _visitor_job(request, pk)
+    job = visitors.visitor_job(request, pk)
     try:
         steps_dispatch(retention.job_delete(job))
     except JobActionRefused as refusal:
@@ -247,7 +230,7 @@ def job_delete(request: HttpRequest, pk) -> HttpResponse:
 
 
 def _file_etag(request: HttpRequest, pk, kind: str, slot: int | None = None, *, for_editor: bool = False) -> str:
-    return serving.job_file_etag(_visitor_job(request, pk), kind, slot, for_editor=for_editor,
+    return serving.job_file_etag(visitors.visitor_job(request, pk), kind, slot, for_editor=for_editor,
                                  preview="preview" in request.GET, file_format=request.GET.get("format", "own"))
 
 
@@ -256,7 +239,7 @@ def _file_etag(request: HttpRequest, pk, kind: str, slot: int | None = None, *, 
 def job_file(request: HttpRequest, pk, kind: str, slot: int | None = None) -> FileResponse:
     """A job's picture, mask, finished result (PNG, or JPEG with ?format=jpeg) or model output; ?preview
     serves the small JPEG the page shows, ?download makes it an attachment."""
-    job = _visitor_job(request, pk)
+    job = visitors.visitor_job(request, pk)
     try:
         stream, filename = serving.job_file_download_open(job, kind, slot, preview="preview" in request.GET,
                                                           as_jpeg=request.GET.get("format") == "jpeg")
@@ -308,7 +291,7 @@ def picture_preview(request: HttpRequest) -> HttpResponse:
 def job_file_for_editor(request: HttpRequest, pk, kind: str, slot: int | None = None) -> HttpResponse:
     """A job's picture or finished result as picture_preview answers for an upload, for the editor to take
     as a new base without the browser downloading (or sending back) a file larger than any upload may be."""
-    job = _visitor_job(request, pk)
+    job = visitors.visitor_job(request, pk)
 
     def proxy(data: bytes) -> bytes:
         return images.picture_preview(data, max_side=options.PROXY_MAX_SIDE, max_bytes=len(data),
@@ -335,7 +318,7 @@ def job_file_for_editor(request: HttpRequest, pk, kind: str, slot: int | None = 
 def job_result_part(request: HttpRequest, pk, slot: int) -> HttpResponse:
     """A part of a finished result at its own pixels, as a PNG (?left=&top=&right=&bottom=): what the canvas shows
     of a result over the editor's proxy side at 100 % and beyond, without the whole file going to the browser."""
-    job = _visitor_job(request, pk)
+    job = visitors.visitor_job(request, pk)
     try:
         box = tuple(int(request.GET[name]) for name in PART_BOX)
     except (KeyError, ValueError):

@@ -380,6 +380,8 @@ INPAINT_OPEN_MONTHLY_IMAGE_CAP = 500
 INPAINT_OPEN_MONTHLY_IMAGE_CAP_PER_OWNER = 20
 # Jobs in progress at once per person.
 INPAINT_MAX_ACTIVE_JOBS = env.int("INPAINT_MAX_ACTIVE_JOBS", default=4)
+# Photos in one batch (each is a job; Django takes at most 100 files a post, and a batch sends one a post).
+INPAINT_BATCH_MAX_PHOTOS = env.int("INPAINT_BATCH_MAX_PHOTOS", default=100)
 # Flood limits per client network (an IPv4 address, an IPv6 /64), as "count/seconds", sized for a
 # room of thirty phones on one Wi-Fi: new jobs, and new visitors (a cookie-less script is a new
 # visitor on every post). A bigger group uses a room, which has its own limits.

@@ -32,6 +32,10 @@ def job_sources_read(job) -> JobSources:
     return JobSources(picture=_stored_read(job.base_image), mask=_stored_read(job.mask_image), alpha=_alpha_read(job))
 
 
+def job_mask_read(job) -> bytes:
+    return _stored_read(job.mask_image)
+
+
 def job_picture(job) -> tuple[bytes, str]:
     """The job's picture as the person gave it: (content, extension). A transparent picture
     is stored flattened for the engines; it is shown and reused with its transparency."""

@@ -16,7 +16,7 @@ from inpaint import options
 from inpaint.engines import engine_get
 from inpaint.engines.base import EngineError
 from inpaint.files.deletion import job_sources_delete
-from inpaint.models import InpaintJob, Lock, RoomGuest
+from inpaint.models import Batch, InpaintJob, Lock, RoomGuest
 from inpaint.services.admission import job_slot_free
 from inpaint.services.job_requests import JobRequest
 from inpaint.services.owners import owner_key_for
@@ -36,13 +36,15 @@ class JobCreated(NamedTuple):
     steps: Steps
 
 
-def job_create(job_request: JobRequest, *, user, visitor_id: str, guest: RoomGuest | None = None) -> JobCreated:
+def job_create(job_request: JobRequest, *, user, visitor_id: str, guest: RoomGuest | None = None,
+               batch: Batch | None = None, source_name: str = "") -> JobCreated:
     """Store the job ``job_request`` asks for, the person's (``user`` or ``visitor_id``) or a room ``guest``'s,
     with the first step for the caller to send; raises JobActionRefused past a cap or limit.
 
     The caps are checked and the job inserted with one lock held, so parallel posts cannot all
     pass a check that only one of them fits. A room guest's job is the guest's, and meets the room's
-    limits too.
+    limits too. A job of a ``batch`` is stored held, with no step: the batch releases it
+    (inpaint.services.batches), so it waits instead of counting against the person's jobs in progress.
     """
     engine, base = job_request.engine, job_request.base
     owner_key = guest.owner_key if guest is not None else owner_key_for(user, visitor_id)
@@ -55,6 +57,7 @@ def job_create(job_request: JobRequest, *, user, visitor_id: str, guest: RoomGue
         function=job_request.function, **{side: getattr(job_request, side) for side in options.EXPAND_SIDES},
         upscale_factor=job_request.upscale_factor,
         seed=random.randrange(2**31) if job_request.seed is None else job_request.seed,
+        batch=batch, held=batch is not None, source_name=source_name[:200],
     )
     try:
         job.base_image.save(f"base.{base.extension}", ContentFile(base.content), save=False)
@@ -63,13 +66,13 @@ def job_create(job_request: JobRequest, *, user, visitor_id: str, guest: RoomGue
             job.base_alpha.save("base-alpha.png", ContentFile(base.alpha), save=False)
         if guest is not None:
             room_job_mark(job, guest)
-        job.step_token, job.step_due_at = uuid.uuid4().hex, timezone.now()
+        job.step_token, job.step_due_at = uuid.uuid4().hex, None if job.held else timezone.now()
         Lock.objects.get_or_create(name=CREATION_LOCK)
         with transaction.atomic():
             Lock.objects.select_for_update().get(name=CREATION_LOCK)
             if guest is not None:
                 room_limits_check(guest, engine, job_request.n)
-            usage_limits_check(engine, job_request.n, owner_key)
+            usage_limits_check(engine, job_request.n, owner_key, in_progress_counted=not job.held)
             job.save()
     except BaseException:
         # Whatever stops the job's insert (a refusal, the database, a worker shut down mid-post) leaves no
@@ -78,7 +81,7 @@ def job_create(job_request: JobRequest, *, user, visitor_id: str, guest: RoomGue
         raise
     # Sent by the caller once the row is committed; should that send fail, the job is stored with its
     # step due now, and the sweep sends it.
-    return JobCreated(job, [step_first(job)])
+    return JobCreated(job, [] if job.held else [step_first(job)])
 
 
 def job_cancel(job: InpaintJob) -> Steps:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import ipaddress
 import secrets
 
-from inpaint.models import InpaintJob
+from inpaint.models import Batch, InpaintJob
 
 VISITOR_SESSION_KEY = "inpaint_visitor"
 # An IPv6 visitor may take a fresh address for every request from their /64; it counts as one network.
@@ -59,3 +59,4 @@ def jobs_move_to_account(sender, request, user, **kwargs) -> None:
     if visitor_id:
         InpaintJob.objects.filter(owner__isnull=True, visitor_id=visitor_id).update(
             owner=user, owner_key=owner_key_for(user, visitor_id))
+        Batch.objects.filter(owner_key=owner_key_for(None, visitor_id)).update(owner_key=owner_key_for(user, visitor_id))

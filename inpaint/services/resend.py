@@ -24,12 +24,16 @@ def job_send_again(job: InpaintJob, *, user, visitor_id: str, guest: RoomGuest |
     to send; raises JobActionRefused for any other job, or past a cap or limit, as job_create does."""
     if job.status != Status.FAILED or job.error_code != IN_DOUBT_CODE:
         raise JobActionRefused(NOT_IN_DOUBT)
+    return job_create(job_request_repeat(job), user=user, visitor_id=visitor_id, guest=guest)
+
+
+def job_request_repeat(job: InpaintJob) -> JobRequest:
+    """The request that makes the job again: its own picture, mask and options, its seed too."""
     sources = job_sources_read(job)
     base = PreparedImage(sources.picture, job.base_image.name.rsplit(".", 1)[-1], job.base_width, job.base_height,
                          alpha=sources.alpha)
-    request = JobRequest(engine=engine_get(job.engine), prompt=job.prompt, style=job.style, size=job.size, n=job.n,
+    return JobRequest(engine=engine_get(job.engine), prompt=job.prompt, style=job.style, size=job.size, n=job.n,
                          negative_prompt=job.negative_prompt,
                          mask_color=job.mask_color, context=job.context, edge_softness=job.edge_softness, base=base,
                          mask_png=sources.mask, seed=job.seed, function=job.function, **job.expand_scales,
                          upscale_factor=job.upscale_factor)
-    return job_create(request, user=user, visitor_id=visitor_id, guest=guest)

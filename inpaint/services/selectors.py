@@ -22,7 +22,8 @@ Status = InpaintJob.Status
 RECENT_JOBS = 10
 # A job holds one of the account's running slots from its claim until its remote task ends.
 HOLDS_SLOT = Q(status__in=InpaintJob.UNFINISHED_STATUSES, submit_claimed_at__isnull=False, remote_ended_at__isnull=True)
-WAITING = Q(status=Status.QUEUED, submit_claimed_at__isnull=True, remote_task_id="")
+# A batch's held job is not waiting for a turn yet: the batch releases it (inpaint.services.batches).
+WAITING = Q(status=Status.QUEUED, submit_claimed_at__isnull=True, remote_task_id="", held=False)
 
 
 def guest_jobs(guest: RoomGuest) -> QuerySet[InpaintJob]:

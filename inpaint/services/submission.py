@@ -41,7 +41,7 @@ SUBMIT_DEADLINE_MESSAGE = stored_template(gettext_noop("The painting service cou
 
 def job_submit(job: InpaintJob, token: str) -> Steps:
     """Send a queued job to its engine, at most once, when the engine's limits allow."""
-    if not step_is_current(job, token) or job.status != Status.QUEUED or job.remote_task_id:
+    if not step_is_current(job, token) or job.status != Status.QUEUED or job.remote_task_id or job.held:
         return []
     started_late = step_lateness(job)
     if job.submit_claimed_at:

@@ -90,14 +90,20 @@ def usage_images_left(mine: QuerySet[InpaintJob]) -> ImagesLeft | None:
     return None
 
 
-def usage_limits_check(engine: Engine, n: int, owner_key: str) -> None:
-    """Refuse a new job that would pass a cap or the person's jobs in progress, before any call.
+def usage_jobs_in_progress(owner_key: str) -> int:
+    """The person's unfinished jobs, less a batch's held ones (they wait for the batch to release them)."""
+    return InpaintJob.objects.filter(IN_FLIGHT, owner_key=owner_key, held=False).count()
+
+
+def usage_limits_check(engine: Engine, n: int, owner_key: str, *, in_progress_counted: bool = True) -> None:
+    """Refuse a new job that would pass a cap or (``in_progress_counted``) the person's jobs in progress, before
+    any call; ``n`` is the images asked for (a whole batch's, checked before it starts).
 
     job_create runs this with the creation lock held, so parallel posts cannot pass together.
     """
     mine = InpaintJob.objects.filter(owner_key=owner_key)
     active_limit = settings.INPAINT_MAX_ACTIVE_JOBS
-    if active_limit and mine.filter(IN_FLIGHT).count() >= active_limit:
+    if in_progress_counted and active_limit and usage_jobs_in_progress(owner_key) >= active_limit:
         raise JobActionRefused(ngettext("You have %(count)d job in progress; start another when it has finished.",
                                         "You have %(count)d jobs in progress; start another when one has finished.",
                                         active_limit) % {"count": active_limit})

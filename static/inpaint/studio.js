@@ -1,4 +1,5 @@
 // The studio page: wires the mask editor to the job form, the job card and the history.
+import { batchWire } from "./batch.js";
 import { createMaskEditor, TOOLS } from "./editor.js";
 import { cardAnnouncerStart } from "./card-announcer.js";
 import { cardClocksStart } from "./card-clock.js";
@@ -362,6 +363,7 @@ document.addEventListener("htmx:sendError", () => {
 // ---- results -------------------------------------------------------------------------------
 
 firstVisitWire($("[data-first-visit]"));
+batchWire({ root: $("[data-batch]"), openPicture, options });
 cardClocksStart();
 cardAnnouncerStart($("[data-job-announcer]"), $("#current-job"));
 const { jobOpen } = jobCardsWire({
