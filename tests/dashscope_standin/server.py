@@ -201,9 +201,7 @@ class DashScopeStandIn:
         with self._lock:
             self._create_faults.extend(ApiError(status, code, message) for _ in range(count))
 
-    def fail_creates_always(
-        self, status: int = 500, code: str = "InternalError", message: str = MSG_INTERNAL_ERROR
-    ) -> None:
+    def fail_creates_always(self, status: int = 500, code: str = "InternalError", message: str = MSG_INTERNAL_ERROR):
         """Every create request (or sync Qwen call) with valid headers gets this error and creates nothing, until
         :meth:`stop_failing_creates`; queued :meth:`fail_next_creates` errors go first."""
         with self._lock:
@@ -215,9 +213,7 @@ class DashScopeStandIn:
             self._standing_create_fault = None
             self._create_faults.clear()
 
-    def fail_next_queries(
-        self, count: int, status: int = 502, code: str | None = None, message: str | None = None
-    ) -> None:
+    def fail_next_queries(self, count: int, status: int = 502, code: str | None = None, message: str | None = None):
         """The next `count` task queries get `status`: an HTML gateway page, or DashScope JSON when `code` is given."""
         with self._lock:
             self._query_faults.extend((status, code, message or MSG_INTERNAL_ERROR) for _ in range(count))
@@ -255,17 +251,16 @@ class DashScopeStandIn:
         """
         self._board.suspensions_queue(count, seconds, after)
 
+    def end_running_tasks_now(self) -> None:
+        """RUNNING tasks end once drawn, whatever ``running_seconds`` they began with (a test held them to look)."""
+        self._board.running_end_now()
+
     def suspend_task(self, task_id: str, seconds: float) -> None:
         """Suspends one task for `seconds`: a RUNNING one at once, a PENDING one as it starts.
 
         Raises ValueError for an unknown or ended task, or one already given a pause.
         """
         self._board.task_suspend(task_id, seconds)
-
-    def end_running_tasks_now(self) -> None:
-        """Every RUNNING task ends as soon as its results are drawn, whatever ``running_seconds`` it began with:
-        a test holds a task running for as long as it looks at it, then lets it go."""
-        self._board.running_end_now()
 
     # ---------------------------------------------------------------- fault injection: result downloads
 
