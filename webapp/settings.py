@@ -392,6 +392,10 @@ INPAINT_JOIN_RATE = env.rate("INPAINT_JOIN_RATE", default="60/600")
 # Requests one personal API key may make to the gateway (/api/v1), "count/seconds": every call counts, the polls of
 # an SDK's wait() too (1 to 5 s apart), and past it the script is answered 429 Throttling.RateQuota.
 INPAINT_API_KEY_RATE = env.rate("INPAINT_API_KEY_RATE", default="300/60")
+# How long the gateway's synchronous Qwen call holds its answer open while the job takes its turn and is painted.
+# Under the SDK's own 120 s request timeout, so the script reads the app's answer (the task's id) and not a
+# dropped connection; a script that raises request_timeout can have this raised to match.
+INPAINT_API_GENERATION_WAIT = env.float("INPAINT_API_GENERATION_WAIT", default=110.0)
 # Finished jobs and their files are deleted this many days after they were made.
 INPAINT_RETENTION_DAYS = env.int("INPAINT_RETENTION_DAYS", default=30)
 

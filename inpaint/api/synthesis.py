@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Collection
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils.translation import gettext
@@ -36,13 +37,13 @@ SEED_MAX = 2**31 - 1
 PARAMETERS = ("style", "n", *options.EXPAND_SIDES, "upscale_factor")
 
 
-def _invalid(message: str) -> ApiRefusal:
+def invalid(message: str) -> ApiRefusal:
     return ApiRefusal(400, "InvalidParameter", message)
 
 
-def model_check(model) -> str:
-    if model not in MODEL_FUNCTIONS:
-        raise _invalid(gettext("Model not exist."))
+def model_check(model, models: Collection[str] = MODEL_FUNCTIONS.keys()) -> str:
+    if model not in models:
+        raise invalid(gettext("Model not exist."))
     return model
 
 
@@ -51,15 +52,15 @@ def _function(model: str, given) -> str:
     if functions is None:
         return options.FUNCTION_EDIT
     if given not in functions:
-        raise _invalid(gettext("input.function must be one of %(functions)s.") % {
+        raise invalid(gettext("input.function must be one of %(functions)s.") % {
             "functions": ", ".join(sorted(functions))})
     return given
 
 
-def _seed(parameters: dict) -> int | None:
+def seed_check(parameters: dict) -> int | None:
     seed = parameters.get("seed")
     if seed is not None and not (isinstance(seed, int) and 0 <= seed <= SEED_MAX):
-        raise _invalid(gettext("parameters.seed must be a whole number from 0 to %(max)d.") % {"max": SEED_MAX})
+        raise invalid(gettext("parameters.seed must be a whole number from 0 to %(max)d.") % {"max": SEED_MAX})
     return seed
 
 
@@ -67,7 +68,7 @@ def _form(api_key: ApiKey, body: dict, *, oss_resolve: bool) -> tuple[JobForm, i
     model = model_check(body.get("model"))
     given_input, parameters = body.get("input"), body.get("parameters") or {}
     if not isinstance(given_input, dict) or not isinstance(parameters, dict):
-        raise _invalid(gettext("input and parameters must be JSON objects."))
+        raise invalid(gettext("input and parameters must be JSON objects."))
     function = _function(model, given_input.get("function"))
     data = {"engine": model, "function": function, "prompt": given_input.get("prompt") or "",
             "negative_prompt": given_input.get("negative_prompt") or "", "style": options.STYLE_DEFAULT,
@@ -78,23 +79,28 @@ def _form(api_key: ApiKey, body: dict, *, oss_resolve: bool) -> tuple[JobForm, i
     for field in ("base_image", "mask_image"):
         if url := given_input.get(f"{field}_url"):
             if not isinstance(url, str):
-                raise _invalid(gettext("%(field)s must be a URL.") % {"field": API_NAMES[field]})
+                raise invalid(gettext("%(field)s must be a URL.") % {"field": API_NAMES[field]})
             files[field] = SimpleUploadedFile(field, input_picture_read(api_key, model, API_NAMES[field], url,
                                                                         oss_resolve=oss_resolve))
-    return JobForm(data, files), _seed(parameters)
+    return JobForm(data, files), seed_check(parameters)
 
 
-def _errors_said(errors: dict) -> str:
-    return " ".join(f"{API_NAMES.get(field, f'parameters.{field}')}: {' '.join(messages)}"
+def _errors_said(errors: dict, api_names: dict[str, str]) -> str:
+    return " ".join(f"{api_names.get(field, f'parameters.{field}')}: {' '.join(messages)}"
                     for field, messages in errors.items())
 
 
 def synthesis_job_create(api_key: ApiKey, body: dict, *, oss_resolve: bool) -> InpaintJob:
     """The job a create request asks for, stored and started as the key's person; raises ApiRefusal."""
-    form, seed = _form(api_key, body, oss_resolve=oss_resolve)
+    return form_job_create(api_key, *_form(api_key, body, oss_resolve=oss_resolve), api_names=API_NAMES)
+
+
+def form_job_create(api_key: ApiKey, form: JobForm, seed: int | None, *, api_names: dict[str, str]) -> InpaintJob:
+    """The job a gateway request's form asks for, stored and started as the key's person, as a job from the page;
+    raises ApiRefusal naming each field by ``api_names``, where the request had it."""
     valid = form.is_valid()
     if not valid and not job_requests.REQUEST_FIELDS <= form.cleaned_data.keys():
-        raise _invalid(_errors_said(form.errors))
+        raise invalid(_errors_said(form.errors, api_names))
     errors = dict(form.errors)
     job_request = None
     try:
@@ -106,7 +112,7 @@ def synthesis_job_create(api_key: ApiKey, body: dict, *, oss_resolve: bool) -> I
     except decode_bound.DecodeBusy as busy:
         raise ApiRefusal(503, "ServiceUnavailable", str(busy)) from None
     if errors or job_request is None:
-        raise _invalid(_errors_said(errors))
+        raise invalid(_errors_said(errors, api_names))
     if seed is not None:
         job_request = dataclasses.replace(job_request, seed=seed)
     try:

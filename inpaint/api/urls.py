@@ -8,6 +8,7 @@ app_name = "api"
 urlpatterns = [
     path("services/aigc/image2image/image-synthesis", views.task_create, name="task-create"),
     path("services/aigc/text2image/image-synthesis", views.text_to_image, name="text-to-image"),
+    path("services/aigc/multimodal-generation/generation", views.generation_call, name="generation"),
     path("tasks/<str:task_id>", views.task_query, name="task-query"),
     path("tasks/<str:task_id>/cancel", views.task_cancel, name="task-cancel"),
     path("uploads", views.upload_policy, name="upload-policy"),

@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
 
-from inpaint.api import answers, keys, synthesis, uploads
+from inpaint.api import answers, generation, keys, synthesis, uploads
 from inpaint.api.answers import ApiRefusal
 from inpaint.api.inputs import OSS_RESOLVE_HEADER
 from inpaint.models import ApiKey, InpaintJob
@@ -99,6 +99,19 @@ def task_create(request: HttpRequest, api_key: ApiKey, body: bytes) -> HttpRespo
 
 
 @_keyed("POST")
+def generation_call(request: HttpRequest, api_key: ApiKey, body: bytes) -> HttpResponse:
+    """The Qwen models' synchronous call: the answer waits while the job takes its turn and is painted."""
+    if request.headers.get("X-DashScope-Async") == "enable":
+        raise ApiRefusal(403, "AccessDenied", gettext("current user api does not support asynchronous calls"))
+    with generation.generation_hold():
+        job = generation.generation_job_create(api_key, answers.json_body(body),
+                                               oss_resolve=request.headers.get(OSS_RESOLVE_HEADER) == "enable")
+        job = generation.generation_wait(job)
+    return answers.answer(generation.generation_output(
+        job, lambda result: request.build_absolute_uri(links.result_link_path(result))))
+
+
+@_keyed("POST")
 def text_to_image(request: HttpRequest, api_key: ApiKey, body: bytes) -> HttpResponse:
     """Where the SDK sends the painting models without ``task="image2image"``: answered as DashScope does."""
     raise ApiRefusal(400, "InvalidParameter", gettext("url error, please check url！"))
@@ -125,7 +138,9 @@ def task_cancel(request: HttpRequest, api_key: ApiKey, body: bytes, task_id: str
 def upload_policy(request: HttpRequest, api_key: ApiKey, body: bytes) -> HttpResponse:
     if request.GET.get("action") != "getPolicy":
         raise ApiRefusal(400, "InvalidParameter", gettext("The action must be getPolicy."))
-    model = synthesis.model_check(request.GET.get("model"))
+    # A file is uploaded for the model it is sent to: the painting models' and the Qwen models' alike.
+    models = {*synthesis.MODEL_FUNCTIONS, *generation.generation_models()}
+    model = synthesis.model_check(request.GET.get("model"), models)
     upload_host = request.build_absolute_uri(reverse("api:upload"))
     return answers.answer({"data": uploads.upload_policy_issue(api_key, model, upload_host)})
 
