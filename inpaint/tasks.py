@@ -12,7 +12,7 @@ from celery import shared_task
 
 from inpaint.api import uploads
 from inpaint.models import InpaintJob
-from inpaint.services import batches, floods, polling, recovery, results, retention, submission
+from inpaint.services import batches, floods, holds, polling, recovery, results, retention, submission
 from inpaint.services.scheduling import steps_dispatch
 
 
@@ -25,6 +25,7 @@ def _step_run(job_id: str, token: str, step) -> None:
     if job := _job(job_id):
         steps_dispatch(step(job, token))
         steps_dispatch(batches.batch_job_ended(job))
+        steps_dispatch(holds.person_job_ended(job))
 
 
 @shared_task(ignore_result=True)
@@ -51,6 +52,7 @@ def job_store_task(job_id: str, token: str) -> None:
 def jobs_sweep_task() -> None:
     steps_dispatch(recovery.jobs_sweep())
     steps_dispatch(batches.batches_release())
+    steps_dispatch(holds.tasks_release())
 
 
 @shared_task(ignore_result=True)

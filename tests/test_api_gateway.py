@@ -344,11 +344,12 @@ def test_a_body_over_the_limit_is_refused_in_dashscopes_shape(api, key, settings
     assert_error(response, 413, "BadRequest.TooLarge")
 
 
-def test_the_persons_own_caps_answer_429_allocation_quota(api, key, settings):
-    settings.INPAINT_MAX_ACTIVE_JOBS = 1
-    assert create(api, key, painting_body()).status_code == 200
-    assert "in progress" in assert_error(create(api, key, painting_body()), 429, "Throttling.AllocationQuota")["message"]
-    assert InpaintJob.objects.count() == 1
+def test_tasks_past_the_persons_jobs_in_progress_wait_and_their_monthly_cap_answers_429(api, key, settings):
+    settings.INPAINT_MAX_ACTIVE_JOBS, settings.INPAINT_MONTHLY_IMAGE_CAP_PER_OWNER = 1, 2
+    answers = [create(api, key, painting_body()) for _ in range(3)]
+    assert [answer.json()["output"]["task_status"] for answer in answers[:2]] == ["PENDING"] * 2
+    assert InpaintJob.objects.get(pk=answers[1].json()["output"]["task_id"]).held  # tests/services/test_holds.py
+    assert "cloud images" in assert_error(answers[2], 429, "Throttling.AllocationQuota")["message"]
 
 
 @pytest.mark.parametrize("body", [

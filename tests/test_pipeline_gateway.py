@@ -114,3 +114,24 @@ def test_six_scripts_over_two_keys_all_succeed_through_the_queue(
     assert dashscope.throttled == 0
     timeline = sorted(dashscope.running_timeline)
     assert all(earlier[1] <= later[0] for earlier, later in zip(timeline, timeline[1:]))
+
+
+def test_a_script_that_sends_more_tasks_than_its_jobs_in_progress_has_them_wait_and_all_succeed(
+        live_server, dashscope, standin_settings, start_worker, sdk, local_files, settings):
+    settings.INPAINT_MAX_ACTIVE_JOBS = 1
+    dashscope.running_seconds = 600.0  # the first task runs until the others are seen waiting
+    cloud_worker(start_worker, dashscope, live_server, INPAINT_MAX_ACTIVE_JOBS="1")
+    key = person_key("ada")
+
+    created = [sdk.ImageSynthesis.async_call(model="wanx-x-painting", task="image2image", prompt=f"kite {index}",
+                                             base_image_url=local_files[0], mask_image_url=local_files[1],
+                                             api_key=key) for index in range(3)]
+
+    assert [task.status_code for task in created] == [200] * 3, [task.message for task in created]
+    assert InpaintJob.objects.filter(held=True).count() == 2  # waiting, as PENDING on DashScope, not refused
+    dashscope.running_seconds = 0.3
+    dashscope.end_running_tasks_now()
+    for task in created:
+        finished = sdk.ImageSynthesis.wait(task, api_key=key)
+        assert finished.output.task_status == "SUCCEEDED", finished
+    assert_each_paid_once(list(InpaintJob.objects.all()), dashscope)

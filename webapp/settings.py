@@ -396,6 +396,9 @@ INPAINT_API_KEY_RATE = env.rate("INPAINT_API_KEY_RATE", default="300/60")
 # Under the SDK's own 120 s request timeout, so the script reads the app's answer (the task's id) and not a
 # dropped connection; a script that raises request_timeout can have this raised to match.
 INPAINT_API_GENERATION_WAIT = env.float("INPAINT_API_GENERATION_WAIT", default=110.0)
+# A script's tasks past the person's jobs in progress wait for their turn (PENDING, as on DashScope), up to this
+# many; one more is answered 429 Throttling.AllocationQuota.
+INPAINT_API_MAX_WAITING_TASKS = env.int("INPAINT_API_MAX_WAITING_TASKS", default=100)
 # Finished jobs and their files are deleted this many days after they were made.
 INPAINT_RETENTION_DAYS = env.int("INPAINT_RETENTION_DAYS", default=30)
 

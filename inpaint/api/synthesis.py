@@ -116,10 +116,11 @@ def form_job_create(api_key: ApiKey, form: JobForm, seed: int | None, *, api_nam
     if seed is not None:
         job_request = dataclasses.replace(job_request, seed=seed)
     try:
-        job, steps = jobs.job_create(job_request, user=api_key.user, visitor_id="")
+        # Past the person's jobs in progress a task waits, as a script expects of DashScope's queue.
+        job, steps = jobs.job_create(job_request, user=api_key.user, visitor_id="", wait_past_limit=True)
     except JobActionRefused as refusal:
-        # The person's own caps (jobs in progress, images this month): never the account's limits, which the
-        # queue absorbs.
+        # The person's own caps (images this month, tasks waiting): never the account's limits, which the queue
+        # absorbs.
         raise ApiRefusal(429, "Throttling.AllocationQuota", str(refusal)) from None
     steps_dispatch(steps)
     return job

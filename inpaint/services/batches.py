@@ -10,7 +10,6 @@ sweep; it is counted under the lock that job creation takes, so it runs twice wi
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -21,17 +20,18 @@ from django.utils.translation import gettext, gettext_noop, ngettext
 
 from inpaint import images, images_batch
 from inpaint.files.sources import job_mask_read
-from inpaint.models import Batch, InpaintJob, Lock, RoomGuest
+from inpaint.models import Batch, InpaintJob, RoomGuest
 from inpaint.options import CONTROL_DEFAULTS
 from inpaint.services import job_requests
-from inpaint.services.jobs import CREATION_LOCK, job_cancel, job_create
+from inpaint.services.holds import held_jobs_release, person_room
+from inpaint.services.jobs import creation_locked, job_cancel, job_create
 from inpaint.services.owners import owner_key_for
 from inpaint.services.refusals import JobActionRefused, JobRequestRefused
 from inpaint.services.resend import job_request_repeat
 from inpaint.services.rooms import room_limits_check
-from inpaint.services.scheduling import Steps, step_first
+from inpaint.services.scheduling import Steps
 from inpaint.services.states import IN_FLIGHT, Status, job_transition
-from inpaint.services.usage import usage_jobs_in_progress, usage_limits_check
+from inpaint.services.usage import usage_limits_check
 
 # A batch's jobs released at once: one painting while the next waits for its turn, so the account's slot never
 # idles between two photos, and the queue never holds more of one batch than that.
@@ -84,9 +84,7 @@ def batch_create(first: job_requests.JobRequest, *, owner: Owner, photo_count: i
     batch would pass a cap (counted before anything starts), saying what it would cost."""
     batch = Batch(owner_key=owner.key, photo_count=photo_count, other_shapes=other_shapes)
     images_asked = first.n * photo_count
-    Lock.objects.get_or_create(name=CREATION_LOCK)
-    with transaction.atomic():
-        Lock.objects.select_for_update().get(name=CREATION_LOCK)
+    with creation_locked():
         try:
             if owner.guest is not None:
                 room_limits_check(owner.guest, first.engine, images_asked)
@@ -152,26 +150,10 @@ def _skipped_add(batch: Batch, name: str, reason: str) -> None:
 def batch_release(batch: Batch) -> Steps:
     """Release the batch's next held jobs, as many as its window and the person's jobs in progress allow, with the
     first step of each for the caller to send."""
-    limit = settings.INPAINT_MAX_ACTIVE_JOBS
-    steps: Steps = []
-    Lock.objects.get_or_create(name=CREATION_LOCK)
-    with transaction.atomic():
-        Lock.objects.select_for_update().get(name=CREATION_LOCK)
+    with creation_locked():
         jobs = InpaintJob.objects.filter(batch=batch)
-        room = BATCH_WINDOW - jobs.filter(IN_FLIGHT, held=False).count()
-        if limit:
-            room = min(room, limit - usage_jobs_in_progress(batch.owner_key))
-        if room <= 0:
-            return []
-        for job in jobs.filter(held=True, status=Status.QUEUED).order_by("created_at", "pk")[:room]:
-            # Made now, as far as the queue is concerned: it takes its turn after the jobs already waiting, and
-            # its deadline to be sent runs from here.
-            now, token = timezone.now(), uuid.uuid4().hex
-            if InpaintJob.objects.filter(pk=job.pk, held=True, status=Status.QUEUED).update(
-                    held=False, created_at=now, step_token=token, step_due_at=now, updated_at=now):
-                job.held, job.created_at, job.step_token, job.step_due_at = False, now, token, now
-                steps.append(step_first(job))
-    return steps
+        room = person_room(batch.owner_key, BATCH_WINDOW - jobs.filter(IN_FLIGHT, held=False).count())
+        return held_jobs_release(jobs, room)
 
 
 def batch_job_ended(job: InpaintJob) -> Steps:

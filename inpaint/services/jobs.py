@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
 import uuid
+from collections.abc import Iterator
 from typing import NamedTuple
 
 from django.core.files.base import ContentFile
@@ -11,6 +13,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from inpaint import options
 from inpaint.engines import engine_get
@@ -24,9 +27,21 @@ from inpaint.services.refusals import JobActionRefused
 from inpaint.services.rooms import room_job_mark, room_limits_check
 from inpaint.services.scheduling import Steps, step_first
 from inpaint.services.states import Status, job_transition
-from inpaint.services.usage import usage_limits_check
+from inpaint.services.usage import usage_active_limit_reached, usage_limits_check, usage_waiting_check
 
 CREATION_LOCK = "job-create"
+# Stored in English, translated where the card shows it.
+WAITING_FOR_ROOM_REASON = gettext_noop("It waits for one of your jobs in progress to finish, then takes its turn.")
+
+
+@contextlib.contextmanager
+def creation_locked() -> Iterator[None]:
+    """A transaction holding the one lock that every check of caps and jobs in progress, and every release of a
+    held job, is taken under: parallel posts and releases see each other's counts."""
+    Lock.objects.get_or_create(name=CREATION_LOCK)
+    with transaction.atomic():
+        Lock.objects.select_for_update().get(name=CREATION_LOCK)
+        yield
 
 
 class JobCreated(NamedTuple):
@@ -37,14 +52,16 @@ class JobCreated(NamedTuple):
 
 
 def job_create(job_request: JobRequest, *, user, visitor_id: str, guest: RoomGuest | None = None,
-               batch: Batch | None = None, source_name: str = "") -> JobCreated:
+               batch: Batch | None = None, source_name: str = "", wait_past_limit: bool = False) -> JobCreated:
     """Store the job ``job_request`` asks for, the person's (``user`` or ``visitor_id``) or a room ``guest``'s,
     with the first step for the caller to send; raises JobActionRefused past a cap or limit.
 
     The caps are checked and the job inserted with one lock held, so parallel posts cannot all
     pass a check that only one of them fits. A room guest's job is the guest's, and meets the room's
     limits too. A job of a ``batch`` is stored held, with no step: the batch releases it
-    (inpaint.services.batches), so it waits instead of counting against the person's jobs in progress.
+    (inpaint.services.batches), so it waits instead of counting against the person's jobs in progress. With
+    ``wait_past_limit`` (a script's task), a job past the person's jobs in progress is stored held too, and
+    inpaint.services.holds releases it when one of theirs ends.
     """
     engine, base = job_request.engine, job_request.base
     owner_key = guest.owner_key if guest is not None else owner_key_for(user, visitor_id)
@@ -67,11 +84,12 @@ def job_create(job_request: JobRequest, *, user, visitor_id: str, guest: RoomGue
         if guest is not None:
             room_job_mark(job, guest)
         job.step_token, job.step_due_at = uuid.uuid4().hex, None if job.held else timezone.now()
-        Lock.objects.get_or_create(name=CREATION_LOCK)
-        with transaction.atomic():
-            Lock.objects.select_for_update().get(name=CREATION_LOCK)
+        with creation_locked():
             if guest is not None:
                 room_limits_check(guest, engine, job_request.n)
+            if wait_past_limit and not job.held and usage_active_limit_reached(owner_key):
+                usage_waiting_check(owner_key)
+                job.held, job.step_due_at, job.waiting_reason = True, None, WAITING_FOR_ROOM_REASON
             usage_limits_check(engine, job_request.n, owner_key, in_progress_counted=not job.held)
             job.save()
     except BaseException:

@@ -21,7 +21,7 @@ from inpaint.engines import all_engines, engines_offered
 from inpaint.engines.base import Engine
 from inpaint.models import InpaintJob
 from inpaint.services.refusals import JobActionRefused
-from inpaint.services.states import IN_FLIGHT
+from inpaint.services.states import IN_FLIGHT, Status
 
 
 def _month_start() -> datetime.datetime:
@@ -91,8 +91,27 @@ def usage_images_left(mine: QuerySet[InpaintJob]) -> ImagesLeft | None:
 
 
 def usage_jobs_in_progress(owner_key: str) -> int:
-    """The person's unfinished jobs, less a batch's held ones (they wait for the batch to release them)."""
+    """The person's unfinished jobs, less held ones (they wait for a batch or inpaint.services.holds to release
+    them)."""
     return InpaintJob.objects.filter(IN_FLIGHT, owner_key=owner_key, held=False).count()
+
+
+def usage_active_limit_reached(owner_key: str) -> bool:
+    """Whether the person has as many jobs in progress as INPAINT_MAX_ACTIVE_JOBS allows."""
+    limit = settings.INPAINT_MAX_ACTIVE_JOBS
+    return bool(limit) and usage_jobs_in_progress(owner_key) >= limit
+
+
+def usage_waiting_check(owner_key: str) -> None:
+    """Refuse one more of a person's tasks held for their turn past INPAINT_API_MAX_WAITING_TASKS: what a
+    script sends faster than it is painted waits, up to a bound, as files on this server."""
+    limit = settings.INPAINT_API_MAX_WAITING_TASKS
+    if InpaintJob.objects.filter(owner_key=owner_key, held=True, batch__isnull=True, status=Status.QUEUED
+                                 ).count() >= limit:
+        raise JobActionRefused(ngettext(
+            "You have %(count)d task waiting for your jobs in progress to finish; send more when it has started.",
+            "You have %(count)d tasks waiting for your jobs in progress to finish; send more when some have "
+            "started.", limit) % {"count": limit})
 
 
 def usage_limits_check(engine: Engine, n: int, owner_key: str, *, in_progress_counted: bool = True) -> None:
@@ -102,8 +121,8 @@ def usage_limits_check(engine: Engine, n: int, owner_key: str, *, in_progress_co
     job_create runs this with the creation lock held, so parallel posts cannot pass together.
     """
     mine = InpaintJob.objects.filter(owner_key=owner_key)
-    active_limit = settings.INPAINT_MAX_ACTIVE_JOBS
-    if in_progress_counted and active_limit and usage_jobs_in_progress(owner_key) >= active_limit:
+    if in_progress_counted and usage_active_limit_reached(owner_key):
+        active_limit = settings.INPAINT_MAX_ACTIVE_JOBS
         raise JobActionRefused(ngettext("You have %(count)d job in progress; start another when it has finished.",
                                         "You have %(count)d jobs in progress; start another when one has finished.",
                                         active_limit) % {"count": active_limit})
