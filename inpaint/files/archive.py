@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING
 
 from zipstream import ZIP_STORED, ZipStream
 
-if TYPE_CHECKING:  # the archive itself needs no models: bench/bench_batch_zip.py streams it without a database
-    from inpaint.models import InpaintJob, JobResult
+from inpaint.models import InpaintJob, JobResult
 
 CHUNK_BYTES = 1024 * 1024
 # What a name inside an archive must not hold: a folder separator (no entry may land outside the folder it is
