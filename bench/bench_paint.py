@@ -26,7 +26,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -38,6 +40,7 @@ from tests.pictures import picture  # noqa: E402
 from tests.supervised import supervisor_start_ready, supervisor_stop  # noqa: E402
 
 MOVES = 200
+T = TypeVar("T")
 # The empty stage first: the browser hands a move to the page once a frame (60 a second), whatever it does.
 SIZES = {"no picture (the browser's own)": None, "0.3 MP": (640, 480), "12 MP": (4000, 3000), "48 MP": (8064, 6048)}
 
@@ -95,8 +98,10 @@ def size_measure(browser, url: str, folder: Path, label: str, size: tuple[int, i
             "renderer_mb": growth}
 
 
-def main() -> None:
-    var_dir = Path(tempfile.mkdtemp(prefix="inpaint-bench-paint-"))
+def browser_bench_run(measure: Callable[[object, str, Path], T]) -> T:
+    """``measure(browser, url, var_dir)`` against `make run`'s processes in a var directory of their own, with
+    Debian's chromium; everything stopped and removed after."""
+    var_dir = Path(tempfile.mkdtemp(prefix="inpaint-bench-browser-"))
     # The page's scripts and styles, as `make run` collects them (the suite's servers find them in static/).
     subprocess.run([sys.executable, "-m", "webapp.startup", "--static"], cwd=ROOT, check=True,
                    env={**os.environ, "INPAINT_VAR_DIR": str(var_dir)})
@@ -104,11 +109,17 @@ def main() -> None:
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            figures = [size_measure(browser, url, var_dir, label, size) for label, size in SIZES.items()]
+            figures = measure(browser, url, var_dir)
             browser.close()
     finally:
         supervisor_stop(supervisor)
         shutil.rmtree(var_dir, ignore_errors=True)
+    return figures
+
+
+def main() -> None:
+    figures = browser_bench_run(lambda browser, url, var_dir: [
+        size_measure(browser, url, var_dir, label, size) for label, size in SIZES.items()])
     print("| photo | a move: median | 95th percentile | main thread busy a move | renderer's growth |")
     print("|---|---|---|---|---|")
     for figure in figures:

@@ -17,21 +17,17 @@ result's layers are dropped).
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from playwright.sync_api import expect, sync_playwright  # noqa: E402
+from playwright.sync_api import expect  # noqa: E402
 
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, open_studio, renderer_memory  # noqa: E402
+from bench_paint import browser_bench_run  # noqa: E402
+from tests.browser import open_studio, renderer_memory  # noqa: E402
 from tests.pictures import picture  # noqa: E402
-from tests.supervised import supervisor_start_ready, supervisor_stop  # noqa: E402
 
 SIZE = (8064, 6048)
 STEPS = 6
@@ -88,20 +84,7 @@ def measure(browser, url: str, folder: Path) -> dict:
 
 
 def main() -> None:
-    var_dir = Path(tempfile.mkdtemp(prefix="inpaint-bench-result-"))
-    # The page's scripts and styles, as `make run` collects them (the suite's servers find them in static/).
-    subprocess.run([sys.executable, "-m", "webapp.startup", "--static"], cwd=ROOT, check=True,
-                   env={**os.environ, "INPAINT_VAR_DIR": str(var_dir)})
-    supervisor, url = supervisor_start_ready(var_dir)
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            figures = measure(browser, url, var_dir)
-            browser.close()
-    finally:
-        supervisor_stop(supervisor)
-        shutil.rmtree(var_dir, ignore_errors=True)
-    print(json.dumps(figures, indent=1))
+    print(json.dumps(browser_bench_run(measure), indent=1))
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ import time
 import uuid
 from pathlib import Path
 
+import dashscope as dashscope_sdk
 import pytest
 from django.utils import translation
 from playwright.sync_api import sync_playwright
@@ -224,3 +225,13 @@ def start_worker(request, transactional_db, settings, tmp_path):
         for worker in workers:
             tail = "\n".join(worker.log().splitlines()[-WORKER_LOG_TAIL_LINES:])
             print(f"--- the last lines of {worker.log_path.name} ---\n{tail}")
+
+
+@pytest.fixture
+def sdk(live_server, monkeypatch):
+    """The official SDK pointed at the app's gateway, as a script would configure it, with no proxy in the way."""
+    monkeypatch.setattr(dashscope_sdk, "base_http_api_url", live_server.url + "/api/v1")
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    return dashscope_sdk

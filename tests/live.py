@@ -202,3 +202,12 @@ def assert_refused(response, message: str) -> None:
     assert response.status_code == 200
     assert escape(message) in response.content.decode()
     assert InpaintJob.objects.count() == 0
+
+
+def person_key(username: str) -> str:
+    """A new person's personal API key for the gateway, as createapikey prints it."""
+    from django.contrib.auth import get_user_model
+
+    from inpaint.api import keys
+
+    return keys.api_key_create(get_user_model().objects.create_user(username))[1]

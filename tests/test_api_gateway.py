@@ -17,7 +17,7 @@ from inpaint.api import keys
 from inpaint.models import InpaintJob, JobResult
 from inpaint.reporting import SecretsHiddenReporterFilter, link_tokens_hidden
 from tests import pictures
-from tests.live import TEST_API_KEY, set_status
+from tests.live import TEST_API_KEY, person_key, set_status
 
 pytestmark = pytest.mark.django_db
 
@@ -31,10 +31,6 @@ def gateway_settings(settings, sent_steps):
     settings.INPAINT_PUBLIC_BASE_URL = ""
     settings.INPAINT_API_KEY_RATE = "1000/60"
     return settings
-
-
-def person_key(username: str) -> str:
-    return keys.api_key_create(get_user_model().objects.create_user(username))[1]
 
 
 @pytest.fixture

@@ -8,15 +8,14 @@ import base64
 import contextlib
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.test import Client
 
 from inpaint import images
-from inpaint.api import generation, keys
+from inpaint.api import generation
 from inpaint.models import InpaintJob, JobResult
 from tests import pictures
-from tests.live import TEST_API_KEY
+from tests.live import TEST_API_KEY, person_key
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +35,7 @@ def gateway_settings(settings, sent_steps):
 
 @pytest.fixture
 def key() -> str:
-    return keys.api_key_create(get_user_model().objects.create_user("ada"))[1]
+    return person_key("ada")
 
 
 def data_url(content: bytes) -> str:

@@ -7,15 +7,12 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-import dashscope
 import pytest
 import requests
-from django.contrib.auth import get_user_model
 
-from inpaint.api import keys
 from inpaint.models import InpaintJob
 from tests import pictures
-from tests.live import cloud_worker
+from tests.live import cloud_worker, person_key
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -24,24 +21,10 @@ MODEL = "qwen-image-edit-plus"
 
 
 @pytest.fixture
-def sdk(live_server, monkeypatch):
-    """The SDK pointed at the app, as a script would configure it, with no proxy in the way."""
-    monkeypatch.setattr(dashscope, "base_http_api_url", live_server.url + "/api/v1")
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    return dashscope
-
-
-@pytest.fixture
 def photo(tmp_path) -> str:
     path = tmp_path / "photo.jpg"
     path.write_bytes(pictures.picture(*PHOTO_SIZE))
     return str(path)
-
-
-def person_key(username: str) -> str:
-    return keys.api_key_create(get_user_model().objects.create_user(username))[1]
 
 
 def edit(sdk, key: str, photo: str, prompt: str = "make it snow"):
