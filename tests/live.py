@@ -211,3 +211,10 @@ def person_key(username: str) -> str:
     from inpaint.api import keys
 
     return keys.api_key_create(get_user_model().objects.create_user(username))[1]
+
+
+def downloaded_size(url: str) -> tuple[int, int]:
+    """The size of the picture a result link gives, fetched with no key and no session."""
+    response = requests.get(url, timeout=30)
+    assert response.status_code == 200
+    return pictures.open_image(response.content).size

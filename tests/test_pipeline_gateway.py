@@ -7,11 +7,10 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-import requests
 
 from inpaint.models import InpaintJob
 from tests import pictures
-from tests.live import assert_each_paid_once, cloud_worker, person_key
+from tests.live import assert_each_paid_once, cloud_worker, downloaded_size, person_key
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -33,12 +32,6 @@ def script(sdk, key: str, photo: str, mask: str, prompt: str = "a red kite"):
                                             api_key=key)
     assert created.status_code == 200, (created.code, created.message)
     return created, sdk.ImageSynthesis.wait(created, api_key=key)
-
-
-def downloaded_size(url: str) -> tuple[int, int]:
-    response = requests.get(url, timeout=30)
-    assert response.status_code == 200
-    return pictures.open_image(response.content).size
 
 
 def test_an_sdk_script_with_local_files_waits_for_its_job_and_gets_the_photo_back_at_its_size(

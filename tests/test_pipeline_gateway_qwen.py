@@ -8,11 +8,10 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-import requests
 
 from inpaint.models import InpaintJob
 from tests import pictures
-from tests.live import cloud_worker, person_key
+from tests.live import cloud_worker, downloaded_size, person_key
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -31,12 +30,6 @@ def edit(sdk, key: str, photo: str, prompt: str = "make it snow"):
     """What a user's script does, as the SDK's own sample for the model: a local file and one instruction."""
     return sdk.MultiModalConversation.call(model=MODEL, api_key=key, n=1, watermark=False, messages=[
         {"role": "user", "content": [{"image": f"file://{photo}"}, {"text": prompt}]}])
-
-
-def downloaded_size(url: str) -> tuple[int, int]:
-    response = requests.get(url, timeout=30)
-    assert response.status_code == 200
-    return pictures.open_image(response.content).size
 
 
 def test_two_scripts_edit_a_local_photo_and_get_it_back_at_its_size_through_the_queue(
